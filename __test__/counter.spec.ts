@@ -1,0 +1,222 @@
+import test from 'ava'
+import { writeSync, openSync, closeSync } from 'node:fs'
+import { Counter, PerfEventError, addressOf } from '../dist/index.js'
+import { buildProbed, startProbed, tracefsMounted } from './helpers.ts'
+
+const spin = (ms: number) => {
+  const end = performance.now() + ms
+  let x = 0
+  while (performance.now() < end) x++
+  return x
+}
+
+test('task-clock counts the JS thread CPU time (ns) and reads id and times by default', (t) => {
+  using c = new Counter('task-clock')
+  const { stat } = c.measure(() => spin(30))
+  t.true(stat.count >= 25_000_000n, `count ${stat.count}`)
+  t.true(stat.count < 1_000_000_000n)
+  t.is(stat.timeEnabled, stat.timeRunning)
+  t.is(stat.id, c.id())
+  t.is(stat.scaled, stat.count)
+  t.false(stat.multiplexed)
+  t.false(stat.neverRan)
+})
+
+test('cpu-clock advances with busy JS', (t) => {
+  using c = new Counter('cpu-clock')
+  t.true(c.measure(() => spin(20)).stat.count >= 15_000_000n)
+})
+
+test('page-faults: touching N fresh pages faults at least N times', (t) => {
+  const pages = 512
+  for (const name of ['page-faults', 'faults', 'minor-faults']) {
+    using c = new Counter(name)
+    const { stat } = c.measure(() => {
+      const b = Buffer.allocUnsafeSlow(pages * 4096 + 8192)
+      for (let i = 0; i < b.length; i += 4096) b[i] = 1
+      return b
+    })
+    t.true(stat.count >= BigInt(pages) - 2n, `${name}: ${stat.count}`)
+    t.true(stat.count < BigInt(pages) * 4n, `${name}: ${stat.count}`)
+  }
+})
+
+test('context-switches: blocking the thread switches at least once per wait', (t) => {
+  using c = new Counter('cs')
+  const shared = new Int32Array(new SharedArrayBuffer(4))
+  const { stat } = c.measure(() => {
+    for (let i = 0; i < 5; i++) Atomics.wait(shared, 0, 0, 5)
+  })
+  t.true(stat.count >= 5n, `cs ${stat.count}`)
+})
+
+test('every software event opens and reads', (t) => {
+  const names = ['cpu-clock', 'task-clock', 'page-faults', 'minor-faults', 'major-faults', 'alignment-faults', 'emulation-faults',
+    'context-switches', 'cpu-migrations', 'migrations', 'cgroup-switches', 'dummy', 'bpf-output']
+  for (const name of names) {
+    using c = new Counter(name)
+    const { stat } = c.measure(() => spin(1))
+    t.is(typeof stat.count, 'bigint', name)
+  }
+  using dummy = new Counter({ type: 'software', name: 'dummy' })
+  t.is(dummy.measure(() => spin(2)).stat.count, 0n)
+  using major = new Counter('major-faults')
+  t.is(major.measure(() => spin(1)).stat.count, 0n)
+})
+
+test('enable/disable/reset: nothing counted while disabled; reset zeroes', (t) => {
+  using c = new Counter('task-clock')
+  spin(5)
+  t.is(c.stat().count, 0n)
+  t.true(c.stat().neverRan)
+  c.enable()
+  spin(5)
+  c.disable()
+  const a = c.stat().count
+  spin(5)
+  t.is(c.stat().count, a)
+  c.reset()
+  t.is(c.stat().count, 0n)
+})
+
+test('Counter.enableAll/disableAll toggle every counter of this thread', (t) => {
+  using a = new Counter('task-clock')
+  using b = new Counter('cpu-clock')
+  Counter.enableAll()
+  spin(5)
+  Counter.disableAll()
+  const va = a.stat().count
+  const vb = b.stat().count
+  t.true(va > 1_000_000n && vb > 1_000_000n, `${va} ${vb}`)
+  spin(5)
+  t.is(a.stat().count, va)
+})
+
+test('options.enable starts counting at open', (t) => {
+  using c = new Counter('task-clock', undefined, { enable: true })
+  spin(3)
+  t.true(c.stat().count > 0n)
+})
+
+test('tracepoint syscalls:sys_enter_write counts exactly the writes made', (t) => {
+  if (!tracefsMounted()) return t.fail('tracefs is not mounted; .ci/run mounts it')
+  const n = 200
+  using c = new Counter('syscalls:sys_enter_write', { pid: 0, cpu: 'all' }, {})
+  const { stat } = c.measure(() => {
+    for (let i = 0; i < n; i++) writeSync(2, '')
+  })
+  t.true(stat.count >= BigInt(n), `count ${stat.count}`)
+  t.true(stat.count <= BigInt(n) + 5n, `count ${stat.count}`)
+})
+
+test('ftrace filter keeps only matching tracepoint hits', (t) => {
+  const fd = openSync('/dev/null', 'w')
+  try {
+    using c = new Counter('syscalls:sys_enter_write')
+    c.setFilter(`fd == ${fd}`)
+    const { stat } = c.measure(() => {
+      for (let i = 0; i < 30; i++) writeSync(fd, 'x')
+      for (let i = 0; i < 30; i++) writeSync(2, '')
+    })
+    t.is(stat.count, 30n)
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('queryBpf on a tracepoint without programs; attachBpf of a non-BPF fd is refused by the kernel', (t) => {
+  using c = new Counter('syscalls:sys_enter_write')
+  t.deepEqual(c.queryBpf(), { ids: [], more: 0 })
+  const fd = openSync('/dev/null', 'r')
+  try {
+    const err = t.throws(() => c.attachBpf(fd), { instanceOf: PerfEventError })
+    t.is(err!.syscall, 'ioctl')
+    t.true(['EINVAL', 'EBADF', 'EPERM'].includes(err!.code), err!.code)
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('write watchpoint on a Buffer counts each JS write', (t) => {
+  const buf = Buffer.alloc(64)
+  const addr = addressOf(buf)
+  using c = new Counter({ type: 'breakpoint', access: 'w', addr, len: 8 })
+  const { stat } = c.measure(() => {
+    for (let i = 0; i < 100; i++) buf[0] = i
+    for (let i = 0; i < 50; i++) buf[32] = i // outside the watched 8 bytes
+  })
+  t.is(stat.count, 100n)
+})
+
+test('mem:ADDR/LEN:rw string watches reads and writes', (t) => {
+  const buf = new Float64Array(8)
+  using c = new Counter(`mem:0x${addressOf(buf).toString(16)}/8:rw`)
+  let sum = 0
+  const { stat } = c.measure(() => {
+    for (let i = 0; i < 40; i++) buf[0] = i
+    for (let i = 0; i < 40; i++) sum += buf[0]
+  })
+  t.true(sum > 0)
+  t.is(stat.count, 80n)
+})
+
+test('switchTo moves a watchpoint to another address (modify attributes)', (t) => {
+  const a = Buffer.alloc(16)
+  const b = Buffer.alloc(16)
+  using c = new Counter({ type: 'breakpoint', access: 'w', addr: addressOf(a), len: 4 })
+  c.switchTo({ type: 'breakpoint', access: 'w', addr: addressOf(b), len: 4 })
+  const { stat } = c.measure(() => {
+    for (let i = 0; i < 10; i++) a[0] = i
+    for (let i = 0; i < 25; i++) b[0] = i
+  })
+  t.is(stat.count, 25n)
+})
+
+const probed = buildProbed()
+
+test('uprobe and uretprobe on a function of a binary the test builds count each call', async (t) => {
+  for (const ret of [false, true]) {
+    const child = startProbed(probed.path, 123)
+    using c = new Counter({ type: 'uprobe', path: probed.path, offset: probed.offset, ret }, { pid: child.pid }, { enable: true })
+    child.go()
+    t.is(await child.done, '123')
+    t.is(c.stat().count, 123n, ret ? 'uretprobe' : 'uprobe')
+  }
+})
+
+test('execute breakpoint (mem:ADDR:x) counts calls of a function in another process', async (t) => {
+  const child = startProbed(probed.path, 77)
+  using c = new Counter(`mem:0x${probed.vaddr.toString(16)}:x`, { pid: child.pid }, { enable: true })
+  child.go()
+  await child.done
+  t.is(c.stat().count, 77n)
+})
+
+test('msr/tsc/ (dynamic PMU with an events/ alias) counts on a CPU', (t) => {
+  using c = new Counter('msr/tsc/', { pid: 'all', cpu: 0 })
+  c.enable()
+  spin(20)
+  c.disable()
+  const { count, timeEnabled } = c.stat()
+  t.true(count > 0n)
+  t.true(timeEnabled! >= 15_000_000n)
+})
+
+test('dynamic PMU by name and type through the typed object', (t) => {
+  using c = new Counter({ type: 'dynamic', pmu: 'software', config: 1 }) // PERF_COUNT_SW_TASK_CLOCK
+  t.true(c.measure(() => spin(5)).stat.count > 1_000_000n)
+})
+
+test('kprobe: counts when the kprobe PMU exists, else a clear ENOENT', (t) => {
+  try {
+    using c = new Counter({ type: 'kprobe', symbol: 'ksys_write' })
+    const { stat } = c.measure(() => writeSync(2, ''))
+    t.true(stat.count >= 1n)
+  } catch (e) {
+    t.true(e instanceof PerfEventError)
+    const err = e as PerfEventError
+    t.is(err.code, 'ENOENT')
+    t.regex(err.hint ?? '', /kprobe PMU is missing/)
+    t.log(`kprobe PMU absent here: ${err.hint}`)
+  }
+})

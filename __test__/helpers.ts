@@ -1,0 +1,68 @@
+import { execFileSync, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { Counter, PerfEventError } from '../dist/index.js'
+
+export const FIXTURES = join(import.meta.dirname, 'fixtures')
+
+/** Open fds of this process. */
+export function openFds(): number {
+  return readdirSync('/proc/self/fd').length
+}
+
+/** Whether a hardware PMU answers; prints why not. */
+export function hardwareAvailable(): { ok: boolean; reason: string } {
+  try {
+    new Counter('instructions:u').close()
+    return { ok: true, reason: '' }
+  } catch (e) {
+    const reason = e instanceof PerfEventError ? `${e.code}: ${e.hint ?? e.message}` : String(e)
+    return { ok: false, reason }
+  }
+}
+
+/** Builds the probe fixture (non-PIE) and returns its path and the vaddr/file offset of probed(). */
+export function buildProbed(): { path: string; vaddr: bigint; offset: bigint } {
+  const dir = join(FIXTURES, 'build')
+  mkdirSync(dir, { recursive: true })
+  const path = join(dir, 'probed')
+  execFileSync('gcc', ['-O1', '-no-pie', '-fno-pie', '-o', path, join(FIXTURES, 'probed.c')])
+  const nm = execFileSync('nm', [path], { encoding: 'utf8' })
+  const line = nm.split('\n').find((l) => / [Tt] probed$/.test(l))
+  if (!line) throw new Error('probed not found by nm')
+  const vaddr = BigInt(`0x${line.split(' ')[0]}`)
+  return { path, vaddr, offset: fileOffset(path, vaddr) }
+}
+
+/** Maps a virtual address to a file offset through the ELF64 program headers. */
+export function fileOffset(path: string, vaddr: bigint): bigint {
+  const elf = readFileSync(path)
+  const phoff = Number(elf.readBigUInt64LE(0x20))
+  const phentsize = elf.readUInt16LE(0x36)
+  const phnum = elf.readUInt16LE(0x38)
+  for (let i = 0; i < phnum; i++) {
+    const at = phoff + i * phentsize
+    if (elf.readUInt32LE(at) !== 1) continue // PT_LOAD
+    const offset = elf.readBigUInt64LE(at + 8)
+    const va = elf.readBigUInt64LE(at + 16)
+    const memsz = elf.readBigUInt64LE(at + 40)
+    if (vaddr >= va && vaddr < va + memsz) return vaddr - va + offset
+  }
+  throw new Error(`no PT_LOAD segment holds 0x${vaddr.toString(16)}`)
+}
+
+/** Starts the fixture; it calls probed() n times once `go()` is called. */
+export function startProbed(path: string, n: number) {
+  const child = spawn(path, [String(n)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d) => (out += d))
+  const done = new Promise<string>((resolve, reject) => {
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`probed exited ${code}`))))
+  })
+  return { pid: child.pid!, go: () => child.stdin.end('g'), done }
+}
+
+export function tracefsMounted(): boolean {
+  return existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')
+}

@@ -1,0 +1,228 @@
+import type { NativeCounter, NativeOpts, NativeTarget } from '../index'
+import { binding } from './binding'
+import { closedError, fromNative, typeError, type ErrorContext } from './errors'
+import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
+import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
+import { decodeStat, statSlots, type Stat } from './stat'
+
+// Node 18.18+/20.4+ define Symbol.dispose; older runtimes get the registered symbol.
+;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')
+
+/** Builds the error context of an opened event: used for every error of that handle. */
+export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTarget): ErrorContext {
+  const freq = opts.sampleOn?.freq
+  return {
+    what: ev.label,
+    eventType: ev.native.type,
+    freq,
+    excludeKernel: opts.exclude?.kernel === true,
+    pid: target.pid > 0 ? target.pid : undefined,
+    unsupported: () => {
+      const built = binding().buildLinux()
+      const needs = needsNewer(opts, ev.native, built)
+      return `This build targets Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : ''} Use a build variant for a newer kernel.`
+    },
+  }
+}
+
+/** Checks an operation that needs a newer Linux than the loaded build has, before calling native. */
+export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_SINCE): ErrorContext {
+  return {
+    ...ctx,
+    unsupported: () => {
+      const built = binding().buildLinux()
+      const since = OPERATION_SINCE[op]
+      return versionLess(built, since)
+        ? `${op} needs Linux ${since}; this build targets Linux ${built}. Use a build variant for a newer kernel.`
+        : undefined
+    },
+  }
+}
+
+/**
+ * One perf event: counts (and, later, samples) what happens on its target.
+ *
+ * ```ts
+ * using c = new Counter('task-clock')
+ * c.enable(); work(); c.disable()
+ * console.log(c.stat().count) // ns of CPU time of this thread
+ * ```
+ */
+export class Counter implements Disposable {
+  #native: NativeCounter | undefined
+  readonly #buf = new BigUint64Array(statSlots(1))
+  readonly #ctx: ErrorContext
+  /** The event as given (string) or a short description of the object. */
+  readonly label: string
+
+  /**
+   * Opens the event (perf_event_open). The counter starts disabled unless `options.enable`.
+   * @param event an event string (`'task-clock'`, `'instructions:u'`, `'syscalls:sys_enter_write'`, `'msr/tsc/'`, `'mem:0x1000/8:w'`…) or a typed object.
+   * @param target default `{ pid: 0, cpu: 'all' }`: the calling (JS) thread on any CPU.
+   * @param options the crate's `Opts` in camelCase; `stat()` reads id, timeEnabled and timeRunning by default.
+   * @throws TypeError / RangeError for bad arguments; PerfEventError (with `code` and `hint`) when the kernel refuses.
+   */
+  constructor(event: EventInput, target?: Target, options?: CounterOptions) {
+    const ev = resolveEvent(event)
+    const t = resolveTarget(target)
+    const opts = counterOptions(options, ev)
+    this.label = ev.label
+    this.#ctx = contextFor(ev, opts, t)
+    try {
+      this.#native = new (binding().NativeCounter)(ev.native, t, opts)
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  #n(): NativeCounter {
+    if (this.#native === undefined) throw closedError('Counter')
+    return this.#native
+  }
+
+  /** Starts counting (PERF_EVENT_IOC_ENABLE). */
+  enable(): void {
+    try {
+      this.#n().enable()
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. */
+  disable(): void {
+    try {
+      this.#n().disable()
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  /** Sets the count to zero (PERF_EVENT_IOC_RESET). Times are not reset. */
+  reset(): void {
+    try {
+      this.#n().reset()
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  /** Reads the counter: one read(2), no allocation on the native side. */
+  stat(): Stat {
+    const n = this.#n()
+    try {
+      n.statInto(this.#buf)
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+    return decodeStat(this.#buf)
+  }
+
+  /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
+  id(): bigint {
+    try {
+      return this.#n().id()
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  /** The perf event file descriptor (owned by this counter; do not close it). */
+  get fd(): number {
+    return this.#n().fd()
+  }
+
+  /**
+   * Runs `fn` with the counter reset and enabled around it, and returns its result with the stat.
+   * Counts only synchronous work of `fn` (and whatever else the target does meanwhile).
+   */
+  measure<T>(fn: () => T): { result: T; stat: Stat } {
+    if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
+    this.reset()
+    this.enable()
+    let result: T
+    try {
+      result = fn()
+    } finally {
+      this.disable()
+    }
+    return { result, stat: this.stat() }
+  }
+
+  /** Sets an ftrace filter on a tracepoint counter, e.g. `'common_pid != 0'` (PERF_EVENT_IOC_SET_FILTER). */
+  setFilter(filter: string): void {
+    if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
+    try {
+      this.#n().setFilter(filter)
+    } catch (e) {
+      throw fromNative(e, this.#ctx)
+    }
+  }
+
+  /** Attaches a loaded BPF program (by fd) to this tracepoint/kprobe/uprobe counter (PERF_EVENT_IOC_SET_BPF). Since Linux 4.1. */
+  attachBpf(fd: number): void {
+    if (!Number.isInteger(fd) || fd < 0) throw typeError('a file descriptor (non-negative integer)', 'fd', fd)
+    try {
+      this.#n().attachBpf(fd)
+    } catch (e) {
+      throw fromNative(e, operationContext(this.#ctx, 'attachBpf'))
+    }
+  }
+
+  /** Ids of the BPF programs attached to this event (PERF_EVENT_IOC_QUERY_BPF). Since Linux 4.16. */
+  queryBpf(max = 64): { ids: number[]; more: number } {
+    if (!Number.isInteger(max) || max < 0 || max > 0xffff) throw typeError('an integer from 0 to 65535', 'max', max)
+    try {
+      return this.#n().queryBpf(max)
+    } catch (e) {
+      throw fromNative(e, operationContext(this.#ctx, 'queryBpf'))
+    }
+  }
+
+  /**
+   * Changes the event of an open counter (PERF_EVENT_IOC_MODIFY_ATTRIBUTES). Since Linux 4.17;
+   * the kernel supports it for breakpoints only (e.g. move a watchpoint to another address).
+   */
+  switchTo(event: EventInput): void {
+    const ev = resolveEvent(event)
+    try {
+      this.#n().switchTo(ev.native)
+    } catch (e) {
+      throw fromNative(e, operationContext({ ...this.#ctx, what: ev.label }, 'switchTo'))
+    }
+  }
+
+  /** Closes the file descriptor. Idempotent; any later call throws ERR_CLOSED. */
+  close(): void {
+    this.#native?.close()
+    this.#native = undefined
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#native === undefined
+  }
+
+  /** `using c = new Counter(…)` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  /** Enables every counter attached to the calling thread (prctl PR_TASK_PERF_EVENTS_ENABLE). */
+  static enableAll(): void {
+    try {
+      binding().NativeCounter.enableAll()
+    } catch (e) {
+      throw fromNative(e, { what: 'all counters' })
+    }
+  }
+
+  /** Disables every counter attached to the calling thread (prctl PR_TASK_PERF_EVENTS_DISABLE). */
+  static disableAll(): void {
+    try {
+      binding().NativeCounter.disableAll()
+    } catch (e) {
+      throw fromNative(e, { what: 'all counters' })
+    }
+  }
+}

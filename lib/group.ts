@@ -1,0 +1,168 @@
+import type { NativeGroup } from '../index'
+import { binding } from './binding'
+import { closedError, fromNative, typeError, type ErrorContext } from './errors'
+import { resolveEvent, type EventInput } from './events'
+import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
+import { contextFor } from './counter'
+import { decodeGroup, statSlots, type GroupStat } from './stat'
+
+/** A member of a group. */
+export interface GroupMember {
+  /** The event as given (string) or described (object). */
+  readonly label: string
+  /** Kernel id: how the group read is matched to members. */
+  readonly id: bigint
+}
+
+/**
+ * Events scheduled onto the PMU as a unit and read atomically with one read(2):
+ * their values are comparable (ratios such as IPC are meaningful).
+ *
+ * ```ts
+ * using g = new CounterGroup('task-clock')
+ * g.add('page-faults')
+ * const { members } = g.measure(work).stat
+ * ```
+ */
+export class CounterGroup implements Disposable {
+  #native: NativeGroup | undefined
+  readonly #members: GroupMember[] = []
+  readonly #ctx: ErrorContext[] = []
+  #buf = new BigUint64Array(statSlots(1))
+
+  /**
+   * Opens the leader. Members share its target.
+   * @param leader event string or object of the group leader.
+   * @param target default `{ pid: 0, cpu: 'all' }` (the calling JS thread).
+   * @param options leader options; `statFormat` is forced to read every member with ids and times.
+   */
+  constructor(leader: EventInput, target?: Target, options?: CounterOptions) {
+    const ev = resolveEvent(leader)
+    const t = resolveTarget(target)
+    const opts = counterOptions(options, ev)
+    if (opts.inherit !== undefined) {
+      throw new TypeError(
+        'Expected no options.inherit for a CounterGroup: the kernel refuses group reads (PERF_FORMAT_GROUP) of inherited counters. Use separate Counters with inherit instead.',
+      )
+    }
+    opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
+    const ctx = contextFor(ev, opts, t)
+    try {
+      this.#native = new (binding().NativeGroup)(ev.native, t, opts)
+      this.#members.push({ label: ev.label, id: this.#native.memberId(0) })
+    } catch (e) {
+      this.#native?.close()
+      throw fromNative(e, ctx)
+    }
+    this.#ctx.push(ctx)
+  }
+
+  #n(): NativeGroup {
+    if (this.#native === undefined) throw closedError('CounterGroup')
+    return this.#native
+  }
+
+  /**
+   * Adds a member (sibling) on the leader's target. Returns its index in `members`.
+   * Members cannot take `pin`, `exclusive` or `timer` (the kernel takes these from the leader).
+   */
+  add(event: EventInput, options?: MemberOptions): number {
+    const n = this.#n()
+    const ev = resolveEvent(event)
+    const opts = memberOptions(options, ev)
+    if (opts.inherit !== undefined) throw new TypeError('Expected no options.inherit for a group member: group reads cannot be inherited')
+    const ctx = contextFor(ev, opts, { pid: 0, cpu: -1 })
+    let id: bigint
+    try {
+      id = n.add(ev.native, opts)
+    } catch (e) {
+      throw fromNative(e, ctx)
+    }
+    this.#members.push({ label: ev.label, id })
+    this.#ctx.push(ctx)
+    this.#buf = new BigUint64Array(statSlots(this.#members.length))
+    return this.#members.length - 1
+  }
+
+  /** Leader first, then members in the order they were added. */
+  get members(): readonly GroupMember[] {
+    return this.#members
+  }
+
+  /** Enables every member at once (PERF_IOC_FLAG_GROUP). */
+  enable(): void {
+    try {
+      this.#n().enable()
+    } catch (e) {
+      throw fromNative(e, this.#ctx[0])
+    }
+  }
+
+  /** Disables every member at once. */
+  disable(): void {
+    try {
+      this.#n().disable()
+    } catch (e) {
+      throw fromNative(e, this.#ctx[0])
+    }
+  }
+
+  /** Zeroes every member's count. */
+  reset(): void {
+    try {
+      this.#n().reset()
+    } catch (e) {
+      throw fromNative(e, this.#ctx[0])
+    }
+  }
+
+  /** One atomic read of every member, matched by id. */
+  stat(): GroupStat {
+    const n = this.#n()
+    try {
+      n.statInto(this.#buf)
+    } catch (e) {
+      throw fromNative(e, this.#ctx[0])
+    }
+    return decodeGroup(this.#buf, this.#members)
+  }
+
+  /** Runs `fn` with the group reset and enabled around it. */
+  measure<T>(fn: () => T): { result: T; stat: GroupStat } {
+    if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
+    this.reset()
+    this.enable()
+    let result: T
+    try {
+      result = fn()
+    } finally {
+      this.disable()
+    }
+    return { result, stat: this.stat() }
+  }
+
+  /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */
+  setFilter(index: number, filter: string): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#members.length) throw typeError(`a member index from 0 to ${this.#members.length - 1}`, 'index', index)
+    if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
+    try {
+      this.#n().memberSetFilter(index, filter)
+    } catch (e) {
+      throw fromNative(e, this.#ctx[index])
+    }
+  }
+
+  /** Closes every member's fd. Idempotent. */
+  close(): void {
+    this.#native?.close()
+    this.#native = undefined
+  }
+
+  get closed(): boolean {
+    return this.#native === undefined
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+}

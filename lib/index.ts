@@ -1,0 +1,49 @@
+/**
+ * perf-event-open: the Linux perf_event_open(2) interface for Node.js and Electron.
+ * @packageDocumentation
+ */
+import { binding } from './binding'
+import { typeError } from './errors'
+
+export { Counter } from './counter'
+export { CounterGroup, type GroupMember } from './group'
+export { PerfEventError, type PerfErrorCode } from './errors'
+export {
+  resolveEvent as parseEvent,
+  type EventInput,
+  type EventSpec,
+  type HardwareEventName,
+  type SoftwareEventName,
+  type CacheName,
+  type CacheOp,
+  type CacheResult,
+  type U64,
+  type ResolvedEvent,
+} from './events'
+export type {
+  CounterOptions,
+  MemberOptions,
+  CommonOptions,
+  Target,
+  Exclude,
+  StatFormat,
+  SampleOn,
+  SampleFormat,
+  CallChainOptions,
+  LbrOptions,
+  ExtraRecord,
+  RecordIdFormat,
+  WakeUp,
+} from './options'
+export type { Stat, GroupStat, MemberStat } from './stat'
+
+/**
+ * The address of the first byte of a Buffer or typed array, for breakpoint events on JS memory
+ * (`new Counter({ type: 'breakpoint', access: 'w', addr: addressOf(buf), len: 8 })`).
+ * Keep a reference to the memory while it is watched.
+ */
+export function addressOf(view: ArrayBufferView): bigint {
+  if (!ArrayBuffer.isView(view)) throw typeError('a Buffer or typed array', 'view', view)
+  if (view.byteLength === 0) throw new RangeError('Expected a non-empty Buffer or typed array for view but received an empty one')
+  return binding().addressOf(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
+}
