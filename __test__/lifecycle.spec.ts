@@ -1,0 +1,69 @@
+import test from 'ava'
+import { Worker } from 'node:worker_threads'
+import { Counter, CounterGroup } from '../dist/index.js'
+import { openFds } from './helpers.ts'
+
+const gc = (globalThis as { gc?: () => void }).gc
+
+async function collect() {
+  for (let i = 0; i < 10; i++) {
+    gc!()
+    await new Promise((r) => setImmediate(r))
+  }
+}
+
+test.serial('close() releases the fd', (t) => {
+  const before = openFds()
+  const counters = Array.from({ length: 50 }, () => new Counter('task-clock'))
+  const group = new CounterGroup('task-clock')
+  group.add('cs')
+  t.is(openFds(), before + 52)
+  for (const c of counters) c.close()
+  group.close()
+  t.is(openFds(), before)
+})
+
+test.serial('using (Symbol.dispose) releases the fd at scope end', (t) => {
+  const before = openFds()
+  {
+    using c = new Counter('task-clock')
+    t.is(c.closed, false)
+    t.is(openFds(), before + 1)
+  }
+  t.is(openFds(), before)
+})
+
+test.serial('a counter collected without close() releases its fd', async (t) => {
+  t.truthy(gc, 'run with --expose-gc')
+  const before = openFds()
+  ;(() => {
+    for (let i = 0; i < 40; i++) new Counter('task-clock').enable()
+    const g = new CounterGroup('task-clock')
+    g.add('cs')
+  })()
+  t.is(openFds(), before + 42)
+  await collect()
+  t.is(openFds(), before)
+})
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads')
+const { Counter } = require(${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)})
+const c = new Counter('task-clock')
+const { stat } = c.measure(() => { let x = 0; for (let i = 0; i < 5e6; i++) x += i; return x })
+const keep = new Counter('page-faults')
+keep.enable()
+parentPort.postMessage({ count: stat.count, id: c.id() })
+c.close()
+setInterval(() => {}, 1000) // stay alive until terminated, with 'keep' open
+`
+
+test.serial('works in worker_threads; a terminated worker releases its counters', async (t) => {
+  const before = openFds()
+  const workers = Array.from({ length: 4 }, () => new Worker(workerSource, { eval: true }))
+  const results = await Promise.all(workers.map((w) => new Promise<{ count: bigint }>((res, rej) => { w.once('message', res); w.once('error', rej) })))
+  for (const r of results) t.true(r.count > 100_000n, `worker count ${r.count}`)
+  await Promise.all(workers.map((w) => w.terminate()))
+  await collect()
+  t.is(openFds(), before)
+})

@@ -1,0 +1,54 @@
+// Compiled with `tsc --noEmit` (npm run typecheck): the public types accept what the
+// README shows and reject what they must. Each @ts-expect-error is a guard.
+import { Counter, CounterGroup, PerfEventError, parseEvent, type EventSpec, type Stat, type GroupStat } from '../../dist/index.js'
+
+const c = new Counter('task-clock')
+c.enable()
+const s: Stat = c.stat()
+const n: bigint = s.count
+const scaled: bigint = s.scaled
+const multiplexed: boolean = s.multiplexed
+void [n, scaled, multiplexed]
+new Counter('syscalls:sys_enter_write', { pid: 0, cpu: 'all' }, {})
+new Counter({ type: 'breakpoint', access: 'w', addr: 0x1000n, len: 8 })
+new Counter({ type: 'uprobe', path: '/bin/true', offset: 0x1234 })
+new Counter({ type: 'kprobe', symbol: 'ksys_write', ret: true })
+new Counter({ type: 'dynamic', pmu: 'msr', config: 0n }, { pid: 'all', cpu: 0 })
+new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, sampleFormat: { userStack: 8, codeAddr: true }, exclude: { kernel: true } })
+const g = new CounterGroup('task-clock')
+const i: number = g.add('cs', { exclude: { kernel: true } })
+const gs: GroupStat = g.stat()
+const first: bigint = gs.members[i].count
+void first
+const spec: EventSpec = { type: 'software', name: 'pageFault' }
+void spec
+void parseEvent('cycles:u').native
+{
+  using d = new Counter('task-clock')
+  void d
+}
+try {
+  c.close()
+} catch (e) {
+  if (e instanceof PerfEventError) {
+    const code: string = e.code
+    const errno: number = e.errno
+    void [code, errno]
+  }
+}
+
+// @ts-expect-error unknown software event name
+new Counter({ type: 'software', name: 'cycles' })
+// @ts-expect-error breakpoint access must be r, w, rw or x
+new Counter({ type: 'breakpoint', access: 'rx', addr: 1n })
+// @ts-expect-error sampleOn takes freq or count
+new Counter('task-clock', {}, { sampleOn: { hz: 1 } })
+// @ts-expect-error pid is a number or 'all'
+new Counter('task-clock', { pid: 'self' })
+// @ts-expect-error count is a bigint, not a number
+const wrong: number = c.stat().count
+void wrong
+// @ts-expect-error members cannot be pinned
+g.add('cs', { pin: true })
+// @ts-expect-error sigtrap is not offered
+new Counter('task-clock', {}, { sigtrapOnSample: 1n })
