@@ -9,15 +9,17 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Owns one perf event fd (through the thread's counter table). */
 export declare class NativeCounter {
   constructor(event: NativeEvent, target: NativeTarget, opts: NativeOpts)
+  /** The handle that `counterStat` takes. */
+  get handle(): number
   enable(): void
   disable(): void
   reset(): void
   id(): bigint
   /** The perf event fd (for polling). Owned by this handle. */
   fd(): number
-  statInto(out: BigUint64Array): number
   setFilter(filter: string): void
   attachBpf(fd: number): void
   queryBpf(max: number): NativeBpfQuery
@@ -31,17 +33,16 @@ export declare class NativeCounter {
   static disableAll(): void
 }
 
+/** Owns a leader and its siblings (through the thread's group table). */
 export declare class NativeGroup {
   constructor(event: NativeEvent, target: NativeTarget, opts: NativeOpts)
+  /** The handle that `groupStat` takes. */
+  get handle(): number
   /** Adds a sibling; returns its kernel id. */
   add(event: NativeEvent, opts: NativeOpts): bigint
   enable(): void
   disable(): void
   reset(): void
-  /** One read(2) of the leader: every member's value. */
-  statInto(out: BigUint64Array): number
-  /** Reads one member alone (its own fd). */
-  memberStatInto(index: number, out: BigUint64Array): number
   memberId(index: number): bigint
   memberSetFilter(index: number, filter: string): void
   close(): void
@@ -59,6 +60,12 @@ export declare function addressOf(view: Uint8Array): bigint
  * (the crate's cumulative `linux-*` feature).
  */
 export declare function buildLinux(): string
+
+/** Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`). */
+export declare function counterStat(handle: number): number
+
+/** One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer. */
+export declare function groupStat(handle: number): number
 
 /** Result of `queryBpf`. */
 export interface NativeBpfQuery {
@@ -242,3 +249,6 @@ export interface NativeWakeUpOn {
   bytes?: number
   samples?: number
 }
+
+/** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
+export declare function setStatBuffer(buf: BigUint64Array): void

@@ -839,3 +839,6 @@ module.exports.NativeCounter = nativeBinding.NativeCounter
 module.exports.NativeGroup = nativeBinding.NativeGroup
 module.exports.addressOf = nativeBinding.addressOf
 module.exports.buildLinux = nativeBinding.buildLinux
+module.exports.counterStat = nativeBinding.counterStat
+module.exports.groupStat = nativeBinding.groupStat
+module.exports.setStatBuffer = nativeBinding.setStatBuffer

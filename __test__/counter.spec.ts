@@ -1,20 +1,21 @@
 import test from 'ava'
 import { writeSync, openSync, closeSync } from 'node:fs'
 import { Counter, PerfEventError, addressOf } from '../dist/index.js'
-import { buildProbed, startProbed, tracefsMounted } from './helpers.ts'
-
-const spin = (ms: number) => {
-  const end = performance.now() + ms
-  let x = 0
-  while (performance.now() < end) x++
-  return x
-}
+import { buildProbed, spin, startProbed, touchFreshPages, tracefsMounted } from './helpers.ts'
 
 test('task-clock counts the JS thread CPU time (ns) and reads id and times by default', (t) => {
   using c = new Counter('task-clock')
+  const cpu0 = process.cpuUsage()
+  const wall0 = process.hrtime.bigint()
   const { stat } = c.measure(() => spin(30))
-  t.true(stat.count >= 25_000_000n, `count ${stat.count}`)
-  t.true(stat.count < 1_000_000_000n)
+  const wall = process.hrtime.bigint() - wall0
+  const cpu = process.cpuUsage(cpu0)
+  const processNs = BigInt(cpu.user + cpu.system) * 1000n
+  // The thread ran for part of the wall time (other tests share 2 cores) and never more;
+  // its CPU time is part of the process's CPU time (10 ms tick granularity of cpuUsage).
+  t.true(stat.count >= 1_000_000n, `count ${stat.count}`)
+  t.true(stat.count <= wall, `count ${stat.count} > wall ${wall}`)
+  t.true(stat.count <= processNs + 10_000_000n, `count ${stat.count} > process cpu ${processNs}`)
   t.is(stat.timeEnabled, stat.timeRunning)
   t.is(stat.id, c.id())
   t.is(stat.scaled, stat.count)
@@ -24,20 +25,15 @@ test('task-clock counts the JS thread CPU time (ns) and reads id and times by de
 
 test('cpu-clock advances with busy JS', (t) => {
   using c = new Counter('cpu-clock')
-  t.true(c.measure(() => spin(20)).stat.count >= 15_000_000n)
+  t.true(c.measure(() => spin(20)).stat.count >= 1_000_000n)
 })
 
 test('page-faults: touching N fresh pages faults at least N times', (t) => {
-  const pages = 512
   for (const name of ['page-faults', 'faults', 'minor-faults']) {
     using c = new Counter(name)
-    const { stat } = c.measure(() => {
-      const b = Buffer.allocUnsafeSlow(pages * 4096 + 8192)
-      for (let i = 0; i < b.length; i += 4096) b[i] = 1
-      return b
-    })
-    t.true(stat.count >= BigInt(pages) - 2n, `${name}: ${stat.count}`)
-    t.true(stat.count < BigInt(pages) * 4n, `${name}: ${stat.count}`)
+    const { result: pages, stat } = c.measure(touchFreshPages)
+    t.true(stat.count >= BigInt(pages), `${name}: ${stat.count} < ${pages}`)
+    t.true(stat.count < BigInt(pages) + 500n, `${name}: ${stat.count}`)
   }
 })
 
@@ -87,7 +83,7 @@ test('Counter.enableAll/disableAll toggle every counter of this thread', (t) => 
   Counter.disableAll()
   const va = a.stat().count
   const vb = b.stat().count
-  t.true(va > 1_000_000n && vb > 1_000_000n, `${va} ${vb}`)
+  t.true(va > 100_000n && vb > 100_000n, `${va} ${vb}`)
   spin(5)
   t.is(a.stat().count, va)
 })
@@ -199,12 +195,12 @@ test('msr/tsc/ (dynamic PMU with an events/ alias) counts on a CPU', (t) => {
   c.disable()
   const { count, timeEnabled } = c.stat()
   t.true(count > 0n)
-  t.true(timeEnabled! >= 15_000_000n)
+  t.true(timeEnabled! >= 19_000_000n)
 })
 
 test('dynamic PMU by name and type through the typed object', (t) => {
   using c = new Counter({ type: 'dynamic', pmu: 'software', config: 1 }) // PERF_COUNT_SW_TASK_CLOCK
-  t.true(c.measure(() => spin(5)).stat.count > 1_000_000n)
+  t.true(c.measure(() => spin(5)).stat.count > 100_000n)
 })
 
 test('kprobe: counts when the kprobe PMU exists, else a clear ENOENT', (t) => {

@@ -10,14 +10,11 @@ function nativeError(code: string, errno: number, op: string, text: string) {
 }
 
 function fake(overrides: Partial<Record<'open' | 'stat', () => unknown>>, buildLinux = '7.0'): NativeBinding {
+  let buffer = new BigUint64Array(0)
   class NativeCounter {
+    handle = 0
     constructor() {
       overrides.open?.()
-    }
-    statInto(b: BigUint64Array) {
-      const v = (overrides.stat?.() ?? [7n, 100n, 400n, 100n, 9n, 0n, 0n]) as bigint[]
-      b.set(v)
-      return v.length
     }
     enable() {}
     disable() {}
@@ -25,7 +22,13 @@ function fake(overrides: Partial<Record<'open' | 'stat', () => unknown>>, buildL
     close() {}
     id() { return 9n }
   }
-  return { NativeCounter, buildLinux: () => buildLinux } as unknown as NativeBinding
+  const counterStat = () => {
+    const v = (overrides.stat?.() ?? [7n, 100n, 400n, 100n, 9n, 0n, 0n]) as bigint[]
+    buffer.set(v)
+    return v.length
+  }
+  const setStatBuffer = (b: BigUint64Array) => (buffer = b)
+  return { NativeCounter, counterStat, setStatBuffer, buildLinux: () => buildLinux } as unknown as NativeBinding
 }
 
 test.afterEach.always(() => setBinding(undefined))

@@ -58,11 +58,29 @@ export function startProbed(path: string, n: number) {
   child.stdout.on('data', (d) => (out += d))
   const done = new Promise<string>((resolve, reject) => {
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`probed exited ${code}`))))
+    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`probed exited ${code}`))))
   })
   return { pid: child.pid!, go: () => child.stdin.end('g'), done }
 }
 
 export function tracefsMounted(): boolean {
   return existsSync('/sys/kernel/tracing/events') || existsSync('/sys/kernel/debug/tracing/events')
+}
+
+/** Bytes above glibc's largest dynamic mmap threshold (32 MiB): every allocation gets fresh pages. */
+export const FRESH_BYTES = 40 << 20
+/** Allocates fresh memory and touches each page once; returns the number of pages touched. */
+export function touchFreshPages(): number {
+  const b = Buffer.allocUnsafeSlow(FRESH_BYTES)
+  let pages = 0
+  for (let i = 0; i < b.length; i += 4096, pages++) b[i] = 1
+  return pages
+}
+
+/** Busy JS for at least `ms` of wall time. */
+export function spin(ms: number): number {
+  const end = performance.now() + ms
+  let x = 0
+  while (performance.now() < end) x++
+  return x
 }

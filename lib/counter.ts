@@ -3,7 +3,8 @@ import { binding } from './binding'
 import { closedError, fromNative, typeError, type ErrorContext } from './errors'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
-import { decodeStat, statSlots, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
+import type { NativeBinding } from './binding'
 
 // Node 18.18+/20.4+ define Symbol.dispose; older runtimes get the registered symbol.
 ;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')
@@ -50,7 +51,8 @@ export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_S
  */
 export class Counter implements Disposable {
   #native: NativeCounter | undefined
-  readonly #buf = new BigUint64Array(statSlots(1))
+  readonly #binding: NativeBinding
+  readonly #handle: number
   readonly #ctx: ErrorContext
   /** The event as given (string) or a short description of the object. */
   readonly label: string
@@ -68,11 +70,14 @@ export class Counter implements Disposable {
     const opts = counterOptions(options, ev)
     this.label = ev.label
     this.#ctx = contextFor(ev, opts, t)
+    this.#binding = binding()
     try {
-      this.#native = new (binding().NativeCounter)(ev.native, t, opts)
+      this.#native = new this.#binding.NativeCounter(ev.native, t, opts)
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
+    this.#handle = this.#native.handle
+    ensureStatBuffer(this.#binding, statSlots(1))
   }
 
   #n(): NativeCounter {
@@ -109,13 +114,13 @@ export class Counter implements Disposable {
 
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
-    const n = this.#n()
+    if (this.#native === undefined) throw closedError('Counter')
     try {
-      n.statInto(this.#buf)
+      this.#binding.counterStat(this.#handle)
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
-    return decodeStat(this.#buf)
+    return decodeStat(lastRead())
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */

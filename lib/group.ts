@@ -4,7 +4,8 @@ import { closedError, fromNative, typeError, type ErrorContext } from './errors'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './counter'
-import { decodeGroup, statSlots, type GroupStat } from './stat'
+import { decodeGroup, ensureStatBuffer, lastRead, statSlots, type GroupStat } from './stat'
+import type { NativeBinding } from './binding'
 
 /** A member of a group. */
 export interface GroupMember {
@@ -28,7 +29,8 @@ export class CounterGroup implements Disposable {
   #native: NativeGroup | undefined
   readonly #members: GroupMember[] = []
   readonly #ctx: ErrorContext[] = []
-  #buf = new BigUint64Array(statSlots(1))
+  readonly #binding: NativeBinding = binding()
+  #handle = 0
 
   /**
    * Opens the leader. Members share its target.
@@ -48,13 +50,15 @@ export class CounterGroup implements Disposable {
     opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
     const ctx = contextFor(ev, opts, t)
     try {
-      this.#native = new (binding().NativeGroup)(ev.native, t, opts)
+      this.#native = new this.#binding.NativeGroup(ev.native, t, opts)
+      this.#handle = this.#native.handle
       this.#members.push({ label: ev.label, id: this.#native.memberId(0) })
     } catch (e) {
       this.#native?.close()
       throw fromNative(e, ctx)
     }
     this.#ctx.push(ctx)
+    ensureStatBuffer(this.#binding, statSlots(1))
   }
 
   #n(): NativeGroup {
@@ -80,7 +84,7 @@ export class CounterGroup implements Disposable {
     }
     this.#members.push({ label: ev.label, id })
     this.#ctx.push(ctx)
-    this.#buf = new BigUint64Array(statSlots(this.#members.length))
+    ensureStatBuffer(this.#binding, statSlots(this.#members.length))
     return this.#members.length - 1
   }
 
@@ -118,13 +122,13 @@ export class CounterGroup implements Disposable {
 
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
-    const n = this.#n()
+    this.#n()
     try {
-      n.statInto(this.#buf)
+      this.#binding.groupStat(this.#handle)
     } catch (e) {
       throw fromNative(e, this.#ctx[0])
     }
-    return decodeGroup(this.#buf, this.#members)
+    return decodeGroup(lastRead(), this.#members)
   }
 
   /** Runs `fn` with the group reset and enabled around it. */

@@ -44,7 +44,7 @@ export interface GroupStat {
   members: MemberStat[]
 }
 
-// Layout written by the native `statInto` (src/counter.rs, write_stat): the one decoder.
+// Layout written by the native `counterStat`/`groupStat` (src/counter.rs, write_stat): the one decoder.
 export const STAT_HEADER = 7
 export const STAT_PER_SIBLING = 3
 const HAS_TIME_ENABLED = 1n
@@ -107,4 +107,27 @@ export function decodeGroup(b: BigUint64Array, members: readonly { label: string
       return out
     }),
   }
+}
+
+// The thread's stat buffer: native reads write into it, `decode*` read from it.
+// More than 64 bytes, so V8 keeps it off-heap and its memory never moves;
+// module-level, so it lives as long as this thread's env.
+let statBuffer = new BigUint64Array(64)
+let registeredWith: { setStatBuffer(b: BigUint64Array): void } | undefined
+
+/** Registers (once per binding) a stat buffer of at least `slots` slots and returns it. */
+export function ensureStatBuffer(b: { setStatBuffer(b: BigUint64Array): void }, slots: number): void {
+  if (slots > statBuffer.length) {
+    statBuffer = new BigUint64Array(Math.max(slots, statBuffer.length * 2))
+    registeredWith = undefined
+  }
+  if (registeredWith !== b) {
+    b.setStatBuffer(statBuffer)
+    registeredWith = b
+  }
+}
+
+/** The buffer the last native read wrote into. */
+export function lastRead(): BigUint64Array {
+  return statBuffer
 }

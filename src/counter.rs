@@ -4,11 +4,14 @@ use std::fs::File;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd};
 
-use napi::bindgen_prelude::{BigInt, BigUint64ArraySlice};
+use napi::bindgen_prelude::{BigInt, BigUint64Array};
 use napi_derive::napi;
 use perf_event_open::count::{Counter, Stat};
 
+use std::cell::RefCell;
+
 use crate::error::{closed, invalid, IoContext, Result};
+use crate::handles::{with_stat_buffer, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 
@@ -22,11 +25,9 @@ const HAS_TIME_RUNNING: u64 = 2;
 const HAS_ID: u64 = 4;
 const HAS_LOST: u64 = 8;
 
-/// Writes a `Stat` into the caller's `BigUint64Array` (no allocation on the JS heap).
-pub fn write_stat(stat: &Stat, out: &mut BigUint64ArraySlice) -> Result<u32> {
+/// Writes a `Stat` into the thread's stat buffer (no allocation on the JS heap).
+pub fn write_stat(stat: &Stat, out: &mut [u64]) -> Result<u32> {
     let need = STAT_HEADER + STAT_PER_SIBLING * stat.siblings.len();
-    // SAFETY: JS is blocked in this synchronous call; nothing else touches the array.
-    let out = unsafe { out.as_mut() };
     if out.len() < need {
         return Err(invalid(format!("stat buffer holds {} slots, needs {need}", out.len())));
     }
@@ -82,15 +83,61 @@ pub fn set_filter(c: &Counter, filter: &str) -> Result<()> {
     c.with_ftrace_filter(&filter).op("ioctl")
 }
 
-#[napi]
-pub struct NativeCounter {
-    inner: Option<Counter>,
+struct Entry {
+    counter: Counter,
+    /// Probe names/paths the kernel read at open (and may read again on switchTo).
     keep: KeepAlive,
 }
 
+thread_local! {
+    static COUNTER_SLAB: RefCell<Slab<Entry>> = const { RefCell::new(Slab::new()) };
+}
+static COUNTERS: Table<Entry> = Table::new(&COUNTER_SLAB);
+
+fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
+    COUNTERS.with(h, "counter", |e| f(&e.counter))
+}
+
+/// Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`).
+#[napi]
+pub fn counter_stat(handle: u32) -> Result<u32> {
+    with_counter(handle, |c| {
+        let stat = c.stat().op("read")?;
+        with_stat_buffer(|out| write_stat(&stat, out))
+    })
+}
+
+/// Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive).
+#[napi]
+pub fn set_stat_buffer(buf: BigUint64Array) -> Result<()> {
+    if buf.len() <= 8 {
+        return Err(invalid("the stat buffer needs more than 8 slots (off the V8 heap)"));
+    }
+    crate::handles::set_stat_buffer(buf);
+    Ok(())
+}
+
+/// Owns one perf event fd (through the thread's counter table).
+#[napi]
+pub struct NativeCounter {
+    handle: u32,
+    open: bool,
+}
+
+impl Drop for NativeCounter {
+    fn drop(&mut self) {
+        if self.open {
+            COUNTERS.remove(self.handle);
+        }
+    }
+}
+
 impl NativeCounter {
-    fn get(&self) -> Result<&Counter> {
-        self.inner.as_ref().ok_or_else(|| closed("counter"))
+    fn with<R>(&self, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
+        if !self.open {
+            return Err(closed("counter"));
+        }
+        with_counter(self.handle, f)
     }
 }
 
@@ -102,71 +149,78 @@ impl NativeCounter {
         let event = to_event(&event, &mut keep)?;
         let opts = to_opts(&opts)?;
         let counter = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
-        Ok(Self { inner: Some(counter), keep })
+        Ok(Self { handle: COUNTERS.insert(Entry { counter, keep }), open: true })
+    }
+
+    /// The handle that `counterStat` takes.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     #[napi]
     pub fn enable(&self) -> Result<()> {
-        self.get()?.enable().op("ioctl")
+        self.with(|c| c.enable().op("ioctl"))
     }
 
     #[napi]
     pub fn disable(&self) -> Result<()> {
-        self.get()?.disable().op("ioctl")
+        self.with(|c| c.disable().op("ioctl"))
     }
 
     #[napi]
     pub fn reset(&self) -> Result<()> {
-        self.get()?.clear_count().op("ioctl")
+        self.with(|c| c.clear_count().op("ioctl"))
     }
 
     #[napi]
     pub fn id(&self) -> Result<BigInt> {
-        self.get()?.id().op("ioctl").map(BigInt::from)
+        self.with(|c| c.id().op("ioctl").map(BigInt::from))
     }
 
     /// The perf event fd (for polling). Owned by this handle.
     #[napi]
     pub fn fd(&self) -> Result<i32> {
-        Ok(self.get()?.file().as_raw_fd())
-    }
-
-    #[napi]
-    pub fn stat_into(&self, mut out: BigUint64ArraySlice) -> Result<u32> {
-        let stat = self.get()?.stat().op("read")?;
-        write_stat(&stat, &mut out)
+        self.with(|c| Ok(c.file().as_raw_fd()))
     }
 
     #[napi]
     pub fn set_filter(&self, filter: String) -> Result<()> {
-        set_filter(self.get()?, &filter)
+        self.with(|c| set_filter(c, &filter))
     }
 
     #[napi]
     pub fn attach_bpf(&self, fd: i32) -> Result<()> {
-        attach_bpf(self.get()?, fd)
+        self.with(|c| attach_bpf(c, fd))
     }
 
     #[napi]
     pub fn query_bpf(&self, max: u32) -> Result<NativeBpfQuery> {
-        query_bpf(self.get()?, max)
+        self.with(|c| query_bpf(c, max))
     }
 
     #[napi]
-    pub fn switch_to(&mut self, event: NativeEvent) -> Result<()> {
-        let event = to_event(&event, &mut self.keep)?;
-        self.get()?.switch_to(event).op("ioctl")
+    pub fn switch_to(&self, event: NativeEvent) -> Result<()> {
+        if !self.open {
+            return Err(closed("counter"));
+        }
+        COUNTERS.with_mut(self.handle, "counter", |e| {
+            let event = to_event(&event, &mut e.keep)?;
+            e.counter.switch_to(event).op("ioctl")
+        })
     }
 
     /// Closes the fd now. Idempotent.
     #[napi]
     pub fn close(&mut self) {
-        self.inner = None;
+        if std::mem::replace(&mut self.open, false) {
+            COUNTERS.remove(self.handle);
+        }
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.is_none()
+        !self.open
     }
 
     /// prctl(PR_TASK_PERF_EVENTS_ENABLE): enables every counter attached to the calling thread.

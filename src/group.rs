@@ -1,38 +1,67 @@
 //! `NativeGroup`: a leader and its siblings, scheduled as a unit and read atomically.
 //! `CounterGroup` is neither Send nor Sync; it stays on the JS thread that made it.
 
-use napi::bindgen_prelude::{BigInt, BigUint64ArraySlice};
+use std::cell::RefCell;
+
+use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
 
 use crate::counter::write_stat;
-use crate::error::{closed, IoContext, Result};
+use crate::error::{closed, invalid, IoContext, Result};
+use crate::handles::{with_stat_buffer, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, to_sibling_opts, with_target, NativeOpts, NativeTarget};
 
-#[napi]
-pub struct NativeGroup {
-    inner: Option<CounterGroup>,
+struct Entry {
+    group: CounterGroup,
     keep: KeepAlive,
 }
 
-impl NativeGroup {
-    fn get(&self) -> Result<&CounterGroup> {
-        self.inner.as_ref().ok_or_else(|| closed("group"))
-    }
+thread_local! {
+    static GROUP_SLAB: RefCell<Slab<Entry>> = const { RefCell::new(Slab::new()) };
+}
+static GROUPS: Table<Entry> = Table::new(&GROUP_SLAB);
 
-    /// Member 0 is the leader, then siblings in the order they were added.
-    fn member(&self, index: u32) -> Result<&Counter> {
-        let g = self.get()?;
-        match index {
-            0 => Ok(g.leader()),
-            i => g
-                .siblings()
-                .get(i as usize - 1)
-                .map(|c| &**c)
-                .ok_or_else(|| crate::error::invalid(format!("no group member {i}"))),
+/// Member 0 is the leader, then siblings in the order they were added.
+fn member(g: &CounterGroup, index: u32) -> Result<&Counter> {
+    match index {
+        0 => Ok(g.leader()),
+        i => g.siblings().get(i as usize - 1).map(|c| &**c).ok_or_else(|| invalid(format!("no group member {i}"))),
+    }
+}
+
+/// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
+#[napi]
+pub fn group_stat(handle: u32) -> Result<u32> {
+    GROUPS.with(handle, "group", |e| {
+        let stat = e.group.leader().stat().op("read")?;
+        with_stat_buffer(|out| write_stat(&stat, out))
+    })
+}
+
+/// Owns a leader and its siblings (through the thread's group table).
+#[napi]
+pub struct NativeGroup {
+    handle: u32,
+    open: bool,
+}
+
+impl Drop for NativeGroup {
+    fn drop(&mut self) {
+        if self.open {
+            GROUPS.remove(self.handle);
         }
+    }
+}
+
+impl NativeGroup {
+    fn with<R>(&self, f: impl FnOnce(&CounterGroup) -> Result<R>) -> Result<R> {
+        if !self.open {
+            return Err(closed("group"));
+        }
+        GROUPS.with(self.handle, "group", |e| f(&e.group))
     }
 }
 
@@ -44,65 +73,63 @@ impl NativeGroup {
         let event = to_event(&event, &mut keep)?;
         let opts = to_opts(&opts)?;
         let leader = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
-        Ok(Self { inner: Some(CounterGroup::from(leader)), keep })
+        Ok(Self { handle: GROUPS.insert(Entry { group: CounterGroup::from(leader), keep }), open: true })
+    }
+
+    /// The handle that `groupStat` takes.
+    #[napi(getter)]
+    pub fn handle(&self) -> u32 {
+        self.handle
     }
 
     /// Adds a sibling; returns its kernel id.
     #[napi]
-    pub fn add(&mut self, event: NativeEvent, opts: NativeOpts) -> Result<BigInt> {
-        let event = to_event(&event, &mut self.keep)?;
-        let opts = to_sibling_opts(&opts)?;
-        let group = self.inner.as_mut().ok_or_else(|| closed("group"))?;
-        let sibling = group.add(event, &opts).op("perf_event_open")?;
-        sibling.id().op("ioctl").map(BigInt::from)
+    pub fn add(&self, event: NativeEvent, opts: NativeOpts) -> Result<BigInt> {
+        if !self.open {
+            return Err(closed("group"));
+        }
+        GROUPS.with_mut(self.handle, "group", |e| {
+            let event = to_event(&event, &mut e.keep)?;
+            let opts = to_sibling_opts(&opts)?;
+            let sibling = e.group.add(event, &opts).op("perf_event_open")?;
+            sibling.id().op("ioctl").map(BigInt::from)
+        })
     }
 
     #[napi]
     pub fn enable(&self) -> Result<()> {
-        self.get()?.enable().op("ioctl")
+        self.with(|g| g.enable().op("ioctl"))
     }
 
     #[napi]
     pub fn disable(&self) -> Result<()> {
-        self.get()?.disable().op("ioctl")
+        self.with(|g| g.disable().op("ioctl"))
     }
 
     #[napi]
     pub fn reset(&self) -> Result<()> {
-        self.get()?.clear_count().op("ioctl")
-    }
-
-    /// One read(2) of the leader: every member's value.
-    #[napi]
-    pub fn stat_into(&self, mut out: BigUint64ArraySlice) -> Result<u32> {
-        let stat = self.get()?.leader().stat().op("read")?;
-        write_stat(&stat, &mut out)
-    }
-
-    /// Reads one member alone (its own fd).
-    #[napi]
-    pub fn member_stat_into(&self, index: u32, mut out: BigUint64ArraySlice) -> Result<u32> {
-        let stat = self.member(index)?.stat().op("read")?;
-        write_stat(&stat, &mut out)
+        self.with(|g| g.clear_count().op("ioctl"))
     }
 
     #[napi]
     pub fn member_id(&self, index: u32) -> Result<BigInt> {
-        self.member(index)?.id().op("ioctl").map(BigInt::from)
+        self.with(|g| member(g, index)?.id().op("ioctl").map(BigInt::from))
     }
 
     #[napi]
     pub fn member_set_filter(&self, index: u32, filter: String) -> Result<()> {
-        crate::counter::set_filter(self.member(index)?, &filter)
+        self.with(|g| crate::counter::set_filter(member(g, index)?, &filter))
     }
 
     #[napi]
     pub fn close(&mut self) {
-        self.inner = None;
+        if std::mem::replace(&mut self.open, false) {
+            GROUPS.remove(self.handle);
+        }
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        self.inner.is_none()
+        !self.open
     }
 }

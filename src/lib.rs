@@ -8,6 +8,7 @@ mod counter;
 mod error;
 mod event;
 mod group;
+mod handles;
 mod options;
 
 use napi::bindgen_prelude::{BigInt, Uint8ArraySlice};
@@ -40,3 +41,4 @@ pub fn build_linux() -> String {
 pub fn address_of(view: Uint8ArraySlice) -> BigInt {
     BigInt::from(view.as_ptr() as u64)
 }
+

@@ -1,0 +1,114 @@
+//! Per-thread tables of open handles, and the per-thread stat buffer.
+//!
+//! Hot calls (`counterStat`, `groupStat`) are plain functions that take a
+//! handle number: a napi-rs class method call costs ~200 ns of unwrapping on
+//! this machine, more than a third of a `read(2)`. The class instances still
+//! own their handles: dropping one (close, GC, env teardown) removes its entry
+//! and closes the fds. Each JS thread (main, worker) has its own tables, which
+//! also keeps `!Send` values such as `CounterGroup` on the thread that made them.
+
+use std::cell::{Cell, RefCell};
+
+use napi::bindgen_prelude::BigUint64Array;
+
+use crate::error::{invalid, Result};
+
+pub struct Slab<T> {
+    items: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    pub const fn new() -> Self {
+        Self { items: Vec::new(), free: Vec::new() }
+    }
+
+    pub fn insert(&mut self, v: T) -> u32 {
+        if let Some(i) = self.free.pop() {
+            self.items[i as usize] = Some(v);
+            i
+        } else {
+            self.items.push(Some(v));
+            (self.items.len() - 1) as u32
+        }
+    }
+
+    pub fn remove(&mut self, i: u32) -> Option<T> {
+        let v = self.items.get_mut(i as usize)?.take();
+        if v.is_some() {
+            self.free.push(i);
+        }
+        v
+    }
+
+    pub fn get(&self, i: u32) -> Option<&T> {
+        self.items.get(i as usize)?.as_ref()
+    }
+
+    pub fn get_mut(&mut self, i: u32) -> Option<&mut T> {
+        self.items.get_mut(i as usize)?.as_mut()
+    }
+}
+
+thread_local! {
+    /// Where `counterStat`/`groupStat` write: a BigUint64Array of the facade
+    /// module of this thread, registered once (see lib/stat.ts).
+    static STAT_BUF: Cell<(*mut u64, usize)> = const { Cell::new((std::ptr::null_mut(), 0)) };
+    /// The strong reference that keeps that array alive while registered.
+    /// napi-rs turns its release into a no-op once the env is gone.
+    static STAT_REF: RefCell<Option<BigUint64Array>> = const { RefCell::new(None) };
+}
+
+/// Registers the thread's stat buffer and keeps a reference to it. It is
+/// larger than V8's on-heap typed array limit (checked by the caller), so its
+/// memory is off the V8 heap and does not move; the facade never transfers it.
+pub fn set_stat_buffer(mut buf: BigUint64Array) {
+    // SAFETY: the reference stored below keeps the memory alive until replaced.
+    let s = unsafe { buf.as_mut() };
+    STAT_BUF.with(|b| b.set((s.as_mut_ptr(), s.len())));
+    STAT_REF.with(|r| *r.borrow_mut() = Some(buf));
+}
+
+/// Runs `f` on the registered stat buffer.
+pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R> {
+    let (ptr, len) = STAT_BUF.with(Cell::get);
+    if ptr.is_null() {
+        return Err(invalid("no stat buffer registered"));
+    }
+    // SAFETY: registered by `set_stat_buffer` on this thread; JS is blocked in this call.
+    f(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// A per-thread table of `T`.
+pub struct Table<T: 'static>(&'static std::thread::LocalKey<RefCell<Slab<T>>>);
+
+impl<T> Table<T> {
+    pub const fn new(key: &'static std::thread::LocalKey<RefCell<Slab<T>>>) -> Self {
+        Self(key)
+    }
+
+    pub fn insert(&self, v: T) -> u32 {
+        self.0.with(|s| s.borrow_mut().insert(v))
+    }
+
+    pub fn remove(&self, h: u32) -> Option<T> {
+        // try_with: during thread teardown the table may already be gone (its own drop closed the fds).
+        self.0.try_with(|s| s.borrow_mut().remove(h)).ok().flatten()
+    }
+
+    pub fn with<R>(&self, h: u32, what: &str, f: impl FnOnce(&T) -> Result<R>) -> Result<R> {
+        self.0.with(|s| {
+            let s = s.borrow();
+            let v = s.get(h).ok_or_else(|| crate::error::closed(what))?;
+            f(v)
+        })
+    }
+
+    pub fn with_mut<R>(&self, h: u32, what: &str, f: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        self.0.with(|s| {
+            let mut s = s.borrow_mut();
+            let v = s.get_mut(h).ok_or_else(|| crate::error::closed(what))?;
+            f(v)
+        })
+    }
+}
