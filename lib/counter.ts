@@ -1,13 +1,12 @@
 import type { NativeCounter, NativeOpts, NativeTarget } from '../index'
 import { binding } from './binding'
-import { closedError, fromNative, typeError, type ErrorContext } from './errors'
+import { fromNative, typeError, type ErrorContext } from './errors'
+import { Handle } from './handle'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
 import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
-// Node 18.18+/20.4+ define Symbol.dispose; older runtimes get the registered symbol.
-;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')
 
 /** Builds the error context of an opened event: used for every error of that handle. */
 export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTarget): ErrorContext {
@@ -49,8 +48,7 @@ export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_S
  * console.log(c.stat().count) // ns of CPU time of this thread
  * ```
  */
-export class Counter implements Disposable {
-  #native: NativeCounter | undefined
+export class Counter extends Handle<NativeCounter, Stat> {
   readonly #binding: NativeBinding
   readonly #handle: number
   readonly #ctx: ErrorContext
@@ -65,30 +63,27 @@ export class Counter implements Disposable {
    * @throws TypeError / RangeError for bad arguments; PerfEventError (with `code` and `hint`) when the kernel refuses.
    */
   constructor(event: EventInput, target?: Target, options?: CounterOptions) {
+    super('Counter')
     const ev = resolveEvent(event)
     const t = resolveTarget(target)
     const opts = counterOptions(options, ev)
     this.label = ev.label
     this.#ctx = contextFor(ev, opts, t)
     this.#binding = binding()
+    let native: NativeCounter
     try {
-      this.#native = new this.#binding.NativeCounter(ev.native, t, opts)
+      native = this.attach(new this.#binding.NativeCounter(ev.native, t, opts))
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
-    this.#handle = this.#native.handle
+    this.#handle = native.handle
     ensureStatBuffer(this.#binding, statSlots(1))
-  }
-
-  #n(): NativeCounter {
-    if (this.#native === undefined) throw closedError('Counter')
-    return this.#native
   }
 
   /** Starts counting (PERF_EVENT_IOC_ENABLE). */
   enable(): void {
     try {
-      this.#n().enable()
+      this.native.enable()
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
@@ -97,7 +92,7 @@ export class Counter implements Disposable {
   /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. */
   disable(): void {
     try {
-      this.#n().disable()
+      this.native.disable()
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
@@ -106,7 +101,7 @@ export class Counter implements Disposable {
   /** Sets the count to zero (PERF_EVENT_IOC_RESET). Times are not reset. */
   reset(): void {
     try {
-      this.#n().reset()
+      this.native.reset()
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
@@ -114,7 +109,7 @@ export class Counter implements Disposable {
 
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
-    if (this.#native === undefined) throw closedError('Counter')
+    this.native // throws after close()
     try {
       this.#binding.counterStat(this.#handle)
     } catch (e) {
@@ -126,7 +121,7 @@ export class Counter implements Disposable {
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
   id(): bigint {
     try {
-      return this.#n().id()
+      return this.native.id()
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
@@ -134,31 +129,15 @@ export class Counter implements Disposable {
 
   /** The perf event file descriptor (owned by this counter; do not close it). */
   get fd(): number {
-    return this.#n().fd()
+    return this.native.fd()
   }
 
-  /**
-   * Runs `fn` with the counter reset and enabled around it, and returns its result with the stat.
-   * Counts only synchronous work of `fn` (and whatever else the target does meanwhile).
-   */
-  measure<T>(fn: () => T): { result: T; stat: Stat } {
-    if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
-    this.reset()
-    this.enable()
-    let result: T
-    try {
-      result = fn()
-    } finally {
-      this.disable()
-    }
-    return { result, stat: this.stat() }
-  }
 
   /** Sets an ftrace filter on a tracepoint counter, e.g. `'common_pid != 0'` (PERF_EVENT_IOC_SET_FILTER). */
   setFilter(filter: string): void {
     if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
     try {
-      this.#n().setFilter(filter)
+      this.native.setFilter(filter)
     } catch (e) {
       throw fromNative(e, this.#ctx)
     }
@@ -168,7 +147,7 @@ export class Counter implements Disposable {
   attachBpf(fd: number): void {
     if (!Number.isInteger(fd) || fd < 0) throw typeError('a file descriptor (non-negative integer)', 'fd', fd)
     try {
-      this.#n().attachBpf(fd)
+      this.native.attachBpf(fd)
     } catch (e) {
       throw fromNative(e, operationContext(this.#ctx, 'attachBpf'))
     }
@@ -178,7 +157,7 @@ export class Counter implements Disposable {
   queryBpf(max = 64): { ids: number[]; more: number } {
     if (!Number.isInteger(max) || max < 0 || max > 0xffff) throw typeError('an integer from 0 to 65535', 'max', max)
     try {
-      return this.#n().queryBpf(max)
+      return this.native.queryBpf(max)
     } catch (e) {
       throw fromNative(e, operationContext(this.#ctx, 'queryBpf'))
     }
@@ -191,27 +170,12 @@ export class Counter implements Disposable {
   switchTo(event: EventInput): void {
     const ev = resolveEvent(event)
     try {
-      this.#n().switchTo(ev.native)
+      this.native.switchTo(ev.native)
     } catch (e) {
       throw fromNative(e, operationContext({ ...this.#ctx, what: ev.label }, 'switchTo'))
     }
   }
 
-  /** Closes the file descriptor. Idempotent; any later call throws ERR_CLOSED. */
-  close(): void {
-    this.#native?.close()
-    this.#native = undefined
-  }
-
-  /** Whether `close()` was called. */
-  get closed(): boolean {
-    return this.#native === undefined
-  }
-
-  /** `using c = new Counter(…)` closes it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.close()
-  }
 
   /** Enables every counter attached to the calling thread (prctl PR_TASK_PERF_EVENTS_ENABLE). */
   static enableAll(): void {

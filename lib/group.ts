@@ -1,6 +1,7 @@
 import type { NativeGroup } from '../index'
 import { binding } from './binding'
-import { closedError, fromNative, typeError, type ErrorContext } from './errors'
+import { fromNative, typeError, type ErrorContext } from './errors'
+import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './counter'
@@ -25,8 +26,7 @@ export interface GroupMember {
  * const { members } = g.measure(work).stat
  * ```
  */
-export class CounterGroup implements Disposable {
-  #native: NativeGroup | undefined
+export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   readonly #members: GroupMember[] = []
   readonly #ctx: ErrorContext[] = []
   readonly #binding: NativeBinding = binding()
@@ -39,6 +39,7 @@ export class CounterGroup implements Disposable {
    * @param options leader options; `statFormat` is forced to read every member with ids and times.
    */
   constructor(leader: EventInput, target?: Target, options?: CounterOptions) {
+    super('CounterGroup')
     const ev = resolveEvent(leader)
     const t = resolveTarget(target)
     const opts = counterOptions(options, ev)
@@ -49,21 +50,17 @@ export class CounterGroup implements Disposable {
     }
     opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
     const ctx = contextFor(ev, opts, t)
+    let native: NativeGroup | undefined
     try {
-      this.#native = new this.#binding.NativeGroup(ev.native, t, opts)
-      this.#handle = this.#native.handle
-      this.#members.push({ label: ev.label, id: this.#native.memberId(0) })
+      native = this.attach(new this.#binding.NativeGroup(ev.native, t, opts))
+      this.#handle = native.handle
+      this.#members.push({ label: ev.label, id: native.memberId(0) })
     } catch (e) {
-      this.#native?.close()
+      native?.close()
       throw fromNative(e, ctx)
     }
     this.#ctx.push(ctx)
     ensureStatBuffer(this.#binding, statSlots(1))
-  }
-
-  #n(): NativeGroup {
-    if (this.#native === undefined) throw closedError('CounterGroup')
-    return this.#native
   }
 
   /**
@@ -71,7 +68,7 @@ export class CounterGroup implements Disposable {
    * Members cannot take `pin`, `exclusive` or `timer` (the kernel takes these from the leader).
    */
   add(event: EventInput, options?: MemberOptions): number {
-    const n = this.#n()
+    const n = this.native
     const ev = resolveEvent(event)
     const opts = memberOptions(options, ev)
     if (opts.inherit !== undefined) throw new TypeError('Expected no options.inherit for a group member: group reads cannot be inherited')
@@ -96,7 +93,7 @@ export class CounterGroup implements Disposable {
   /** Enables every member at once (PERF_IOC_FLAG_GROUP). */
   enable(): void {
     try {
-      this.#n().enable()
+      this.native.enable()
     } catch (e) {
       throw fromNative(e, this.#ctx[0])
     }
@@ -105,7 +102,7 @@ export class CounterGroup implements Disposable {
   /** Disables every member at once. */
   disable(): void {
     try {
-      this.#n().disable()
+      this.native.disable()
     } catch (e) {
       throw fromNative(e, this.#ctx[0])
     }
@@ -114,7 +111,7 @@ export class CounterGroup implements Disposable {
   /** Zeroes every member's count. */
   reset(): void {
     try {
-      this.#n().reset()
+      this.native.reset()
     } catch (e) {
       throw fromNative(e, this.#ctx[0])
     }
@@ -122,7 +119,7 @@ export class CounterGroup implements Disposable {
 
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
-    this.#n()
+    this.native
     try {
       this.#binding.groupStat(this.#handle)
     } catch (e) {
@@ -131,42 +128,16 @@ export class CounterGroup implements Disposable {
     return decodeGroup(lastRead(), this.#members)
   }
 
-  /** Runs `fn` with the group reset and enabled around it. */
-  measure<T>(fn: () => T): { result: T; stat: GroupStat } {
-    if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
-    this.reset()
-    this.enable()
-    let result: T
-    try {
-      result = fn()
-    } finally {
-      this.disable()
-    }
-    return { result, stat: this.stat() }
-  }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */
   setFilter(index: number, filter: string): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.#members.length) throw typeError(`a member index from 0 to ${this.#members.length - 1}`, 'index', index)
     if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
     try {
-      this.#n().memberSetFilter(index, filter)
+      this.native.memberSetFilter(index, filter)
     } catch (e) {
       throw fromNative(e, this.#ctx[index])
     }
   }
 
-  /** Closes every member's fd. Idempotent. */
-  close(): void {
-    this.#native?.close()
-    this.#native = undefined
-  }
-
-  get closed(): boolean {
-    return this.#native === undefined
-  }
-
-  [Symbol.dispose](): void {
-    this.close()
-  }
 }
