@@ -58,6 +58,12 @@ test('kernel refusals become PerfEventError with errno, syscall and hint', (t) =
   t.true(['EINVAL', 'ENODEV', 'ENXIO'].includes(badcpu!.code) || badcpu!.errno > 0)
 })
 
+test('a cgroup target outside a perf_event cgroup hierarchy is explained', (t) => {
+  const err = t.throws(() => new Counter('task-clock', { cgroup: '/tmp', cpu: 0 }), { instanceOf: PerfEventError })
+  t.is(err!.code, 'EBADF')
+  t.regex(err!.hint!, /perf_event cgroup hierarchy/)
+})
+
 test('use after close throws ERR_CLOSED; close is idempotent', (t) => {
   const c = new Counter('task-clock')
   t.false(c.closed)

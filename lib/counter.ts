@@ -16,7 +16,8 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
     eventType: ev.native.type,
     freq,
     excludeKernel: opts.exclude?.kernel === true,
-    pid: target.pid > 0 ? target.pid : undefined,
+    pid: target.pid > 0 && target.cgroup === undefined ? target.pid : undefined,
+    cgroup: target.cgroup,
     unsupported: () => {
       const built = binding().buildLinux()
       const needs = needsNewer(opts, ev.native, built)

@@ -53,6 +53,8 @@ export interface ErrorContext {
   excludeKernel?: boolean
   /** pid target, when one was given. */
   pid?: number
+  /** cgroup target, when one was given. */
+  cgroup?: string
   /** Options in use whose minimum Linux version exceeds the build's (for ERR_UNSUPPORTED_BY_BUILD). */
   unsupported?: () => string | undefined
 }
@@ -129,6 +131,10 @@ function hintFor(code: string, ctx: ErrorContext): string | undefined {
       return 'perf_event_open is not implemented here: a kernel without CONFIG_PERF_EVENTS, emulation (qemu-user), or a seccomp filter that blocks the syscall.'
     case 'ESRCH':
       return ctx.pid !== undefined ? `No process or thread with id ${ctx.pid}.` : 'No such process.'
+    case 'EBADF':
+      return ctx.cgroup !== undefined
+        ? `target.cgroup (${ctx.cgroup}) is not a directory of a perf_event cgroup hierarchy: use a cgroup v2 directory, or one under the cgroup v1 perf_event controller (e.g. /sys/fs/cgroup/perf_event/...).`
+        : undefined
     case 'ENODEV':
       return 'The PMU does not support this event or mode (for example, sampling or a per-task event on a per-CPU PMU).'
     case 'EOVERFLOW':
