@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import type { NativeEvent } from '../index'
 import { PerfEventError, rangeError, typeError } from './errors'
+import type { Exclude } from './options'
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
 export type HardwareEventName =
@@ -67,22 +68,14 @@ export type EventSpec =
 /** What `new Counter(event)` accepts: an event string (see README: event grammar) or a typed object. */
 export type EventInput = string | EventSpec
 
-/** Privilege-level exclusions implied by modifiers such as `:u`. */
-export interface ModifierExclude {
-  user?: boolean
-  kernel?: boolean
-  hv?: boolean
-  host?: boolean
-  guest?: boolean
-  idle?: boolean
-}
 
 /** An event ready for native code, with what its string's modifiers asked for. */
 export interface ResolvedEvent {
   native: NativeEvent
   /** Human label: the string given, or a short description of the object. */
   label: string
-  exclude?: ModifierExclude
+  /** Privilege-level exclusions implied by modifiers such as `:u`. */
+  exclude?: Exclude
   skid?: 'arbitrary' | 'const' | 'reqZero' | 'zero'
 }
 
@@ -205,7 +198,7 @@ function modifiers(mods: string, event: string): Pick<ResolvedEvent, 'exclude' |
   if (!mods) return {}
   if (!/^[ukhHGIp]+$/.test(mods)) throw new TypeError(`Unknown modifier in ${JSON.stringify(event)}: expected letters of u, k, h, H, G, I, p but received ${JSON.stringify(mods)}`)
   const has = (c: string) => mods.includes(c)
-  const exclude: ModifierExclude = {}
+  const exclude: Exclude = {}
   if (has('u') || has('k') || has('h')) {
     exclude.user = !has('u')
     exclude.kernel = !has('k')

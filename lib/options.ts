@@ -1,6 +1,6 @@
 import type { NativeOpts, NativeTarget } from '../index'
 import { rangeError, typeError } from './errors'
-import type { ModifierExclude, ResolvedEvent, U64 } from './events'
+import type { ResolvedEvent, U64 } from './events'
 import { toU64 } from './events'
 
 /**
@@ -341,9 +341,9 @@ function checkObject(value: unknown, schema: Schema, path: string): Record<strin
 const DEFAULT_STAT = { id: true, timeEnabled: true, timeRunning: true }
 
 function withModifiers(opts: Record<string, unknown>, ev: ResolvedEvent): Record<string, unknown> {
-  const exclude: ModifierExclude | undefined = ev.exclude
-    ? { ...ev.exclude, ...(opts.exclude as ModifierExclude | undefined) }
-    : (opts.exclude as ModifierExclude | undefined)
+  const exclude: Exclude | undefined = ev.exclude
+    ? { ...ev.exclude, ...(opts.exclude as Exclude | undefined) }
+    : (opts.exclude as Exclude | undefined)
   return {
     ...opts,
     exclude,
