@@ -1,4 +1,4 @@
-import type { NativeGroup } from '../index'
+import type { NativeGroup, NativeTarget } from '../index'
 import { binding } from './binding'
 import { fromNative, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
@@ -31,6 +31,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   readonly #ctx: ErrorContext[] = []
   readonly #binding: NativeBinding = binding()
   #handle = 0
+  #target: NativeTarget = { pid: 0, cpu: -1 }
 
   /**
    * Opens the leader. Members share its target.
@@ -50,9 +51,10 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     }
     opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
     const ctx = contextFor(ev, opts, t)
+    this.#target = t
     let native: NativeGroup | undefined
     try {
-      native = this.attach(new this.#binding.NativeGroup(ev.native, t, opts))
+      native = this.attach(new this.#binding.NativeGroup(ev.native, t, opts), ctx)
       this.#handle = native.handle
       this.#members.push({ label: ev.label, id: native.memberId(0) })
     } catch (e) {
@@ -72,7 +74,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     const ev = resolveEvent(event)
     const opts = memberOptions(options, ev)
     if (opts.inherit !== undefined) throw new TypeError('Expected no options.inherit for a group member: group reads cannot be inherited')
-    const ctx = contextFor(ev, opts, { pid: 0, cpu: -1 })
+    const ctx = contextFor(ev, opts, this.#target)
     let id: bigint
     try {
       id = n.add(ev.native, opts)
@@ -92,52 +94,30 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
 
   /** Enables every member at once (PERF_IOC_FLAG_GROUP). */
   enable(): void {
-    try {
-      this.native.enable()
-    } catch (e) {
-      throw fromNative(e, this.#ctx[0])
-    }
+    this.call((n) => n.enable())
   }
 
   /** Disables every member at once. */
   disable(): void {
-    try {
-      this.native.disable()
-    } catch (e) {
-      throw fromNative(e, this.#ctx[0])
-    }
+    this.call((n) => n.disable())
   }
 
   /** Zeroes every member's count. */
   reset(): void {
-    try {
-      this.native.reset()
-    } catch (e) {
-      throw fromNative(e, this.#ctx[0])
-    }
+    this.call((n) => n.reset())
   }
 
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
-    this.native
-    try {
-      this.#binding.groupStat(this.#handle)
-    } catch (e) {
-      throw fromNative(e, this.#ctx[0])
-    }
+    this.call(() => this.#binding.groupStat(this.#handle))
     return decodeGroup(lastRead(), this.#members)
   }
-
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */
   setFilter(index: number, filter: string): void {
     if (!Number.isInteger(index) || index < 0 || index >= this.#members.length) throw typeError(`a member index from 0 to ${this.#members.length - 1}`, 'index', index)
     if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
-    try {
-      this.native.memberSetFilter(index, filter)
-    } catch (e) {
-      throw fromNative(e, this.#ctx[index])
-    }
+    this.call((n) => n.memberSetFilter(index, filter), this.#ctx[index])
   }
 
 }

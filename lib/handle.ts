@@ -1,4 +1,4 @@
-import { closedError, typeError } from './errors'
+import { closedError, fromNative, typeError, type ErrorContext } from './errors'
 
 // Node 18.18+/20.4+ define Symbol.dispose; older runtimes get the registered symbol.
 ;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')
@@ -9,15 +9,28 @@ import { closedError, typeError } from './errors'
  */
 export abstract class Handle<N extends { close(): void }, S> implements Disposable {
   #native: N | undefined
+  #context: ErrorContext | undefined
   readonly #kind: string
 
   protected constructor(kind: string) {
     this.#kind = kind
   }
 
-  protected attach(native: N): N {
+  /** Takes ownership of `native`; `context` describes it in errors. */
+  protected attach(native: N, context: ErrorContext): N {
     this.#native = native
+    this.#context = context
     return native
+  }
+
+  /** Calls the native object, turning its error data into a thrown error (ERR_CLOSED after `close()`). */
+  protected call<R>(f: (native: N) => R, context?: ErrorContext): R {
+    const native = this.native
+    try {
+      return f(native)
+    } catch (e) {
+      throw fromNative(e, context ?? this.#context!)
+    }
   }
 
   /** The native object; throws ERR_CLOSED after `close()`. */

@@ -10,8 +10,8 @@ use perf_event_open::count::{Counter, Stat};
 
 use std::cell::RefCell;
 
-use crate::error::{closed, invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Slab, Table};
+use crate::error::{invalid, IoContext, Result};
+use crate::handles::{with_stat_buffer, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 
@@ -120,24 +120,12 @@ pub fn set_stat_buffer(buf: BigUint64Array) -> Result<()> {
 /// Owns one perf event fd (through the thread's counter table).
 #[napi]
 pub struct NativeCounter {
-    handle: u32,
-    open: bool,
-}
-
-impl Drop for NativeCounter {
-    fn drop(&mut self) {
-        if self.open {
-            COUNTERS.remove(self.handle);
-        }
-    }
+    entry: Owned<Entry>,
 }
 
 impl NativeCounter {
     fn with<R>(&self, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
-        if !self.open {
-            return Err(closed("counter"));
-        }
-        with_counter(self.handle, f)
+        self.entry.with(|e| f(&e.counter))
     }
 }
 
@@ -149,13 +137,13 @@ impl NativeCounter {
         let event = to_event(&event, &mut keep)?;
         let opts = to_opts(&opts)?;
         let counter = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
-        Ok(Self { handle: COUNTERS.insert(Entry { counter, keep }), open: true })
+        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep }) })
     }
 
     /// The handle that `counterStat` takes.
     #[napi(getter)]
     pub fn handle(&self) -> u32 {
-        self.handle
+        self.entry.handle()
     }
 
     #[napi]
@@ -201,10 +189,7 @@ impl NativeCounter {
 
     #[napi]
     pub fn switch_to(&self, event: NativeEvent) -> Result<()> {
-        if !self.open {
-            return Err(closed("counter"));
-        }
-        COUNTERS.with_mut(self.handle, "counter", |e| {
+        self.entry.with_mut(|e| {
             let event = to_event(&event, &mut e.keep)?;
             e.counter.switch_to(event).op("ioctl")
         })
@@ -213,14 +198,12 @@ impl NativeCounter {
     /// Closes the fd now. Idempotent.
     #[napi]
     pub fn close(&mut self) {
-        if std::mem::replace(&mut self.open, false) {
-            COUNTERS.remove(self.handle);
-        }
+        self.entry.close();
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        !self.open
+        self.entry.is_closed()
     }
 
     /// prctl(PR_TASK_PERF_EVENTS_ENABLE): enables every counter attached to the calling thread.

@@ -9,8 +9,8 @@ use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
 
 use crate::counter::write_stat;
-use crate::error::{closed, invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Slab, Table};
+use crate::error::{invalid, IoContext, Result};
+use crate::handles::{with_stat_buffer, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, to_sibling_opts, with_target, NativeOpts, NativeTarget};
 
@@ -44,24 +44,12 @@ pub fn group_stat(handle: u32) -> Result<u32> {
 /// Owns a leader and its siblings (through the thread's group table).
 #[napi]
 pub struct NativeGroup {
-    handle: u32,
-    open: bool,
-}
-
-impl Drop for NativeGroup {
-    fn drop(&mut self) {
-        if self.open {
-            GROUPS.remove(self.handle);
-        }
-    }
+    entry: Owned<Entry>,
 }
 
 impl NativeGroup {
     fn with<R>(&self, f: impl FnOnce(&CounterGroup) -> Result<R>) -> Result<R> {
-        if !self.open {
-            return Err(closed("group"));
-        }
-        GROUPS.with(self.handle, "group", |e| f(&e.group))
+        self.entry.with(|e| f(&e.group))
     }
 }
 
@@ -73,22 +61,19 @@ impl NativeGroup {
         let event = to_event(&event, &mut keep)?;
         let opts = to_opts(&opts)?;
         let leader = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
-        Ok(Self { handle: GROUPS.insert(Entry { group: CounterGroup::from(leader), keep }), open: true })
+        Ok(Self { entry: Owned::new(&GROUPS, "group", Entry { group: CounterGroup::from(leader), keep }) })
     }
 
     /// The handle that `groupStat` takes.
     #[napi(getter)]
     pub fn handle(&self) -> u32 {
-        self.handle
+        self.entry.handle()
     }
 
     /// Adds a sibling; returns its kernel id.
     #[napi]
     pub fn add(&self, event: NativeEvent, opts: NativeOpts) -> Result<BigInt> {
-        if !self.open {
-            return Err(closed("group"));
-        }
-        GROUPS.with_mut(self.handle, "group", |e| {
+        self.entry.with_mut(|e| {
             let event = to_event(&event, &mut e.keep)?;
             let opts = to_sibling_opts(&opts)?;
             let sibling = e.group.add(event, &opts).op("perf_event_open")?;
@@ -123,13 +108,11 @@ impl NativeGroup {
 
     #[napi]
     pub fn close(&mut self) {
-        if std::mem::replace(&mut self.open, false) {
-            GROUPS.remove(self.handle);
-        }
+        self.entry.close();
     }
 
     #[napi(getter)]
     pub fn closed(&self) -> bool {
-        !self.open
+        self.entry.is_closed()
     }
 }

@@ -112,3 +112,51 @@ impl<T> Table<T> {
         })
     }
 }
+
+/// A class instance's ownership of one table entry. Closing (or dropping,
+/// when the instance is collected or its env torn down) removes the entry,
+/// which closes its fds. A closed owner never touches the slot again, even
+/// after the table reuses the slot number for a new entry.
+pub struct Owned<T: 'static> {
+    table: &'static Table<T>,
+    what: &'static str,
+    handle: Option<u32>,
+}
+
+impl<T> Owned<T> {
+    pub fn new(table: &'static Table<T>, what: &'static str, value: T) -> Self {
+        Self { table, what, handle: Some(table.insert(value)) }
+    }
+
+    /// The slot number (stays readable after close; hot paths check `closed` in JS first).
+    pub fn handle(&self) -> u32 {
+        self.handle.unwrap_or(u32::MAX)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.handle.is_none()
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> Result<R>) -> Result<R> {
+        let h = self.handle.ok_or_else(|| crate::error::closed(self.what))?;
+        self.table.with(h, self.what, f)
+    }
+
+    pub fn with_mut<R>(&self, f: impl FnOnce(&mut T) -> Result<R>) -> Result<R> {
+        let h = self.handle.ok_or_else(|| crate::error::closed(self.what))?;
+        self.table.with_mut(h, self.what, f)
+    }
+
+    /// Idempotent.
+    pub fn close(&mut self) {
+        if let Some(h) = self.handle.take() {
+            self.table.remove(h);
+        }
+    }
+}
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
