@@ -71,8 +71,9 @@ test.serial('an option the build lacks names the Linux version it needs', (t) =>
   setBinding(fake({ open: () => { throw nativeError('ERR_UNSUPPORTED_BY_BUILD', 0, 'event', 'unsupported') } }, '4.18'))
   const err = t.throws(() => new Counter('task-clock', {}, { inherit: 'newThread', statFormat: { lostRecords: true } }), { instanceOf: PerfEventError })
   t.is(err!.code, 'ERR_UNSUPPORTED_BY_BUILD')
-  t.regex(err!.hint!, /targets Linux 4\.18/)
-  t.regex(err!.hint!, /inherit needs Linux 5\.13/)
+  t.regex(err!.hint!, /perf ABI of Linux 4\.18/)
+  t.regex(err!.hint!, /the linux-5\.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5\.15/)
+  t.regex(err!.hint!, /inherit "newThread" needs Linux 5\.13/)
   t.regex(err!.hint!, /statFormat\.lostRecords needs Linux 6\.0/)
 })
 

@@ -1,11 +1,22 @@
 import type { NativeCounter, NativeOpts, NativeTarget } from '../index'
-import { binding } from './binding'
+import { binding, buildInfo } from './binding'
+import { packageName, variantWith } from './variants'
+import { currentTarget } from './loader'
 import { fromNative, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
 import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
 import type { NativeBinding } from './binding'
+
+/** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …)` */
+function variantHint(since: string): string {
+  const v = variantWith(since)
+  if (!v) return ''
+  const target = currentTarget()
+  const pkg = target ? `, package ${packageName(target.platform, v.name)}` : ''
+  return ` (the ${v.name} variant has it: PERF_EVENT_OPEN_VARIANT=${v.name}${pkg}; it needs Linux ${v.kernel}+)`
+}
 
 /** Builds the error context of an opened event: used for every error of that handle. */
 export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTarget): ErrorContext {
@@ -19,8 +30,8 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
     cgroup: target.cgroup,
     unsupported: () => {
       const built = binding().buildLinux()
-      const needs = needsNewer(opts, ev.native, built)
-      return `This build targets Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : ''} Use a build variant for a newer kernel.`
+      const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
+      return `The loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`
     },
   }
 }
@@ -33,7 +44,7 @@ export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_S
       const built = binding().buildLinux()
       const since = OPERATION_SINCE[op]
       return versionLess(built, since)
-        ? `${op} needs Linux ${since}; this build targets Linux ${built}. Use a build variant for a newer kernel.`
+        ? `${op} needs Linux ${since}${variantHint(since)}; the loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}.`
         : undefined
     },
   }

@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 import { binding } from './binding'
+export { buildInfo, type BuildInfo } from './binding'
 import { typeError } from './errors'
 
 export { Counter } from './counter'

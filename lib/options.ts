@@ -2,6 +2,7 @@ import type { NativeOpts, NativeTarget } from '../index'
 import { rangeError, typeError } from './errors'
 import type { ResolvedEvent, U64 } from './events'
 import { toU64 } from './events'
+import { compareVersions } from './variants'
 
 /**
  * Which privilege levels NOT to count. Event-string modifiers (`:u`, `:k`…)
@@ -443,17 +444,16 @@ function at(obj: unknown, path: string): unknown {
 }
 
 export function versionLess(a: string, b: string): boolean {
-  const [a1, a2 = 0] = a.split('.').map(Number)
-  const [b1, b2 = 0] = b.split('.').map(Number)
-  return a1 < b1 || (a1 === b1 && a2 < b2)
+  return compareVersions(a, b) < 0
 }
 
 /** The options (and event fields) in use that need a newer Linux than `built`. */
-export function needsNewer(opts: NativeOpts, event: object, built: string): string[] {
+export function needsNewer(opts: NativeOpts, event: object, built: string): { option: string; since: string }[] {
   const root = { ...opts, event }
-  return SINCE.filter(([path, used, since]) => used(at(root, path)) && versionLess(built, since)).map(
-    ([path, , since]) => `${path} needs Linux ${since}`,
-  )
+  return SINCE.filter(([path, used, since]) => used(at(root, path)) && versionLess(built, since)).map(([path, , since]) => {
+    const value = at(root, path)
+    return { option: value === true ? path : `${path} ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)}`, since }
+  })
 }
 
 /** The Linux version an operation needs (attachBpf 4.1, queryBpf 4.16, switchTo 4.17). */

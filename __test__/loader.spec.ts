@@ -1,0 +1,99 @@
+import test from 'ava'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { release, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { buildInfo } from '../dist/index.js'
+import { candidateOrder, choose, parseRelease, variantWith, binaryName, packageName, VARIANTS } from '../dist/variants.js'
+import { locator, currentTarget } from '../dist/loader.js'
+
+const names = (vs: { name: string }[]) => vs.map((v) => v.name)
+
+test('parses real-world kernel release strings', (t) => {
+  t.deepEqual(parseRelease('6.18.44-fc-v669'), [6, 18])
+  t.deepEqual(parseRelease('5.15.153.1-microsoft-standard-WSL2'), [5, 15])
+  t.deepEqual(parseRelease('4.18.0-553.el8_10.x86_64'), [4, 18])
+  t.deepEqual(parseRelease('6.1.0-28-amd64'), [6, 1])
+  t.is(parseRelease('weird'), undefined)
+})
+
+test('prefers the highest variant whose kernel fits, then lower, then higher ones', (t) => {
+  t.deepEqual(names(candidateOrder('6.18.44-fc-v669')), ['linux-6.12', 'linux-6.8', 'linux-6.1', 'linux-5.15', 'linux-5.10', 'linux-4.18', 'latest'])
+  t.deepEqual(names(candidateOrder('5.15.153.1-microsoft-standard-WSL2')).slice(0, 3), ['linux-5.15', 'linux-5.10', 'linux-4.18'])
+  t.is(candidateOrder('4.18.0-553.el8_10.x86_64')[0].name, 'linux-4.18')
+  t.is(candidateOrder('7.2.0')[0].name, 'latest')
+  t.is(candidateOrder('6.11.0')[0].name, 'linux-6.8')
+  // Older than every variant: nothing fits, so the lowest comes first.
+  t.is(candidateOrder('4.9.0')[0].name, 'linux-4.18')
+})
+
+test('falls back to a lower variant when a package is missing, and to a higher one when none fits', (t) => {
+  const installed = (...have: string[]) => (v: { name: string }) => (have.includes(v.name) ? `/x/${v.name}.node` : undefined)
+  const a = choose('6.8.0-45-generic', installed('linux-6.1', 'latest'))
+  t.is(a.choice?.variant.name, 'linux-6.1')
+  t.deepEqual(a.tried, ['linux-6.8', 'linux-6.1'])
+  t.false(a.choice!.aboveKernel)
+  const b = choose('6.18.44-fc-v669', installed('latest'))
+  t.is(b.choice?.variant.name, 'latest')
+  t.true(b.choice!.aboveKernel)
+  t.is(b.tried.length, VARIANTS.length)
+  const none = choose('6.18.44', installed())
+  t.is(none.choice, undefined)
+  t.regex(none.error!, /no build of any variant/)
+})
+
+test('PERF_EVENT_OPEN_VARIANT forces a variant, and names the valid ones when wrong', (t) => {
+  const all = (v: { name: string }) => `/x/${v.name}.node`
+  t.is(choose('6.18.0', all, 'linux-5.10').choice?.variant.name, 'linux-5.10')
+  t.regex(choose('6.18.0', all, 'legacy').error!, /not a variant; variants: linux-4\.18, .*latest/)
+  t.regex(choose('6.18.0', () => undefined, 'linux-5.10').error!, /not installed/)
+})
+
+test('locator looks next to the package first, then in the npm package', (t) => {
+  const target = currentTarget()!
+  const dir = mkdtempSync(join(tmpdir(), 'peo-'))
+  writeFileSync(join(dir, binaryName(target.platform, 'linux-6.1')), '')
+  const tried: string[] = []
+  const locate = locator(target, dir, (id) => {
+    if (id === `${packageName(target.platform, 'linux-5.10')}/${binaryName(target.platform, 'linux-5.10')}`) return '/pkg/5.10.node'
+    throw new Error('not found')
+  }, tried)
+  const byName = (n: string) => VARIANTS.find((v) => v.name === n)!
+  t.is(locate(byName('linux-6.1')), join(dir, binaryName(target.platform, 'linux-6.1')))
+  t.is(locate(byName('linux-5.10')), '/pkg/5.10.node')
+  t.is(locate(byName('linux-6.8')), undefined)
+  t.true(tried.includes(`${packageName(target.platform, 'linux-6.8')} (npm package)`))
+})
+
+test('names the oldest variant that has an option', (t) => {
+  t.is(variantWith('5.13')?.name, 'linux-5.15')
+  t.is(variantWith('6.0')?.name, 'linux-6.1')
+  t.is(variantWith('6.19')?.name, 'latest')
+  t.is(variantWith('4.1')?.name, 'linux-4.18')
+})
+
+test('buildInfo reports what this process loaded', (t) => {
+  const info = buildInfo()
+  t.is(info.target, currentTarget()!.triple)
+  t.true(VARIANTS.some((v) => v.name === info.variant))
+  t.true(info.path.includes(`perf-event-open.${currentTarget()!.platform}`) && info.path.endsWith('.node'), info.path)
+  t.is(info.kernel, release())
+})
+
+const run = (env: Record<string, string>) =>
+  spawnSync(process.execPath, ['-e', "const p=require('./dist/index.js');try{console.log(JSON.stringify(p.buildInfo()))}catch(e){console.log(JSON.stringify({code:e.code,message:e.message}))}"], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  })
+
+test('PERF_EVENT_OPEN_VARIANT and PERF_EVENT_OPEN_BINARY in a fresh process', (t) => {
+  const missing = JSON.parse(run({ PERF_EVENT_OPEN_VARIANT: 'linux-4.18' }).stdout)
+  if (missing.code) {
+    t.is(missing.code, 'ERR_NATIVE_LOAD')
+    t.regex(missing.message, /linux-4\.18: that variant is not installed/)
+  } else t.is(missing.variant, 'linux-4.18') // built by scripts/build-variants.js
+  const info = buildInfo()
+  const custom = JSON.parse(run({ PERF_EVENT_OPEN_BINARY: info.path }).stdout)
+  t.is(custom.variant, 'custom')
+  t.is(custom.path, info.path)
+})

@@ -1,0 +1,107 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { arch, platform, env } from 'node:process'
+import { release } from 'node:os'
+import { join } from 'node:path'
+import type * as Native from '../index'
+import { PerfEventError } from './errors'
+import { binaryName, choose, packageName, TARGETS, type TargetInfo, type Variant } from './variants'
+
+/** The generated native module (index.d.ts describes every variant: they export the same API). */
+export type NativeBinding = typeof Native
+
+/** What was loaded, and why. */
+export interface BuildInfo {
+  /** Variant name from variants.json (`'custom'` for PERF_EVENT_OPEN_BINARY). */
+  variant: string
+  /** The kernel release the choice was made for (`os.release()`). */
+  kernel: string
+  /** napi target triple of the binary, e.g. `x86_64-unknown-linux-gnu`. */
+  target: string
+  /** The `.node` file loaded. */
+  path: string
+}
+
+function isMusl(): boolean {
+  try {
+    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
+  } catch {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
+    return !report?.header?.glibcVersionRuntime
+  }
+}
+
+/** The target of this process, or undefined on unsupported platforms. */
+export function currentTarget(): TargetInfo | undefined {
+  if (platform !== 'linux') return undefined
+  const libc = isMusl() ? 'musl' : 'glibc'
+  return TARGETS.find((t) => t.cpu === arch && t.libc === libc)
+}
+
+/** Where a variant's binary is for `target`: next to the package (local builds), or in its npm package. */
+export function locator(target: TargetInfo, root: string, resolve: (id: string) => string, tried: string[]) {
+  return (v: Variant): string | undefined => {
+    const local = join(root, binaryName(target.platform, v.name))
+    tried.push(local)
+    if (existsSync(local)) return local
+    const pkg = packageName(target.platform, v.name)
+    tried.push(`${pkg} (npm package)`)
+    try {
+      return resolve(`${pkg}/${binaryName(target.platform, v.name)}`)
+    } catch {
+      return undefined
+    }
+  }
+}
+
+const SOLUTIONS = (target: string) =>
+  [
+    'Possible solutions:',
+    `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as perf-event-open-${target} with --omit=optional, --no-optional, or when their "engines" do not match).`,
+    '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
+    '- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=arm64 (or x64) --libc=glibc.',
+    '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
+    '- Build from source with Rust installed: npm run build in the perf-event-open package.',
+    '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose a variant with PERF_EVENT_OPEN_VARIANT.',
+  ].join('\n')
+
+/** Loads the native module for this machine: target by CPU and libc, variant by kernel. */
+export function load(root = join(__dirname, '..'), resolve: (id: string) => string = require.resolve): { binding: NativeBinding; info: BuildInfo } {
+  const target = currentTarget()
+  if (platform !== 'linux') {
+    throw new PerfEventError(`perf-event-open works only on Linux: perf_event_open(2) is a Linux system call, and this is ${platform}.`, 'ERR_NATIVE_LOAD', {
+      hint: 'Run it on Linux (a VM, WSL2 or a container works; hardware counters may be missing there).',
+    })
+  }
+  if (!target) {
+    throw new PerfEventError(`perf-event-open has no build for linux-${arch}; builds exist for ${TARGETS.map((t) => t.platform).join(', ')}.`, 'ERR_NATIVE_LOAD', {
+      hint: 'Build from source: install Rust (rustup.rs), then run `npm run build` in node_modules/perf-event-open, or set PERF_EVENT_OPEN_BINARY.',
+    })
+  }
+  const kernel = release()
+  const requireNative = (path: string) => {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(path) as NativeBinding
+    } catch (cause) {
+      const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
+      throw new PerfEventError(`Could not load the perf-event-open binary ${path}: ${detail}`, 'ERR_NATIVE_LOAD', { cause, hint: SOLUTIONS(target.platform) })
+    }
+  }
+  const custom = env.PERF_EVENT_OPEN_BINARY
+  if (custom) {
+    return { binding: requireNative(custom), info: { variant: 'custom', kernel, target: target.triple, path: custom } }
+  }
+  const tried: string[] = []
+  const { choice, error } = choose(kernel, locator(target, root, resolve, tried), env.PERF_EVENT_OPEN_VARIANT || undefined)
+  if (!choice) {
+    throw new PerfEventError(
+      `Could not find a perf-event-open binary for ${target.platform} on Linux ${kernel}: ${error}. Looked at:\n${tried.map((t) => `  ${t}`).join('\n')}`,
+      'ERR_NATIVE_LOAD',
+      { hint: SOLUTIONS(target.platform) },
+    )
+  }
+  // A variant above the running kernel (only when no fitting one is installed) still loads:
+  // options the kernel lacks then fail with EINVAL/E2BIG, whose hints name the variants.
+  return { binding: requireNative(choice.path), info: { variant: choice.variant.name, kernel, target: target.triple, path: choice.path } }
+}
+
