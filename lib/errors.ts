@@ -161,7 +161,7 @@ export function fromNative(err: unknown, ctx: ErrorContext): Error {
   const errno = Number(errnoText) || (constants.errno as Record<string, number>)[code] || 0
   const message =
     code === 'ERR_UNSUPPORTED_BY_BUILD'
-      ? `${ctx.what}: this build does not support an option in use (${text})`
+      ? `${ctx.what}: the loaded build does not support an option in use`
       : `${syscall} failed for ${ctx.what}: ${text.replace(/ \(os error \d+\)$/, '')} (${code})`
   return new PerfEventError(message, code, { errno, syscall, hint: hintFor(code, ctx), cause: err })
 }
