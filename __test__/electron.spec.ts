@@ -44,12 +44,15 @@ ${mode === 'count' ? 'c.close()' : 'setInterval(() => {}, 1000)'}
 test('load, use and close in workers; a worker terminated with an open counter does not break the next one', async (t) => {
   const runWorker = async (mode: 'count' | 'hold') => {
     const w = new Worker(workerCode(mode), { eval: true })
+    // Listen for 'exit' from the start: a worker that closes its counter may exit before
+    // the 'message' continuation runs.
+    const exited = new Promise((res) => w.once('exit', res))
     const count = await new Promise<string>((res, rej) => {
       w.once('message', res)
       w.once('error', rej)
     })
     if (mode === 'hold') await w.terminate()
-    else await new Promise((res) => w.once('exit', res))
+    await exited
     return BigInt(count)
   }
   t.true((await runWorker('hold')) > 0n)
