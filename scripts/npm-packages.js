@@ -45,8 +45,12 @@ for (const t of targets) {
     write(path.join(dir, 'README.md'), `# ${name}\n\nThe \`${t.triple}\` binary of [perf-event-open](https://www.npmjs.com/package/perf-event-open) for Linux ${v.kernel} and newer (${v.distros}). Install \`perf-event-open\`, not this package: it picks the binary that fits the running kernel.\n`)
   }
 }
-const nextRoot = { ...root, optionalDependencies: optional }
-write(rootPkgPath, `${JSON.stringify(nextRoot, null, 2)}\n`)
+// npm keeps dependency maps sorted by name, so compare and write them sorted.
+const sorted = Object.fromEntries(Object.entries(optional).sort(([a], [b]) => a.localeCompare(b)))
+const current = Object.fromEntries(Object.entries(root.optionalDependencies ?? {}).sort(([a], [b]) => a.localeCompare(b)))
+if (JSON.stringify(current) !== JSON.stringify(sorted)) {
+  write(rootPkgPath, `${JSON.stringify({ ...root, optionalDependencies: sorted }, null, 2)}\n`)
+}
 
 if (check && stale.length) {
   console.error(`stale (run node scripts/npm-packages.js): ${stale.join(', ')}`)
