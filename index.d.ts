@@ -24,6 +24,8 @@ export declare class NativeCounter {
   attachBpf(fd: number): void
   queryBpf(max: number): NativeBpfQuery
   switchTo(event: NativeEvent): void
+  /** Maps a ring of 2^exp data pages and returns its sampler (one per counter). */
+  sampler(exp: number): NativeSampler
   /** Closes the fd now. Idempotent. */
   close(): void
   get closed(): boolean
@@ -49,6 +51,29 @@ export declare class NativeGroup {
   get closed(): boolean
 }
 
+/** Owns a counter's ring buffer mapping. */
+export declare class NativeSampler {
+  /** Parses up to `max` pending records, copying them out of the ring, in one call. */
+  drain(max: number): Array<NativeRecord>
+  /** Waits until the kernel wakes readers (per `wakeUp`), the target exits, or `cancelWait()`. */
+  wait(): Promise<'readable' | 'hup' | 'error' | 'cancelled'>
+  /** Ends a pending `wait()` with `'cancelled'`. */
+  cancelWait(): void
+  /** Stops writing records into the ring (they count as lost). Since Linux 4.7. */
+  pause(): void
+  /** Resumes writing records. Since Linux 4.7. */
+  resume(): void
+  /** Enables the counter for `n` more overflows (PERF_EVENT_IOC_REFRESH). */
+  refresh(n: number): void
+  /** New sample period, or frequency for `sampleOn: { freq }` counters (PERF_EVENT_IOC_PERIOD). */
+  setSampleOn(value: bigint): void
+  /** `[timeEnabled, timeRunning]` from the mmap'd page (no syscall). */
+  counterTime(): Array<bigint>
+  /** Unmaps the ring and ends a pending wait. Idempotent. */
+  close(): void
+  get closed(): boolean
+}
+
 /**
  * The address of the first byte of a typed array's memory, for breakpoints
  * on JS-owned memory. The memory must stay alive (keep a reference) while watched.
@@ -66,6 +91,125 @@ export declare function counterStat(handle: number): number
 
 /** One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer. */
 export declare function groupStat(handle: number): number
+
+export interface JsBranch {
+  from: bigint
+  to: bigint
+  mis: boolean
+  pred: boolean
+  inTx: boolean
+  abort: boolean
+  cycles: number
+  branchType: string
+  branchSpec: string
+  branchPriv: string
+  counter?: bigint
+}
+
+/** One segment of a call chain: the context marker and the instruction pointers under it. */
+export interface JsCallChain {
+  /** `'user'`, `'userDeferred'`, `'kernel'`, `'hv'`, `'guest'`, `'guestUser'`, `'guestKernel'` or `'unknown'`. */
+  context: string
+  ips: Array<bigint>
+  /** For `'userDeferred'`: matches a later `callChainDeferred` record. */
+  cookie?: bigint
+}
+
+/** Decoded data source: each flag group lists the flags that are set. */
+export interface JsDataSource {
+  op: Array<string>
+  level: Array<string>
+  snoop: Array<string>
+  lock: Array<string>
+  tlb: Array<string>
+  level2: string
+  remote: boolean
+  block: Array<string>
+  hops: string
+  region: string
+}
+
+export interface JsDevice {
+  major: number
+  minor: number
+  inode: bigint
+  inodeGen: bigint
+}
+
+export interface JsLbr {
+  hwIndex?: bigint
+  entries: Array<JsBranch>
+}
+
+/** mmap2 fields (with `extraRecord.mmap.ext`). */
+export interface JsMmapExt {
+  prot: number
+  flags: number
+  device?: JsDevice
+  buildId?: Buffer
+}
+
+export interface JsNamespace {
+  dev: bigint
+  inode: bigint
+}
+
+/** Identity fields selected by `recordIdFormat`. */
+export interface JsRecordId {
+  id?: bigint
+  streamId?: bigint
+  cpu?: number
+  task?: JsTask
+  time?: bigint
+}
+
+/** Registers dumped with a sample, in the order of the mask bits. */
+export interface JsRegs {
+  /** `32` or `64`. */
+  abi: number
+  values: Array<bigint>
+}
+
+export interface JsSiblingValue {
+  count: bigint
+  id?: bigint
+  lostRecords?: bigint
+}
+
+export interface JsTask {
+  pid: number
+  tid: number
+}
+
+export interface JsTxn {
+  elision: boolean
+  tx: boolean
+  isSync: boolean
+  isAsync: boolean
+  retry: boolean
+  conflict: boolean
+  capacityRead: boolean
+  capacityWrite: boolean
+  code: number
+}
+
+/** Counter values carried by `read` records and by samples with `sampleFormat.stat`. */
+export interface JsValues {
+  count: bigint
+  id?: bigint
+  timeEnabled?: bigint
+  timeRunning?: bigint
+  lostRecords?: bigint
+  siblings: Array<JsSiblingValue>
+}
+
+/** Sample weight: `full` (PERF_SAMPLE_WEIGHT) or the three `vars` (PERF_SAMPLE_WEIGHT_STRUCT). */
+export interface JsWeight {
+  full?: bigint
+  var1?: number
+  var2?: number
+  var3?: number
+}
 
 /** Result of `queryBpf`. */
 export interface NativeBpfQuery {
@@ -183,6 +327,40 @@ export interface NativePriv {
   guest?: boolean
   idle?: boolean
 }
+
+/**
+ * A record from a sampler's ring. Every record has `type`, `priv` (the privilege level the
+ * kernel marked it with: `'user'`, `'kernel'`, `'hv'`, `'guestUser'`, `'guestKernel'` or
+ * `'unknown'`) and, with `recordIdAll` (always for samples), `recordId`.
+ */
+export type NativeRecord =
+  | { type: 'sample'; priv: string; recordId: JsRecordId; stat?: JsValues; period?: bigint; cgroup?: bigint; callChain?: Array<JsCallChain>; userStack?: Buffer; dataAddr?: bigint; dataPhysAddr?: bigint; dataPageSize?: bigint; dataSource?: JsDataSource; codeAddr?: bigint; /** The kernel marked `codeAddr` as the exact instruction (PERF_RECORD_MISC_EXACT_IP). */
+  codeAddrExact?: boolean; codePageSize?: bigint; userRegs?: JsRegs; intrRegs?: JsRegs; raw?: Buffer; lbr?: JsLbr; aux?: Buffer; txn?: JsTxn; weight?: JsWeight }
+  | { type: 'mmap'; priv: string; recordId?: JsRecordId; executable: boolean; task: JsTask; addr: bigint; len: bigint; file: string; pageOffset: bigint; ext?: JsMmapExt }
+  | { type: 'read'; priv: string; recordId?: JsRecordId; task: JsTask; stat: JsValues }
+  | { type: 'cgroup'; priv: string; recordId?: JsRecordId; id: bigint; path: string }
+  | { type: 'ksymbol'; priv: string; recordId?: JsRecordId; /** `'bpf'`, `'outOfLine'` or `'unknown'`. */
+    ksymbolType: string; name: string; /** `'reg'` or `'unreg'`. */
+  state: string; addr: bigint; len: number }
+  | { type: 'textPoke'; priv: string; recordId?: JsRecordId; addr: bigint; oldBytes: Buffer; newBytes: Buffer }
+  | { type: 'bpfEvent'; priv: string; recordId?: JsRecordId; /** `'progLoad'`, `'progUnload'` or `'unknown'`. */
+  bpfEventType: string; id: number; tag: Buffer; flags: number }
+  | { type: 'ctxSwitch'; priv: string; recordId?: JsRecordId; /** `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`). */
+    out: boolean; /** Switched out because of preemption. */
+  preempt: boolean; task?: JsTask }
+  | { type: 'namespaces'; priv: string; recordId?: JsRecordId; task: JsTask; uts: JsNamespace; pid: JsNamespace; ipc: JsNamespace; mnt: JsNamespace; net: JsNamespace; user: JsNamespace; cgroup: JsNamespace }
+  | { type: 'itraceStart'; priv: string; recordId?: JsRecordId; task: JsTask }
+  | { type: 'callChainDeferred'; priv: string; recordId?: JsRecordId; cookie: bigint; callChain: Array<bigint> }
+  | { type: 'aux'; priv: string; recordId?: JsRecordId; offset: bigint; size: bigint; truncated: boolean; overwrite: boolean; partial: boolean; collision: boolean; pmuFormatType: number }
+  | { type: 'auxOutputHwId'; priv: string; recordId?: JsRecordId; hwId: bigint }
+  | { type: 'comm'; priv: string; recordId?: JsRecordId; byExecve: boolean; task: JsTask; comm: string }
+  | { type: 'exit'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'fork'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'throttle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'unthrottle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'lostRecords'; priv: string; recordId?: JsRecordId; id: bigint; lostRecords: bigint }
+  | { type: 'lostSamples'; priv: string; recordId?: JsRecordId; lostSamples: bigint }
+  | { type: 'unknown'; priv: string; bytes: Buffer }
 
 export interface NativeRecordIdFormat {
   id?: boolean

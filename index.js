@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.NativeCounter = nativeBinding.NativeCounter
 module.exports.NativeGroup = nativeBinding.NativeGroup
+module.exports.NativeSampler = nativeBinding.NativeSampler
 module.exports.addressOf = nativeBinding.addressOf
 module.exports.buildLinux = nativeBinding.buildLinux
 module.exports.counterStat = nativeBinding.counterStat

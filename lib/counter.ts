@@ -2,8 +2,9 @@ import type { NativeCounter, NativeOpts, NativeTarget } from '../index'
 import { binding, buildInfo } from './binding'
 import { packageName, variantWith } from './variants'
 import { currentTarget } from './loader'
-import { fromNative, typeError, type ErrorContext } from './errors'
+import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
+import { Sampler } from './sampler'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
 import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
@@ -28,6 +29,7 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
     excludeKernel: opts.exclude?.kernel === true,
     pid: target.pid > 0 && target.cgroup === undefined ? target.pid : undefined,
     cgroup: target.cgroup,
+    inheritAllCpus: opts.inherit !== undefined && target.cpu < 0,
     unsupported: () => {
       const built = binding().buildLinux()
       const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
@@ -116,6 +118,18 @@ export class Counter extends Handle<NativeCounter, Stat> {
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
   id(): bigint {
     return this.call((n) => n.id())
+  }
+
+  /**
+   * Maps a ring buffer of 2^`exp` data pages (plus the metadata page) and returns its sampler.
+   * One sampler per counter (`ERR_SAMPLER_EXISTS` otherwise). Samples need `options.sampleOn`;
+   * extra records need `options.extraRecord`. The mapping counts against `kernel.perf_event_mlock_kb`
+   * and RLIMIT_MEMLOCK. The sampler keeps working after the counter is closed.
+   */
+  sampler(exp: number): Sampler {
+    if (!Number.isInteger(exp) || exp < 0 || exp > 30) throw rangeError('an integer from 0 to 30 (2^exp data pages)', 'exp', exp)
+    const native = this.call((n) => n.sampler(exp))
+    return new Sampler(native, this.#ctx)
   }
 
   /** The perf event file descriptor (owned by this counter; do not close it). */

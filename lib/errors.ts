@@ -55,6 +55,8 @@ export interface ErrorContext {
   pid?: number
   /** cgroup target, when one was given. */
   cgroup?: string
+  /** An inherited counter on every CPU (cpu 'all'): the kernel maps such counters only per CPU. */
+  inheritAllCpus?: boolean
   /** Options in use whose minimum Linux version exceeds the build's (for ERR_UNSUPPORTED_BY_BUILD). */
   unsupported?: () => string | undefined
 }
@@ -98,7 +100,15 @@ function permissionHint(ctx: ErrorContext): string {
   return parts.join(' ')
 }
 
-function hintFor(code: string, ctx: ErrorContext): string | undefined {
+function mmapHint(): string {
+  const kb = readProc('/proc/sys/kernel/perf_event_mlock_kb')
+  return `The ring buffer could not be mapped: each sampler locks (2^exp + 1) pages, limited by kernel.perf_event_mlock_kb${kb ? ` (${kb} KiB per user)` : ''} and RLIMIT_MEMLOCK (ulimit -l). Use a smaller exp, close other samplers, or raise the limits (sudo sysctl kernel.perf_event_mlock_kb=…, or CAP_IPC_LOCK).`
+}
+
+function hintFor(code: string, ctx: ErrorContext, syscall = ''): string | undefined {
+  if (syscall === 'mmap' && (code === 'EPERM' || code === 'ENOMEM' || code === 'EACCES')) return mmapHint()
+  if (syscall === 'mmap' && code === 'EINVAL' && ctx.inheritAllCpus)
+    return 'The kernel does not map inherited counters that follow a task on every CPU (all children would write into one ring). Open one counter per CPU ({ pid, cpu: N }, with the same inherit option) and sample each.'
   switch (code) {
     case 'EACCES':
     case 'EPERM':
@@ -163,7 +173,7 @@ export function fromNative(err: unknown, ctx: ErrorContext): Error {
     code === 'ERR_UNSUPPORTED_BY_BUILD'
       ? `${ctx.what}: the loaded build does not support an option in use`
       : `${syscall} failed for ${ctx.what}: ${text.replace(/ \(os error \d+\)$/, '')} (${code})`
-  return new PerfEventError(message, code, { errno, syscall, hint: hintFor(code, ctx), cause: err })
+  return new PerfEventError(message, code, { errno, syscall, hint: hintFor(code, ctx, syscall), cause: err })
 }
 
 export function closedError(what: string): PerfEventError {

@@ -4,10 +4,10 @@ import { closedError, fromNative, typeError, type ErrorContext } from './errors'
 ;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')
 
 /**
- * What counters and groups share: ownership of a native handle (released by
- * `close()`, `using`, or garbage collection of the native object), and `measure`.
+ * Ownership of a native handle, released by `close()`, `using`, or garbage
+ * collection of the native object; native errors become thrown errors.
  */
-export abstract class Handle<N extends { close(): void }, S> implements Disposable {
+export abstract class Resource<N extends { close(): void }> implements Disposable {
   #native: N | undefined
   #context: ErrorContext | undefined
   readonly #kind: string
@@ -39,6 +39,25 @@ export abstract class Handle<N extends { close(): void }, S> implements Disposab
     return this.#native
   }
 
+  /** Closes the file descriptor(s). Idempotent; any later call throws ERR_CLOSED. */
+  close(): void {
+    this.#native?.close()
+    this.#native = undefined
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#native === undefined
+  }
+
+  /** `using x = …` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close()
+  }
+}
+
+/** What counters and groups add: enable/disable/reset/stat and `measure`. */
+export abstract class Handle<N extends { close(): void }, S> extends Resource<N> {
   abstract enable(): void
   abstract disable(): void
   abstract reset(): void
@@ -59,21 +78,5 @@ export abstract class Handle<N extends { close(): void }, S> implements Disposab
       this.disable()
     }
     return { result, stat: this.stat() }
-  }
-
-  /** Closes the file descriptor(s). Idempotent; any later call throws ERR_CLOSED. */
-  close(): void {
-    this.#native?.close()
-    this.#native = undefined
-  }
-
-  /** Whether `close()` was called. */
-  get closed(): boolean {
-    return this.#native === undefined
-  }
-
-  /** `using c = new Counter(…)` closes it at the end of the scope. */
-  [Symbol.dispose](): void {
-    this.close()
   }
 }

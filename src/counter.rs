@@ -5,6 +5,7 @@ use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd};
 
 use napi::bindgen_prelude::{BigInt, BigUint64Array};
+use napi::Env;
 use napi_derive::napi;
 use perf_event_open::count::{Counter, Stat};
 
@@ -193,6 +194,12 @@ impl NativeCounter {
             let event = to_event(&event, &mut e.keep)?;
             e.counter.switch_to(event).op("ioctl")
         })
+    }
+
+    /// Maps a ring of 2^exp data pages and returns its sampler (one per counter).
+    #[napi]
+    pub fn sampler(&self, env: &Env, exp: u32) -> Result<crate::sampler::NativeSampler> {
+        self.with(|c| crate::sampler::open(env, c, exp))
     }
 
     /// Closes the fd now. Idempotent.

@@ -10,6 +10,8 @@ mod event;
 mod group;
 mod handles;
 mod options;
+mod record;
+mod sampler;
 
 use napi::bindgen_prelude::{BigInt, Uint8ArraySlice};
 use napi_derive::napi;

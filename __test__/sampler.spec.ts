@@ -1,0 +1,297 @@
+import test from 'ava'
+import { readFileSync, writeSync, openSync, closeSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { Worker } from 'node:worker_threads'
+import { Counter, PerfEventError, type PerfRecord, type RecordOf } from '../dist/index.js'
+import { openFds, spin } from './helpers.ts'
+
+const ofType = <T extends PerfRecord['type']>(rs: PerfRecord[], t: T) => rs.filter((r): r is RecordOf<T> => r.type === t)
+
+function fib(n: number): number {
+  return n < 2 ? n : fib(n - 1) + fib(n - 2)
+}
+
+test('cpu-clock sampled at 1 kHz over ~1 s of busy JS gives 1000 samples within 15 %', (t) => {
+  using c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, sampleFormat: { period: true, codeAddr: true }, recordIdFormat: { time: true, task: true } })
+  using s = c.sampler(8)
+  c.enable()
+  const end = performance.now() + 1000
+  while (performance.now() < end) fib(18)
+  c.disable()
+  const samples = ofType(s.drain(), 'sample')
+  t.true(samples.length >= 850 && samples.length <= 1150, `${samples.length} samples`)
+  const s0 = samples[0]
+  t.is(s0.recordId.task?.pid, process.pid)
+  t.is(s0.recordId.task?.tid, process.pid) // the main JS thread
+  t.is(typeof s0.recordId.time, 'bigint')
+  t.is(typeof s0.codeAddr, 'bigint')
+  t.true(s0.period! > 0n)
+  const times = samples.map((x) => x.recordId.time!)
+  t.true(times.every((x, i) => i === 0 || x >= times[i - 1]), 'timestamps ascend')
+})
+
+test('user stack bytes and call chains: user frames resolve in /proc/self/maps, kernel frames are marked', (t) => {
+  using c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 2000 }, sampleFormat: { userStack: 64, callChain: {} } })
+  using s = c.sampler(8)
+  c.enable()
+  spin(300)
+  c.disable()
+  const samples = ofType(s.drain(), 'sample')
+  t.true(samples.length > 100)
+  const maps = readFileSync('/proc/self/maps', 'utf8')
+    .split('\n')
+    .filter((l) => /^\S+ ..x/.test(l))
+    .map((l) => l.split(' ')[0].split('-').map((x) => BigInt(`0x${x}`)))
+  const inExecMapping = (ip: bigint) => maps.some(([lo, hi]) => ip >= lo && ip < hi)
+  let userIps = 0
+  let resolved = 0
+  let kernelSegments = 0
+  for (const x of samples) {
+    t.true(Buffer.isBuffer(x.userStack))
+    t.true(x.userStack!.length <= 64)
+    for (const seg of x.callChain!) {
+      if (seg.context === 'user') {
+        for (const ip of seg.ips) {
+          userIps++
+          if (inExecMapping(ip)) resolved++
+        }
+      }
+      if (seg.context === 'kernel') {
+        kernelSegments++
+        t.true(seg.ips.every((ip) => ip >= 0xffff800000000000n), 'kernel ips are in the kernel half')
+      }
+    }
+  }
+  t.true(userIps > samples.length, `${userIps} user ips`)
+  t.true(resolved / userIps > 0.9, `${resolved}/${userIps} user ips in executable mappings (node text or JIT code)`)
+  t.true(kernelSegments > 0, 'some samples carry a kernel call chain')
+  t.true(samples.some((x) => x.userStack!.length > 0))
+})
+
+test('tracepoint samples carry the raw payload the format file describes', (t) => {
+  const format = readFileSync('/sys/kernel/tracing/events/syscalls/sys_enter_write/format', 'utf8')
+  const offset = (field: string) => Number(new RegExp(`[\\s*]${field};\\s*offset:(\\d+)`).exec(format)![1])
+  const id = Number(/^ID: (\d+)/m.exec(format)![1])
+  const fd = openSync('/dev/null', 'w')
+  try {
+    using c = new Counter('syscalls:sys_enter_write', undefined, { sampleOn: { count: 1 }, sampleFormat: { raw: true } })
+    using s = c.sampler(4)
+    c.enable()
+    for (let i = 1; i <= 5; i++) writeSync(fd, 'x'.repeat(i))
+    c.disable()
+    const samples = ofType(s.drain(), 'sample')
+    for (const x of samples) {
+      t.is(x.raw!.readUInt16LE(offset('common_type')), id)
+      t.is(x.raw!.readInt32LE(offset('common_pid')), process.pid)
+    }
+    // The test runner may write too (to other fds): keep the writes to our fd.
+    const ours = samples.map((x) => x.raw!).filter((raw) => Number(raw.readBigUInt64LE(offset('fd'))) === fd)
+    t.deepEqual(ours.map((raw) => Number(raw.readBigUInt64LE(offset('count')))), [1, 2, 3, 4, 5])
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('comm, mmap, fork and exit records of a child spawned under inherited counters (one per CPU)', (t) => {
+  // The kernel maps inherited counters only per CPU: one counter and sampler per CPU.
+  const cpus = availableParallelism()
+  const counters = Array.from({ length: cpus }, (_, cpu) =>
+    new Counter('dummy', { pid: process.pid, cpu }, {
+      inherit: 'newChild',
+      extraRecord: { task: true, comm: true, mmap: { code: true } },
+      recordIdAll: true,
+      recordIdFormat: { task: true, time: true },
+    }),
+  )
+  const samplers = counters.map((c) => c.sampler(6))
+  for (const c of counters) c.enable()
+  const r = spawnSync('/bin/true')
+  for (const c of counters) c.disable()
+  const records = samplers.flatMap((s) => s.drain())
+  for (const x of [...samplers, ...counters]) x.close()
+  const fork = ofType(records, 'fork').find((x) => x.task.pid === r.pid)
+  const comm = ofType(records, 'comm').find((x) => x.task.pid === r.pid && x.comm === 'true')
+  const mmap = ofType(records, 'mmap').find((x) => x.task.pid === r.pid && x.file === '/usr/bin/true')
+  const exit = ofType(records, 'exit').find((x) => x.task.pid === r.pid)
+  t.truthy(fork, 'fork record of the child')
+  t.is(fork!.parentTask.pid, process.pid)
+  t.truthy(comm, 'comm record after exec')
+  t.true(comm!.byExecve)
+  t.truthy(mmap, 'mmap record of /usr/bin/true')
+  t.true(mmap!.executable)
+  t.truthy(exit, 'exit record of the child')
+  t.true(fork!.time <= exit!.time)
+  t.is(comm!.recordId?.task?.pid, r.pid)
+})
+
+test('a per-task inherited counter cannot be sampled: the hint says to open one per CPU', (t) => {
+  using c = new Counter('dummy', undefined, { inherit: 'newChild' })
+  const err = t.throws(() => c.sampler(2), { instanceOf: PerfEventError })
+  t.is(err!.code, 'EINVAL')
+  t.regex(err!.hint!, /one counter per CPU/)
+})
+
+test('ctxSwitch records: switching out and back in around each wait', (t) => {
+  using c = new Counter('dummy', undefined, { extraRecord: { ctxSwitch: true }, recordIdAll: true, recordIdFormat: { task: true } })
+  using s = c.sampler(4)
+  const shared = new Int32Array(new SharedArrayBuffer(4))
+  c.enable()
+  for (let i = 0; i < 5; i++) Atomics.wait(shared, 0, 0, 2)
+  c.disable()
+  const sw = ofType(s.drain(), 'ctxSwitch')
+  t.true(sw.filter((x) => x.out).length >= 5, `${sw.length} switches`)
+  t.true(sw.filter((x) => !x.out).length >= 5)
+  t.true(sw.every((x) => x.recordId?.task?.tid === process.pid))
+})
+
+test('overrunning a 1-page ring ten times over: lostRecords with exact counts, parser in step', (t) => {
+  using c = new Counter('cpu-clock', undefined, {
+    sampleOn: { count: 20_000 },
+    recordIdFormat: { time: true, task: true },
+    statFormat: { lostRecords: true },
+  })
+  using s = c.sampler(0)
+  // A sample here is 8 (header) + 16 (tid, time) bytes: one 4 KiB page holds ~170.
+  c.enable()
+  spin(100) // ~5000 samples at one per 20 us
+  c.disable()
+  const first = s.drain()
+  const kept = ofType(first, 'sample').length
+  t.true(kept > 50 && kept < 400, `${kept} samples kept`)
+  t.true(first.every((x) => x.type === 'sample' || x.type === 'lostRecords'), 'no garbage records')
+  const lostByKernel = c.stat().lostRecords!
+  t.true(Number(lostByKernel) + kept >= 1700, `${kept} kept + ${lostByKernel} lost`)
+  // The kernel writes the LOST record once the ring has room again: with the next sample.
+  c.enable()
+  spin(2)
+  c.disable()
+  const second = s.drain()
+  const lost = ofType([...first, ...second], 'lostRecords')
+  t.true(lost.length >= 1, 'a lostRecords record')
+  t.true(lost.every((x) => x.id === c.id()), 'lost records name this event')
+  t.is(lost.reduce((a, x) => a + x.lostRecords, 0n), lostByKernel, 'lostRecords records add up to the kernel count')
+  t.true(ofType(second, 'sample').length > 0, 'the ring works again after the drain')
+  t.true(ofType(second, 'sample').every((x) => x.recordId.task?.pid === process.pid))
+})
+
+test('async records() ends when the sampled child exits', async (t) => {
+  const child = spawn('sh', ['-c', 'read x; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  using c = new Counter('task-clock', { pid: child.pid! }, { sampleOn: { count: 1_000_000 }, wakeUp: { on: { samples: 1 } }, recordIdFormat: { task: true }, enable: true })
+  using s = c.sampler(4)
+  child.stdin!.end('go\n')
+  let ticks = 0
+  const timer = setInterval(() => ticks++, 5)
+  const seen: PerfRecord[] = []
+  for await (const r of s.records()) seen.push(r)
+  clearInterval(timer)
+  const samples = ofType(seen, 'sample')
+  t.true(samples.length > 5, `${samples.length} samples`)
+  t.true(samples.every((x) => x.recordId.task?.pid === child.pid))
+  t.true(ticks > 0, 'the event loop kept running while waiting')
+})
+
+test('async records() ends cleanly on abort and on close while pending', async (t) => {
+  using c = new Counter('task-clock', undefined, { sampleOn: { count: 1_000_000 }, wakeUp: { on: { samples: 1 } } })
+  const s = c.sampler(2)
+  const ac = new AbortController()
+  setTimeout(() => ac.abort(), 50)
+  const started = Date.now()
+  for await (const r of s.records({ signal: ac.signal })) t.fail(`unexpected ${r.type}`)
+  t.true(Date.now() - started >= 40)
+  setTimeout(() => s.close(), 30)
+  for await (const r of s.records()) t.fail(`unexpected ${r.type}`)
+  t.true(s.closed)
+  t.throws(() => s.drain(), { instanceOf: PerfEventError, message: /closed/ })
+})
+
+test.serial('GC while an iteration is pending, then abort: the ring and fds are released', async (t) => {
+  // The shared poller (created on the first wait) owns a few fds for the life of the process.
+  {
+    using c = new Counter('task-clock', undefined, { sampleOn: { count: 1_000_000 } })
+    using s = c.sampler(0)
+    const ac = new AbortController()
+    setTimeout(() => ac.abort(), 5)
+    for await (const _ of s.records({ signal: ac.signal })) break
+  }
+  const before = openFds()
+  const ac = new AbortController()
+  const pending = (async () => {
+    const c = new Counter('task-clock', undefined, { sampleOn: { count: 1_000_000 }, wakeUp: { on: { samples: 1 } } })
+    const s = c.sampler(3)
+    c.close()
+    for await (const _ of s.records({ signal: ac.signal })) break
+  })()
+  for (let i = 0; i < 5; i++) {
+    ;(globalThis as { gc?: () => void }).gc?.()
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  ac.abort()
+  await pending
+  for (let i = 0; i < 10; i++) {
+    ;(globalThis as { gc?: () => void }).gc?.()
+    await new Promise((r) => setImmediate(r))
+  }
+  t.is(openFds(), before)
+})
+
+test('pause, resume, refresh, setSampleOn and counterTime', (t) => {
+  using c = new Counter('cpu-clock', undefined, { sampleOn: { count: 100_000 } })
+  using s = c.sampler(8)
+  c.enable()
+  s.pause()
+  spin(20)
+  t.is(ofType(s.drain(), 'sample').length, 0, 'nothing written while paused')
+  s.resume()
+  spin(5)
+  c.disable()
+  const resumed = s.drain()
+  t.is(resumed[0]?.type, 'lostRecords', 'output discarded while paused is reported lost first')
+  t.true(ofType(resumed, 'sample').length > 0)
+  s.refresh(3) // enabled for exactly 3 overflows
+  spin(20)
+  t.is(ofType(s.drain(), 'sample').length, 3)
+  s.setSampleOn(1_000_000n)
+  c.reset()
+  c.enable()
+  spin(20)
+  c.disable()
+  const n = ofType(s.drain(), 'sample').length
+  t.true(n >= 10 && n <= 25, `${n} samples at a 1 ms period`)
+  const time = s.counterTime()
+  t.true(time.timeEnabled > 0n && time.timeRunning <= time.timeEnabled)
+  t.throws(() => c.sampler(4), { instanceOf: PerfEventError, code: 'ERR_SAMPLER_EXISTS' } as never)
+  t.throws(() => c.sampler(31), { instanceOf: RangeError, message: /exp/ })
+})
+
+const workerSource = `
+const { parentPort } = require('node:worker_threads')
+const { Counter } = require(${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)})
+;(async () => {
+  const c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, wakeUp: { on: { samples: 16 } }, recordIdFormat: { task: true } })
+  const s = c.sampler(6)
+  const ac = new AbortController()
+  let samples = 0, tid = 0
+  const reading = (async () => { for await (const r of s.records({ signal: ac.signal })) if (r.type === 'sample') { samples++; tid = r.recordId.task.tid } })()
+  c.enable()
+  const end = Date.now() + 300
+  const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2))
+  while (Date.now() < end) { fib(15); await new Promise((r) => setImmediate(r)) }
+  c.disable()
+  ac.abort()
+  await reading
+  for (const r of s.drain()) if (r.type === 'sample') samples++
+  parentPort.postMessage({ samples, tid })
+})()
+`
+
+test('4 worker_threads sample their own JS threads at once', async (t) => {
+  const workers = Array.from({ length: 4 }, () => new Worker(workerSource, { eval: true }))
+  const results = await Promise.all(
+    workers.map((w) => new Promise<{ samples: number; tid: number }>((res, rej) => { w.once('message', res); w.once('error', rej) })),
+  )
+  await Promise.all(workers.map((w) => w.terminate()))
+  for (const r of results) t.true(r.samples >= 50, `worker samples ${r.samples}`)
+  t.is(new Set(results.map((r) => r.tid)).size, 4, 'each worker sampled its own thread')
+  t.false(results.some((r) => r.tid === process.pid))
+})

@@ -1,0 +1,116 @@
+import type { NativeRecord, NativeSampler } from '../index'
+import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
+import { Resource } from './handle'
+import { toU64, type U64 } from './events'
+
+/** Privilege level the kernel marked a record with. */
+export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown'
+
+/**
+ * A record from a sampler's ring: a discriminated union on `type` (`'sample'`, `'mmap'`, `'read'`,
+ * `'cgroup'`, `'ksymbol'`, `'textPoke'`, `'bpfEvent'`, `'ctxSwitch'`, `'namespaces'`,
+ * `'itraceStart'`, `'callChainDeferred'`, `'aux'`, `'auxOutputHwId'`, `'comm'`, `'exit'`, `'fork'`,
+ * `'throttle'`, `'unthrottle'`, `'lostRecords'`, `'lostSamples'`, `'unknown'`). u64 fields are
+ * bigints; byte payloads are Buffers copied out of the ring.
+ */
+export type PerfRecord = NativeRecord & { priv: RecordPriv }
+/** The record of one `type`, e.g. `RecordOf<'sample'>`. */
+export type RecordOf<T extends PerfRecord['type']> = Extract<PerfRecord, { type: T }>
+export type SampleRecord = RecordOf<'sample'>
+
+/** Options of `sampler.records()`. */
+export interface RecordsOptions {
+  /** Ends the iteration (cleanly, without throwing) when aborted. */
+  signal?: AbortSignal
+}
+
+const ALL = 0xffffffff
+
+/**
+ * The ring buffer of a counter (`counter.sampler(exp)`). Records are copied out of the
+ * ring in batches: `drain()`, `for (const r of sampler)`, or `for await (const r of sampler.records())`.
+ */
+export class Sampler extends Resource<NativeSampler> {
+  readonly #context: ErrorContext
+  #iterating = false
+
+  /** @internal use `counter.sampler(exp)` */
+  constructor(native: NativeSampler, context: ErrorContext) {
+    super('Sampler')
+    this.#context = context
+    this.attach(native, context)
+  }
+
+  /** Every pending record (or at most `max`), parsed and copied out in one native call. */
+  drain(max: number = ALL): PerfRecord[] {
+    if (!Number.isInteger(max) || max < 0 || max > ALL) throw rangeError('an integer from 0 to 2^32-1', 'max', max)
+    return this.call((n) => n.drain(max)) as PerfRecord[]
+  }
+
+  /** Iterates over the records pending now (one `drain()`). */
+  [Symbol.iterator](): Iterator<PerfRecord> {
+    return this.drain()[Symbol.iterator]()
+  }
+
+  /**
+   * Yields records as the kernel produces them, waiting (without blocking JS) for the wake-ups
+   * that `options.wakeUp` asks for. Ends when the target process exits (after the last records),
+   * when `signal` aborts, or when the sampler is closed. One iteration at a time per sampler.
+   */
+  async *records(options: RecordsOptions = {}): AsyncGenerator<PerfRecord, void, undefined> {
+    const signal = options.signal
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('an AbortSignal', 'options.signal', signal)
+    if (this.#iterating) throw new TypeError('Expected one records() iteration at a time per sampler')
+    this.#iterating = true
+    const onAbort = () => {
+      if (!this.closed) this.call((n) => n.cancelWait())
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      while (!this.closed && !signal?.aborted) {
+        for (const r of this.drain()) yield r
+        if (this.closed || signal?.aborted) return
+        const state = await this.call((n) => n.wait()).catch((e: unknown) => {
+          throw fromNative(e, this.#context)
+        })
+        if (state === 'hup') {
+          if (!this.closed) for (const r of this.drain()) yield r
+          return
+        }
+        // 'readable' and 'error' (EPOLLERR) loop back to drain; 'cancelled' ends via the checks above
+        // when closed or aborted, and otherwise drains again.
+      }
+    } finally {
+      this.#iterating = false
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Stops writing records (they become `lostRecords`). PERF_EVENT_IOC_PAUSE_OUTPUT, since Linux 4.7. */
+  pause(): void {
+    this.call((n) => n.pause())
+  }
+
+  /** Resumes writing records. Since Linux 4.7. */
+  resume(): void {
+    this.call((n) => n.resume())
+  }
+
+  /** Enables the counter for `overflows` more samples, then disables it (PERF_EVENT_IOC_REFRESH). */
+  refresh(overflows: number): void {
+    if (!Number.isInteger(overflows) || overflows < 1 || overflows > ALL) throw rangeError('an integer from 1 to 2^32-1', 'overflows', overflows)
+    this.call((n) => n.refresh(overflows))
+  }
+
+  /** New period (`sampleOn: { count }`) or frequency (`sampleOn: { freq }`) of the counter (PERF_EVENT_IOC_PERIOD). */
+  setSampleOn(value: U64): void {
+    const v = toU64(value, 'value')
+    this.call((n) => n.setSampleOn(v))
+  }
+
+  /** The counter's enabled and running times (ns), read from the mmap'd page without a syscall. */
+  counterTime(): { timeEnabled: bigint; timeRunning: bigint } {
+    const [timeEnabled, timeRunning] = this.call((n) => n.counterTime())
+    return { timeEnabled, timeRunning }
+  }
+}

@@ -1,0 +1,167 @@
+//! `NativeSampler`: the ring buffer of a counter, drained into JS records in
+//! batches, and waited on without blocking JS.
+//!
+//! Waiting: every sampler of the process shares one poller, the IO driver of
+//! napi-rs's tokio runtime (one epoll instance). A wait registers a private dup
+//! of the perf fd (so closing the sampler never leaves the poller with a reused
+//! fd number), resolves with `'readable'`, `'hup'` (the target exited) or
+//! `'error'` (EPOLLERR is data, not a crash), or `'cancelled'` when JS aborts or
+//! the sampler is closed. No libuv pool thread is ever parked on poll(2).
+
+use std::cell::RefCell;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{BigInt, PromiseRaw};
+use napi::Env;
+use napi_derive::napi;
+use perf_event_open::sample::Sampler;
+use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
+use tokio::sync::oneshot;
+
+use crate::error::{invalid, IoContext, Result};
+use crate::event::u64_of;
+use crate::handles::{Owned, Slab, Table};
+use crate::record::{to_js, NativeRecord};
+
+struct Entry {
+    sampler: Sampler,
+    /// A dup of the perf fd for the poller.
+    poll_fd: Arc<OwnedFd>,
+    /// Cancels the pending wait, if any (dropping it cancels too).
+    cancel: Option<oneshot::Sender<()>>,
+}
+
+thread_local! {
+    static SAMPLER_SLAB: RefCell<Slab<Entry>> = const { RefCell::new(Slab::new()) };
+    static CLEANUP_HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+static SAMPLERS: Table<Entry> = Table::new(&SAMPLER_SLAB);
+
+struct PollFd(Arc<OwnedFd>);
+
+impl AsRawFd for PollFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// Opens the sampler of `counter` with 2^exp data pages.
+pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> Result<NativeSampler> {
+    if exp > 30 {
+        return Err(invalid("exp must be at most 30"));
+    }
+    let sampler = counter.sampler(exp as u8).op("mmap")?;
+    let poll_fd = counter.file().try_clone().op("dup")?;
+    // Env teardown (worker exit, renderer reload) drops this thread's samplers:
+    // their mappings are unmapped and pending waits end.
+    if !CLEANUP_HOOKED.with(|c| c.replace(true)) {
+        env.add_env_cleanup_hook((), |_| {
+            SAMPLER_SLAB.with(|s| *s.borrow_mut() = Slab::new());
+        })
+        .map_err(|e| invalid(e.reason))?;
+    }
+    let entry = Entry { sampler, poll_fd: Arc::new(OwnedFd::from(poll_fd)), cancel: None };
+    Ok(NativeSampler { entry: Owned::new(&SAMPLERS, "sampler", entry) })
+}
+
+/// Owns a counter's ring buffer mapping.
+#[napi]
+pub struct NativeSampler {
+    entry: Owned<Entry>,
+}
+
+#[napi]
+impl NativeSampler {
+    /// Parses up to `max` pending records, copying them out of the ring, in one call.
+    #[napi]
+    pub fn drain(&self, max: u32) -> Result<Vec<NativeRecord>> {
+        self.entry.with(|e| {
+            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
+            Ok(iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect())
+        })
+    }
+
+    /// Waits until the kernel wakes readers (per `wakeUp`), the target exits, or `cancelWait()`.
+    #[napi(ts_return_type = "Promise<'readable' | 'hup' | 'error' | 'cancelled'>")]
+    pub fn wait<'env>(&self, env: &'env Env) -> Result<PromiseRaw<'env, String>> {
+        let (tx, rx) = oneshot::channel::<()>();
+        let fd = self.entry.with_mut(|e| {
+            e.cancel = Some(tx);
+            Ok(e.poll_fd.clone())
+        })?;
+        env.spawn_future(async move {
+            // SAFETY: PollFd owns (through the Arc) the fd it registers, for as long as the AsyncFd lives.
+            let afd = unsafe { AsyncFd::register_with_interest(PollFd(fd), Interest::READABLE) }
+                .map_err(|e| napi::Error::from(std::io::Error::from(e)))?;
+            let state = tokio::select! {
+                ready = afd.readable() => {
+                    let mut guard = ready?;
+                    let r = guard.ready();
+                    guard.clear_ready();
+                    if r.is_error() { "error" } else if r.is_read_closed() { "hup" } else { "readable" }
+                }
+                _ = rx => "cancelled",
+            };
+            Ok(state.to_owned())
+        })
+        .map_err(|e| invalid(e.reason))
+    }
+
+    /// Ends a pending `wait()` with `'cancelled'`.
+    #[napi]
+    pub fn cancel_wait(&self) -> Result<()> {
+        self.entry.with_mut(|e| {
+            if let Some(tx) = e.cancel.take() {
+                let _ = tx.send(());
+            }
+            Ok(())
+        })
+    }
+
+    /// Stops writing records into the ring (they count as lost). Since Linux 4.7.
+    #[napi]
+    pub fn pause(&self) -> Result<()> {
+        self.entry.with(|e| e.sampler.pause().op("ioctl"))
+    }
+
+    /// Resumes writing records. Since Linux 4.7.
+    #[napi]
+    pub fn resume(&self) -> Result<()> {
+        self.entry.with(|e| e.sampler.resume().op("ioctl"))
+    }
+
+    /// Enables the counter for `n` more overflows (PERF_EVENT_IOC_REFRESH).
+    #[napi]
+    pub fn refresh(&self, n: u32) -> Result<()> {
+        self.entry.with(|e| e.sampler.enable_counter_with(n).op("ioctl"))
+    }
+
+    /// New sample period, or frequency for `sampleOn: { freq }` counters (PERF_EVENT_IOC_PERIOD).
+    #[napi]
+    pub fn set_sample_on(&self, value: BigInt) -> Result<()> {
+        let v = u64_of("value", &value)?;
+        self.entry.with(|e| e.sampler.sample_on(v).op("ioctl"))
+    }
+
+    /// `[timeEnabled, timeRunning]` from the mmap'd page (no syscall).
+    #[napi]
+    pub fn counter_time(&self) -> Result<Vec<BigInt>> {
+        self.entry.with(|e| {
+            let (enabled, running) = e.sampler.counter_time();
+            Ok(vec![BigInt::from(enabled), BigInt::from(running)])
+        })
+    }
+
+    /// Unmaps the ring and ends a pending wait. Idempotent.
+    #[napi]
+    pub fn close(&mut self) {
+        self.entry.close();
+    }
+
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.entry.is_closed()
+    }
+}
