@@ -1,5 +1,5 @@
 import test from 'ava'
-import { readFileSync, writeSync, openSync, closeSync } from 'node:fs'
+import { readFileSync, readlinkSync, writeSync, openSync, closeSync } from 'node:fs'
 import { spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -93,13 +93,13 @@ test('tracepoint samples carry the raw payload the format file describes', (t) =
   }
 })
 
-test('comm, mmap, fork and exit records of a child spawned under inherited counters (one per CPU)', (t) => {
+test('comm, mmap, fork, exit, read and namespaces records of a child spawned under inherited counters (one per CPU)', (t) => {
   // The kernel maps inherited counters only per CPU: one counter and sampler per CPU.
   const cpus = availableParallelism()
   const counters = Array.from({ length: cpus }, (_, cpu) =>
-    new Counter('dummy', { pid: process.pid, cpu }, {
+    new Counter('task-clock', { pid: process.pid, cpu }, {
       inherit: 'newChild',
-      extraRecord: { task: true, comm: true, mmap: { code: true } },
+      extraRecord: { task: true, comm: true, mmap: { code: true }, read: true, namespaces: true },
       recordIdAll: true,
       recordIdFormat: { task: true, time: true },
     }),
@@ -123,6 +123,17 @@ test('comm, mmap, fork and exit records of a child spawned under inherited count
   t.truthy(exit, 'exit record of the child')
   t.true(fork!.time <= exit!.time)
   t.is(comm!.recordId?.task?.pid, r.pid)
+  // inherit_stat: the child's own values when it exits.
+  const reads = ofType(records, 'read').filter((x) => x.task.pid === r.pid)
+  t.true(reads.length >= 1, 'read record of the exiting child')
+  t.true(reads.some((x) => x.stat.count > 0n && x.stat.timeEnabled! > 0n), 'the child ran and was counted')
+  // The child shares our namespaces: the record's inodes are those of /proc/self/ns/*.
+  const ns = ofType(records, 'namespaces').find((x) => x.task.pid === r.pid)
+  t.truthy(ns, 'namespaces record of the child')
+  for (const [field, link] of [['pid', 'pid'], ['mnt', 'mnt'], ['net', 'net'], ['user', 'user'], ['uts', 'uts'], ['ipc', 'ipc'], ['cgroup', 'cgroup']] as const) {
+    const inode = BigInt(/\[(\d+)\]/.exec(readlinkSync(`/proc/self/ns/${link}`))![1])
+    t.is(ns![field].inode, inode, `${field} namespace inode`)
+  }
 })
 
 test('a per-task inherited counter cannot be sampled: the hint says to open one per CPU', (t) => {
