@@ -1,55 +1,168 @@
-// Benchmarks (not tests): prints figures with the native baseline measured in the same run.
-//   node bench/run.js            (npm run bench builds first)
-// 1. stat() latency from JS vs Counter::stat() in a native Rust loop (bench/native).
-// 2. require('perf-event-open') to first counter read, in fresh processes.
+// Benchmarks (not tests): each figure is printed beside a native baseline measured in the same run.
+//   node bench/run.js [counting] [sampling] [rss]     (no argument: all; npm run bench builds first)
+// counting: 1. stat() latency from JS vs Counter::stat() in a native Rust loop (bench/native)
+//           2. require('perf-event-open') to the first counter read, in fresh processes
+// sampling: 3. records/s decoded into JS vs the crate parsing the same kind of full ring natively
+//           4. overhead of 1 kHz sampling with async drain on a CPU-bound JS loop
+// rss:      5. RSS after 10 M records vs after 1 M records drained (~1-2 min)
 const { execFileSync } = require('node:child_process')
 const path = require('node:path')
 
 const ITER = Number(process.env.BENCH_ITER ?? 200_000)
 const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const NATIVE = path.join(__dirname, 'native', 'target', 'release', 'perf-event-open-bench-native')
+const sections = process.argv.slice(2)
+const want = (s) => sections.length === 0 || sections.includes(s)
 
-function nativeBaseline() {
-  const dir = path.join(__dirname, 'native')
-  execFileSync('cargo', ['build', '--release', '--quiet'], { cwd: dir, stdio: 'inherit' })
-  const out = execFileSync(path.join(dir, 'target/release/perf-event-open-bench-native'), [String(ITER), String(RUNS)], { encoding: 'utf8' })
-  return JSON.parse(out)
+function native(...args) {
+  return JSON.parse(execFileSync(NATIVE, args.map(String), { encoding: 'utf8' }))
 }
 
-function jsStat() {
-  const { Counter } = require('perf-event-open')
-  const c = new Counter('task-clock')
-  c.enable()
-  for (let i = 0; i < 20_000; i++) c.stat() // warm up the JIT
-  const perRun = []
-  for (let r = 0; r < RUNS; r++) {
-    let sink = 0n
-    const t0 = process.hrtime.bigint()
-    for (let i = 0; i < ITER; i++) sink += c.stat().count
-    perRun.push(Number(process.hrtime.bigint() - t0) / ITER)
-    if (sink === -1n) console.log(sink)
+function spin(ms) {
+  const end = performance.now() + ms
+  let x = 0
+  while (performance.now() < end) x++
+  return x
+}
+
+execFileSync('cargo', ['build', '--release', '--quiet'], { cwd: path.join(__dirname, 'native'), stdio: 'inherit' })
+const { Counter } = require('perf-event-open')
+
+if (want('counting')) {
+  const jsStat = () => {
+    const c = new Counter('task-clock')
+    c.enable()
+    for (let i = 0; i < 20_000; i++) c.stat() // warm up the JIT
+    const perRun = []
+    for (let r = 0; r < RUNS; r++) {
+      let sink = 0n
+      const t0 = process.hrtime.bigint()
+      for (let i = 0; i < ITER; i++) sink += c.stat().count
+      perRun.push(Number(process.hrtime.bigint() - t0) / ITER)
+      if (sink === -1n) console.log(sink)
+    }
+    c.close()
+    return perRun
   }
-  c.close()
-  return perRun
-}
+  // Interleave native and JS rounds so that both see the same machine state.
+  const nativeRuns = []
+  const jsRuns = []
+  for (let round = 0; round < 3; round++) {
+    nativeRuns.push(median(native("stat", ITER, RUNS)))
+    jsRuns.push(median(jsStat()))
+  }
+  const nat = median(nativeRuns)
+  const js = median(jsRuns)
+  console.log(`stat() latency: JS ${js.toFixed(1)} ns/op, native Rust ${nat.toFixed(1)} ns/op, ratio ${(js / nat).toFixed(2)}x (goal <= 1.25x)`)
+  console.log(`  rounds (median of ${RUNS} runs x ${ITER} reads each): JS [${jsRuns.map((x) => x.toFixed(1))}] native [${nativeRuns.map((x) => x.toFixed(1))}]`)
 
-function requireToFirstCounter() {
   const script = `const t0 = process.hrtime.bigint(); const { Counter } = require('perf-event-open'); const c = new Counter('task-clock'); c.enable(); c.stat(); console.log(Number(process.hrtime.bigint() - t0) / 1e6)`
-  const runs = []
-  for (let r = 0; r < RUNS; r++) runs.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') })))
-  return runs
+  const req = []
+  for (let r = 0; r < RUNS; r++) req.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') })))
+  console.log(`require() to first counter read: median ${median(req).toFixed(1)} ms over ${RUNS} fresh processes [${req.map((x) => x.toFixed(1))}] (goal <= 20 ms)`)
 }
 
-// Interleave native and JS rounds so that both see the same machine state.
-const nativeRuns = []
-const jsRuns = []
-for (let round = 0; round < 3; round++) {
-  nativeRuns.push(median(nativeBaseline()))
-  jsRuns.push(median(jsStat()))
+// Basic samples: ip + tid/pid + time, cpu-clock every 10 us (bench/native basic_sample_opts).
+const basic = { sampleOn: { count: 10_000 }, sampleFormat: { codeAddr: true }, recordIdFormat: { task: true, time: true } }
+
+if (want('sampling')) {
+  const EXP = 8
+  const FILL_MS = 400
+  const jsDrain = (runs) => {
+    const c = new Counter('cpu-clock', undefined, basic)
+    const s = c.sampler(EXP)
+    const out = []
+    for (let r = 0; r < runs; r++) {
+      c.enable()
+      spin(FILL_MS)
+      c.disable()
+      const t0 = process.hrtime.bigint()
+      const records = s.drain()
+      out.push({ records: records.length, ns: Number(process.hrtime.bigint() - t0) })
+    }
+    s.close()
+    c.close()
+    return out
+  }
+  const rate = (xs) => median(xs.map((x) => (x.records * 1e9) / x.ns))
+  jsDrain(1) // warm up
+  const jsRates = []
+  const natRates = []
+  for (let round = 0; round < 3; round++) {
+    natRates.push(rate(native('drain', EXP, 5, FILL_MS)))
+    jsRates.push(rate(jsDrain(5)))
+  }
+  const js = median(jsRates)
+  const nat = median(natRates)
+  console.log(`records/s decoded into JS: ${(js / 1e6).toFixed(2)} M/s; crate parsing natively: ${(nat / 1e6).toFixed(2)} M/s; ratio ${(js / nat).toFixed(3)}x (goals >= 0.5x and >= 1 M/s)`)
+  console.log(`  rounds (median of 5 full 2^${EXP}-page rings each): JS [${jsRates.map((x) => (x / 1e6).toFixed(2))}] native [${natRates.map((x) => (x / 1e6).toFixed(2))}] M records/s`)
+
+  // Overhead: the same CPU-bound JS work (fib(24) 100 times, yielding between calls so the
+  // async drain can run), without and with a 1 kHz cpu-clock sampler drained by for-await.
+  const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2))
+  const fixedWork = async () => {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < 100; i++) {
+      fib(24)
+      await new Promise((r) => setImmediate(r))
+    }
+    return Number(process.hrtime.bigint() - t0)
+  }
+  const sampled = async () => {
+    const c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, wakeUp: { on: { samples: 32 } }, sampleFormat: { codeAddr: true }, recordIdFormat: { time: true } })
+    const s = c.sampler(6)
+    const ac = new AbortController()
+    let n = 0
+    const reading = (async () => {
+      for await (const r of s.records({ signal: ac.signal })) if (r.type === 'sample') n++
+    })()
+    c.enable()
+    const ns = await fixedWork()
+    c.disable()
+    ac.abort()
+    await reading
+    n += s.drain().length
+    s.close()
+    c.close()
+    return { ns, n }
+  }
+  ;(async () => {
+    await fixedWork()
+    const plain = []
+    const withSampling = []
+    let samples = 0
+    for (let r = 0; r < 9; r++) {
+      plain.push(await fixedWork())
+      const x = await sampled()
+      withSampling.push(x.ns)
+      samples += x.n
+    }
+    const p = median(plain)
+    const w = median(withSampling)
+    console.log(`1 kHz sampling with async drain on CPU-bound JS: ${((w / p - 1) * 100).toFixed(1)} % slower (median ${(w / 1e6).toFixed(1)} ms vs ${(p / 1e6).toFixed(1)} ms over 9 runs; ${samples} samples) (goal <= 2 %)`)
+    if (want('rss')) rss()
+  })()
+} else if (want('rss')) rss()
+
+function rss() {
+  // RSS while draining 10 M records (4 samplers at ~100 k samples/s each), read after 1 M and 10 M.
+  const counters = Array.from({ length: 4 }, () => new Counter('cpu-clock', undefined, basic))
+  const samplers = counters.map((c) => c.sampler(6))
+  for (const c of counters) c.enable()
+  let drained = 0
+  let at1M = 0
+  const t0 = Date.now()
+  while (drained < 10_000_000) {
+    spin(2)
+    for (const s of samplers) drained += s.drain().length
+    if (!at1M && drained >= 1_000_000) {
+      globalThis.gc?.()
+      at1M = process.memoryUsage().rss
+    }
+  }
+  for (const c of counters) c.disable()
+  globalThis.gc?.()
+  const at10M = process.memoryUsage().rss
+  console.log(`RSS after 10 M records: ${(at10M / 2 ** 20).toFixed(1)} MiB vs after 1 M: ${(at1M / 2 ** 20).toFixed(1)} MiB, ratio ${(at10M / at1M).toFixed(3)}x (goal <= 1.05x; ${((Date.now() - t0) / 1000).toFixed(0)} s)`)
 }
-const nat = median(nativeRuns)
-const js = median(jsRuns)
-console.log(`stat() latency: JS ${js.toFixed(1)} ns/op, native Rust ${nat.toFixed(1)} ns/op, ratio ${(js / nat).toFixed(2)}x (goal <= 1.25x)`)
-console.log(`  rounds (median of ${RUNS} runs x ${ITER} reads each): JS [${jsRuns.map((x) => x.toFixed(1))}] native [${nativeRuns.map((x) => x.toFixed(1))}]`)
-const req = requireToFirstCounter()
-console.log(`require() to first counter read: median ${median(req).toFixed(1)} ms over ${RUNS} fresh processes [${req.map((x) => x.toFixed(1))}] (goal <= 20 ms)`)

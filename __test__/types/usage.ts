@@ -1,6 +1,6 @@
 // Compiled with `tsc --noEmit` (npm run typecheck): the public types accept what the
 // README shows and reject what they must. Each @ts-expect-error is a guard.
-import { Counter, CounterGroup, PerfEventError, parseEvent, type EventSpec, type Stat, type GroupStat } from '../../dist/index.js'
+import { Counter, CounterGroup, PerfEventError, parseEvent, buildInfo, type EventSpec, type Stat, type GroupStat, type PerfRecord, type RecordOf, type Sampler } from '../../dist/index.js'
 
 const c = new Counter('task-clock')
 c.enable()
@@ -37,6 +37,37 @@ try {
   }
 }
 
+// Sampling: records narrow on `type`; u64 fields are bigints.
+const sc = new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, sampleFormat: { userStack: 8, codeAddr: true }, recordIdFormat: { time: true } })
+const sampler: Sampler = sc.sampler(8)
+for (const r of sampler.drain()) {
+  if (r.type === 'sample') {
+    const ip: bigint | undefined = r.codeAddr
+    const stack: Buffer | undefined = r.userStack
+    const time: bigint | undefined = r.recordId.time
+    void [ip, stack, time]
+  } else if (r.type === 'lostRecords') {
+    const lost: bigint = r.lostRecords
+    void lost
+  }
+  const p: 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown' = r.priv
+  void p
+}
+async function consume(signal: AbortSignal): Promise<number> {
+  let n = 0
+  for await (const r of sampler.records({ signal })) if (r.type === 'comm') n += r.comm.length
+  return n
+}
+void consume
+const one: RecordOf<'fork'> | undefined = undefined as PerfRecord extends infer R ? Extract<R, { type: 'fork' }> | undefined : never
+void one
+const info: { variant: string; kernel: string; target: string; path: string } = buildInfo()
+void info
+
+// @ts-expect-error a sample has no `comm`
+for (const r of sampler.drain()) if (r.type === 'sample') void r.comm
+// @ts-expect-error exp is a number
+sc.sampler('8')
 // @ts-expect-error unknown software event name
 new Counter({ type: 'software', name: 'cycles' })
 // @ts-expect-error breakpoint access must be r, w, rw or x

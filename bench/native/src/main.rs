@@ -1,14 +1,32 @@
-//! Prints the median ns per `Counter::stat()` of a task-clock counter with
-//! id + time_enabled + time_running, the same attributes the JS benchmark uses.
-use std::time::Instant;
+//! Native baselines for bench/run.js, with the same events and formats as the JS side:
+//!   stat  ITER RUNS        median-able ns per Counter::stat() of a task-clock counter
+//!   drain EXP RUNS FILL_MS  records/s of the crate parsing a full ring (sampler.iter())
+use std::time::{Duration, Instant};
 
-use perf_event_open::config::{Cpu, Opts, Proc};
+use perf_event_open::config::{Cpu, Opts, Proc, SampleOn};
 use perf_event_open::count::Counter;
 use perf_event_open::event::sw::Software;
 
-fn main() {
-    let iterations: u32 = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(200_000);
-    let runs: usize = std::env::args().nth(2).and_then(|s| s.parse().ok()).unwrap_or(7);
+fn arg<T: std::str::FromStr>(i: usize, default: T) -> T {
+    std::env::args().nth(i).and_then(|s| s.parse().ok()).unwrap_or(default)
+}
+
+fn json(v: &[f64]) -> String {
+    let items: Vec<String> = v.iter().map(|x| format!("{x:.1}")).collect();
+    format!("[{}]", items.join(","))
+}
+
+fn spin(d: Duration) {
+    let end = Instant::now() + d;
+    let mut x = 0u64;
+    while Instant::now() < end {
+        x = std::hint::black_box(x.wrapping_add(1));
+    }
+}
+
+fn stat() {
+    let iterations: u32 = arg(2, 200_000);
+    let runs: usize = arg(3, 7);
     let mut opts = Opts::default();
     opts.stat_format.id = true;
     opts.stat_format.time_enabled = true;
@@ -25,10 +43,49 @@ fn main() {
         std::hint::black_box(sink);
         per_run.push(start.elapsed().as_nanos() as f64 / iterations as f64);
     }
-    println!("{}", serde_like(&per_run));
+    println!("{}", json(&per_run));
 }
 
-fn serde_like(v: &[f64]) -> String {
-    let items: Vec<String> = v.iter().map(|x| format!("{x:.1}")).collect();
-    format!("[{}]", items.join(","))
+/// Basic samples: ip + tid/pid + time (32 bytes each), from cpu-clock every 10 us.
+pub fn basic_sample_opts() -> Opts {
+    let mut opts = Opts::default();
+    opts.sample_on = SampleOn::Count(10_000);
+    opts.sample_format.code_addr = true;
+    opts.record_id_format.task = true;
+    opts.record_id_format.time = true;
+    opts
+}
+
+fn drain() {
+    let exp: u8 = arg(2, 8);
+    let runs: usize = arg(3, 5);
+    let fill_ms: u64 = arg(4, 400);
+    let counter = Counter::new(Software::CpuClock, (Proc::CURRENT, Cpu::ALL), basic_sample_opts()).unwrap();
+    let sampler = counter.sampler(exp).unwrap();
+    let mut out = Vec::new();
+    for _ in 0..runs {
+        counter.enable().unwrap();
+        spin(Duration::from_millis(fill_ms));
+        counter.disable().unwrap();
+        let start = Instant::now();
+        let mut n = 0u64;
+        for r in sampler.iter().unwrap() {
+            std::hint::black_box(&r);
+            n += 1;
+        }
+        let ns = start.elapsed().as_nanos() as f64;
+        out.push(format!("{{\"records\":{n},\"ns\":{ns:.0}}}"));
+    }
+    println!("[{}]", out.join(","));
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("stat") => stat(),
+        Some("drain") => drain(),
+        _ => {
+            eprintln!("usage: perf-event-open-bench-native stat ITER RUNS | drain EXP RUNS FILL_MS");
+            std::process::exit(2);
+        }
+    }
 }
