@@ -55,7 +55,8 @@ export class Sampler extends Resource<NativeSampler> {
   /**
    * Yields records as the kernel produces them, waiting (without blocking JS) for the wake-ups
    * that `options.wakeUp` asks for. Ends when the target process exits (after the last records),
-   * when `signal` aborts, or when the sampler is closed. One iteration at a time per sampler.
+   * when `signal` aborts, when the sampler is closed, or when the fd reports an error (EPOLLERR)
+   * with nothing left to read. One iteration at a time per sampler.
    */
   async *records(options: RecordsOptions = {}): AsyncGenerator<PerfRecord, void, undefined> {
     const signal = options.signal
@@ -67,8 +68,12 @@ export class Sampler extends Resource<NativeSampler> {
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     try {
+      let lastWasError = false
       while (!this.closed && !signal?.aborted) {
-        for (const r of this.drain()) yield r
+        const batch = this.drain()
+        for (const r of batch) yield r
+        // EPOLLERR twice in a row with nothing to read: the fd will not produce more; end rather than spin.
+        if (lastWasError && batch.length === 0) return
         if (this.closed || signal?.aborted) return
         const state = await this.call((n) => n.wait()).catch((e: unknown) => {
           throw fromNative(e, this.#context)
@@ -77,6 +82,7 @@ export class Sampler extends Resource<NativeSampler> {
           if (!this.closed) for (const r of this.drain()) yield r
           return
         }
+        lastWasError = state === 'error'
         // 'readable' and 'error' (EPOLLERR) loop back to drain; 'cancelled' ends via the checks above
         // when closed or aborted, and otherwise drains again.
       }
