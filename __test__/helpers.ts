@@ -84,3 +84,15 @@ export function spin(ms: number): number {
   while (performance.now() < end) x++
   return x
 }
+
+/**
+ * Busy JS until this thread has used `ms` of CPU time (measured by its own task-clock counter):
+ * unlike wall time, this does not shrink when other test files share the CPUs.
+ */
+export function spinCpu(ms: number): number {
+  using clock = new Counter('task-clock', undefined, { enable: true })
+  const target = BigInt(Math.round(ms * 1e6))
+  let x = 0
+  while (clock.stat().count < target) for (let i = 0; i < 1000; i++) x++
+  return x
+}

@@ -4,20 +4,15 @@ import { spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { Counter, PerfEventError, type PerfRecord, type RecordOf } from '../dist/index.js'
-import { openFds, spin } from './helpers.ts'
+import { openFds, spin, spinCpu } from './helpers.ts'
 
 const ofType = <T extends PerfRecord['type']>(rs: PerfRecord[], t: T) => rs.filter((r): r is RecordOf<T> => r.type === t)
-
-function fib(n: number): number {
-  return n < 2 ? n : fib(n - 1) + fib(n - 2)
-}
 
 test('cpu-clock sampled at 1 kHz over ~1 s of busy JS gives 1000 samples within 15 %', (t) => {
   using c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, sampleFormat: { period: true, codeAddr: true }, recordIdFormat: { time: true, task: true } })
   using s = c.sampler(8)
   c.enable()
-  const end = performance.now() + 1000
-  while (performance.now() < end) fib(18)
+  spinCpu(1000) // 1 s of this thread's CPU time, however busy the machine is
   c.disable()
   const samples = ofType(s.drain(), 'sample')
   t.true(samples.length >= 850 && samples.length <= 1150, `${samples.length} samples`)
@@ -35,7 +30,7 @@ test('user stack bytes and call chains: user frames resolve in /proc/self/maps, 
   using c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 2000 }, sampleFormat: { userStack: 64, callChain: {} } })
   using s = c.sampler(8)
   c.enable()
-  spin(300)
+  spinCpu(300)
   c.disable()
   const samples = ofType(s.drain(), 'sample')
   t.true(samples.length > 100)
@@ -165,7 +160,7 @@ test('overrunning a 1-page ring ten times over: lostRecords with exact counts, p
   using s = c.sampler(0)
   // A sample here is 8 (header) + 16 (tid, time) bytes: one 4 KiB page holds ~170.
   c.enable()
-  spin(100) // ~5000 samples at one per 20 us
+  spinCpu(100) // ~5000 samples at one per 20 us of CPU time
   c.disable()
   const first = s.drain()
   const kept = ofType(first, 'sample').length
@@ -254,7 +249,7 @@ test('pause, resume, refresh, setSampleOn and counterTime', (t) => {
   spin(20)
   t.is(ofType(s.drain(), 'sample').length, 0, 'nothing written while paused')
   s.resume()
-  spin(5)
+  spinCpu(5)
   c.disable()
   const resumed = s.drain()
   t.is(resumed[0]?.type, 'lostRecords', 'output discarded while paused is reported lost first')
@@ -265,7 +260,7 @@ test('pause, resume, refresh, setSampleOn and counterTime', (t) => {
   s.setSampleOn(1_000_000n)
   c.reset()
   c.enable()
-  spin(20)
+  spinCpu(20)
   c.disable()
   const n = ofType(s.drain(), 'sample').length
   t.true(n >= 10 && n <= 25, `${n} samples at a 1 ms period`)
