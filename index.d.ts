@@ -18,7 +18,11 @@ export declare class NativeCounter {
   disable(): void
   reset(): void
   id(): bigint
-  /** The perf event fd (for polling). Owned by this handle. */
+  /**
+   * A duplicate of the perf event fd (for polling), owned by this handle and
+   * closed with it. If other code closed it, a new duplicate is made; a file
+   * that reused the old number is never closed or touched.
+   */
   fd(): number
   setFilter(filter: string): void
   attachBpf(fd: number): void
@@ -26,7 +30,11 @@ export declare class NativeCounter {
   switchTo(event: NativeEvent): void
   /** Maps a ring of 2^exp data pages and returns its sampler (one per counter). */
   sampler(exp: number): NativeSampler
-  /** Closes the fd now. Idempotent. */
+  /**
+   * Closes the fd now. Idempotent. Fails with ERR_FD_REPLACED (after
+   * marking the counter closed) when other code closed the fd and its
+   * number now belongs to another file, which is left open.
+   */
   close(): void
   get closed(): boolean
   /** prctl(PR_TASK_PERF_EVENTS_ENABLE): enables every counter attached to the calling thread. */
@@ -86,11 +94,23 @@ export declare function addressOf(view: Uint8Array): bigint
  */
 export declare function buildLinux(): string
 
+/** Caches of generic hardware cache events (`PERF_TYPE_HW_CACHE`). */
+export type CacheName = 'l1d' | 'l1i' | 'll' | 'dtlb' | 'itlb' | 'bpu' | 'node'
+
+/** Operation of a hardware cache event. */
+export type CacheOp = 'read' | 'write' | 'prefetch'
+
+/** Result of a hardware cache event. */
+export type CacheResult = 'access' | 'miss'
+
 /** Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`). */
 export declare function counterStat(handle: number): number
 
 /** One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer. */
 export declare function groupStat(handle: number): number
+
+/** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
+export type HardwareEventName = 'cpuCycle' | 'instr' | 'cacheAccess' | 'cacheMiss' | 'branchInstr' | 'branchMiss' | 'busCycle' | 'frontendStalledCycle' | 'backendStalledCycle' | 'refCpuCycle'
 
 export interface JsBranch {
   from: bigint
@@ -250,9 +270,9 @@ export interface NativeEntryFormat {
 
 /** A perf event, as the facade hands it to native code. */
 export type NativeEvent =
-  | { type: 'hardware'; name: string }
-  | { type: 'hwCache'; cache: string; op: string; result: string }
-  | { type: 'software'; name: string }
+  | { type: 'hardware'; name: HardwareEventName }
+  | { type: 'hwCache'; cache: CacheName; op: CacheOp; result: CacheResult }
+  | { type: 'software'; name: SoftwareEventName }
   | { type: 'raw'; config: bigint; config1?: bigint; config2?: bigint; config3?: bigint }
   | { type: 'tracepoint'; id: bigint }
   | { type: 'breakpoint'; access: string; addr: bigint; len?: number }
@@ -430,3 +450,10 @@ export interface NativeWakeUpOn {
 
 /** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
 export declare function setStatBuffer(buf: BigUint64Array): void
+
+/**
+ * Software events (`PERF_TYPE_SOFTWARE`), always available. `cgroupSwitch` since Linux 5.13,
+ * `bpfOutput` since 4.4. `ctxSwitch` counted with `exclude: { kernel: true }` (`:u`) is always 0:
+ * context switches happen in the kernel (perf shows the same).
+ */
+export type SoftwareEventName = 'cpuClock' | 'taskClock' | 'pageFault' | 'minorPageFault' | 'majorPageFault' | 'emuFault' | 'alignFault' | 'ctxSwitch' | 'cgroupSwitch' | 'dummy' | 'bpfOutput' | 'cpuMigration'

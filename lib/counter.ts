@@ -4,7 +4,7 @@ import { packageName, variantWith } from './variants'
 import { currentTarget } from './loader'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
-import { Sampler } from './sampler'
+import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
 import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
@@ -30,6 +30,9 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
     pid: target.pid > 0 && target.cgroup === undefined ? target.pid : undefined,
     cgroup: target.cgroup,
     inheritAllCpus: opts.inherit !== undefined && target.cpu < 0,
+    excludeAny: Object.values(opts.exclude ?? {}).some((v) => v === true),
+    cpuWide: target.pid < 0 && target.cgroup === undefined,
+    probePath: ev.native.type === 'uprobe' ? ev.native.path : undefined,
     unsupported: () => {
       const built = binding().buildLinux()
       const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
@@ -129,10 +132,17 @@ export class Counter extends Handle<NativeCounter, Stat> {
   sampler(exp: number): Sampler {
     if (!Number.isInteger(exp) || exp < 0 || exp > 30) throw rangeError('an integer from 0 to 30 (2^exp data pages)', 'exp', exp)
     const native = this.call((n) => n.sampler(exp))
-    return new Sampler(native, this.#ctx)
+    return new Sampler(native, this.#ctx, SAMPLER_TOKEN)
   }
 
-  /** The perf event file descriptor (owned by this counter; do not close it). */
+  /**
+   * The perf event file descriptor, for `poll`/`epoll` or an ioctl. **Borrowed**: it is a duplicate
+   * owned by this counter and closed by `close()`; do not close it or hand it to something that
+   * takes ownership. If other code closes it anyway, the counter keeps working, the next `fd`
+   * read gives a new duplicate, and the counter never closes or touches a file that reused the
+   * number. (If the counter's own fd is closed behind its back, operations and `close()` fail with
+   * `ERR_FD_REPLACED` and the file that took over the number is left alone.)
+   */
   get fd(): number {
     return this.native.fd()
   }
@@ -140,7 +150,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   /** Sets an ftrace filter on a tracepoint counter, e.g. `'common_pid != 0'` (PERF_EVENT_IOC_SET_FILTER). */
   setFilter(filter: string): void {
     if (typeof filter !== 'string') throw typeError('a filter string', 'filter', filter)
-    this.call((n) => n.setFilter(filter))
+    this.call((n) => n.setFilter(filter), { ...this.#ctx, operation: 'setFilter' })
   }
 
   /** Attaches a loaded BPF program (by fd) to this tracepoint/kprobe/uprobe counter (PERF_EVENT_IOC_SET_BPF). Since Linux 4.1. */
@@ -161,7 +171,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
    */
   switchTo(event: EventInput): void {
     const ev = resolveEvent(event)
-    this.call((n) => n.switchTo(ev.native), operationContext({ ...this.#ctx, what: ev.label }, 'switchTo'))
+    this.call((n) => n.switchTo(ev.native), operationContext({ ...this.#ctx, what: ev.label, eventType: ev.native.type, operation: 'switchTo' }, 'switchTo'))
   }
 
   /** Enables every counter attached to the calling thread (prctl PR_TASK_PERF_EVENTS_ENABLE). */

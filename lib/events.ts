@@ -1,39 +1,10 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
-import type { NativeEvent } from '../index'
-import { PerfEventError, rangeError, typeError } from './errors'
+import type { CacheName, CacheOp, CacheResult, HardwareEventName, NativeEvent, SoftwareEventName } from '../index'
+import { PerfEventError, rangeError, typeError, wrapDenoPermission } from './errors'
 import type { Exclude } from './options'
 
-/** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
-export type HardwareEventName =
-  | 'cpuCycle'
-  | 'instr'
-  | 'cacheAccess'
-  | 'cacheMiss'
-  | 'branchInstr'
-  | 'branchMiss'
-  | 'busCycle'
-  | 'frontendStalledCycle'
-  | 'backendStalledCycle'
-  | 'refCpuCycle'
-
-/** Software events (`PERF_TYPE_SOFTWARE`), always available. `cgroupSwitch` since Linux 5.13, `bpfOutput` since 4.4. */
-export type SoftwareEventName =
-  | 'cpuClock'
-  | 'taskClock'
-  | 'pageFault'
-  | 'minorPageFault'
-  | 'majorPageFault'
-  | 'emuFault'
-  | 'alignFault'
-  | 'ctxSwitch'
-  | 'cgroupSwitch'
-  | 'dummy'
-  | 'bpfOutput'
-  | 'cpuMigration'
-
-export type CacheName = 'l1d' | 'l1i' | 'll' | 'dtlb' | 'itlb' | 'bpu' | 'node'
-export type CacheOp = 'read' | 'write' | 'prefetch'
-export type CacheResult = 'access' | 'miss'
+// The names are written once, in src/event.rs (`#[napi(string_enum)]`): these types come from the generated index.d.ts.
+export type { HardwareEventName, SoftwareEventName, CacheName, CacheOp, CacheResult }
 /** A u64 value: a bigint, or a non-negative safe integer. */
 export type U64 = bigint | number
 
@@ -65,8 +36,11 @@ export type EventSpec =
   /** User probe (or return probe with `ret`) at file `offset` of the ELF file at `path`. Needs the uprobe PMU and privilege. */
   | { type: 'uprobe'; path: string; offset: U64; ret?: boolean }
 
-/** What `new Counter(event)` accepts: an event string (see README: event grammar) or a typed object. */
-export type EventInput = string | EventSpec
+/**
+ * What `new Counter(event)` accepts: an event string (see README: event grammar) or a typed object.
+ * Known names complete in editors; any other string (tracepoints, PMU events, modifiers) is accepted too.
+ */
+export type EventInput = KnownEventName | (string & {}) | EventSpec
 
 
 /** An event ready for native code, with what its string's modifiers asked for. */
@@ -79,82 +53,186 @@ export interface ResolvedEvent {
   skid?: 'arbitrary' | 'const' | 'reqZero' | 'zero'
 }
 
-const HARDWARE: Record<string, HardwareEventName> = {
-  cycles: 'cpuCycle',
-  'cpu-cycles': 'cpuCycle',
-  instructions: 'instr',
-  'cache-references': 'cacheAccess',
-  'cache-misses': 'cacheMiss',
-  branches: 'branchInstr',
-  'branch-instructions': 'branchInstr',
-  'branch-misses': 'branchMiss',
-  'bus-cycles': 'busCycle',
-  'stalled-cycles-frontend': 'frontendStalledCycle',
-  'idle-cycles-frontend': 'frontendStalledCycle',
-  'stalled-cycles-backend': 'backendStalledCycle',
-  'idle-cycles-backend': 'backendStalledCycle',
-  'ref-cycles': 'refCpuCycle',
+/**
+ * perf's names → the crate's. `Map`s, so that a user string never finds an `Object.prototype`
+ * member; typed `satisfies` so that a name missing from a table fails to compile.
+ */
+const HARDWARE_ENTRIES = [
+  ['cycles', 'cpuCycle'],
+  ['cpu-cycles', 'cpuCycle'],
+  ['instructions', 'instr'],
+  ['cache-references', 'cacheAccess'],
+  ['cache-misses', 'cacheMiss'],
+  ['branches', 'branchInstr'],
+  ['branch-instructions', 'branchInstr'],
+  ['branch-misses', 'branchMiss'],
+  ['bus-cycles', 'busCycle'],
+  ['stalled-cycles-frontend', 'frontendStalledCycle'],
+  ['idle-cycles-frontend', 'frontendStalledCycle'],
+  ['stalled-cycles-backend', 'backendStalledCycle'],
+  ['idle-cycles-backend', 'backendStalledCycle'],
+  ['ref-cycles', 'refCpuCycle'],
+] as const satisfies readonly (readonly [string, HardwareEventName])[]
+
+const SOFTWARE_ENTRIES = [
+  ['cpu-clock', 'cpuClock'],
+  ['task-clock', 'taskClock'],
+  ['page-faults', 'pageFault'],
+  ['faults', 'pageFault'],
+  ['minor-faults', 'minorPageFault'],
+  ['major-faults', 'majorPageFault'],
+  ['emulation-faults', 'emuFault'],
+  ['alignment-faults', 'alignFault'],
+  ['context-switches', 'ctxSwitch'],
+  ['cs', 'ctxSwitch'],
+  ['cgroup-switches', 'cgroupSwitch'],
+  ['dummy', 'dummy'],
+  ['bpf-output', 'bpfOutput'],
+  ['cpu-migrations', 'cpuMigration'],
+  ['migrations', 'cpuMigration'],
+] as const satisfies readonly (readonly [string, SoftwareEventName])[]
+
+const CACHE_ENTRIES = [
+  ['L1-dcache', 'l1d'],
+  ['L1-icache', 'l1i'],
+  ['LLC', 'll'],
+  ['dTLB', 'dtlb'],
+  ['iTLB', 'itlb'],
+  ['branch', 'bpu'],
+  ['node', 'node'],
+] as const satisfies readonly (readonly [string, CacheName])[]
+
+const CACHE_OP_ENTRIES = [
+  ['load', 'read'],
+  ['loads', 'read'],
+  ['read', 'read'],
+  ['store', 'write'],
+  ['stores', 'write'],
+  ['write', 'write'],
+  ['prefetch', 'prefetch'],
+  ['prefetches', 'prefetch'],
+] as const satisfies readonly (readonly [string, CacheOp])[]
+
+const CACHE_RESULT_ENTRIES = [
+  ['miss', 'miss'],
+  ['misses', 'miss'],
+  ['access', 'access'],
+  ['accesses', 'access'],
+  ['refs', 'access'],
+  ['references', 'access'],
+] as const satisfies readonly (readonly [string, CacheResult])[]
+
+/** Every member of `U` must appear as a value of the table `T`: a missing one is a compile error. */
+type Covers<T extends readonly (readonly [string, string])[], U extends string> = [U] extends [T[number][1]] ? true : never
+const covered: [
+  Covers<typeof HARDWARE_ENTRIES, HardwareEventName>,
+  Covers<typeof SOFTWARE_ENTRIES, SoftwareEventName>,
+  Covers<typeof CACHE_ENTRIES, CacheName>,
+  Covers<typeof CACHE_OP_ENTRIES, CacheOp>,
+  Covers<typeof CACHE_RESULT_ENTRIES, CacheResult>,
+] = [true, true, true, true, true]
+void covered
+
+const lowerMap = <V>(entries: readonly (readonly [string, V])[]) => new Map<string, V>(entries.map(([k, v]) => [k.toLowerCase(), v]))
+const HARDWARE = lowerMap<HardwareEventName>(HARDWARE_ENTRIES)
+const SOFTWARE = lowerMap<SoftwareEventName>(SOFTWARE_ENTRIES)
+const CACHE = lowerMap<CacheName>(CACHE_ENTRIES)
+const CACHE_OP = lowerMap<CacheOp>(CACHE_OP_ENTRIES)
+const CACHE_RESULT = lowerMap<CacheResult>(CACHE_RESULT_ENTRIES)
+
+const HARDWARE_NAMES = new Set<HardwareEventName>(HARDWARE.values())
+const SOFTWARE_NAMES = new Set<SoftwareEventName>(SOFTWARE.values())
+const CACHE_NAMES = new Set<CacheName>(CACHE.values())
+const CACHE_OPS = new Set<CacheOp>(CACHE_OP.values())
+const CACHE_RESULTS = new Set<CacheResult>(CACHE_RESULT.values())
+
+/** perf-style event names this package knows, e.g. `'task-clock'`, `'L1-dcache-load-misses'` (each accepts `:u`-style modifiers). */
+export type KnownEventName =
+  | (typeof HARDWARE_ENTRIES)[number][0]
+  | (typeof SOFTWARE_ENTRIES)[number][0]
+  | `${(typeof CACHE_ENTRIES)[number][0]}-${'loads' | 'stores' | 'prefetches'}`
+  | `${(typeof CACHE_ENTRIES)[number][0]}-${'loads' | 'stores' | 'prefetches'}-misses`
+
+/**
+ * The perf-style names of the generic events: hardware, software, and every
+ * hardware cache combination (`L1-dcache-loads`, `L1-dcache-load-misses`…), as `perf list` spells them.
+ */
+export function knownEventNames(): { hardware: string[]; software: string[]; cache: string[] } {
+  const cache: string[] = []
+  for (const [c] of CACHE_ENTRIES)
+    for (const op of ['load', 'store', 'prefetch'])
+      for (const r of ['s', '-misses']) cache.push(`${c}-${op}${r === 's' ? (op === 'prefetch' ? 'es' : 's') : r}`)
+  return { hardware: HARDWARE_ENTRIES.map(([k]) => k), software: SOFTWARE_ENTRIES.map(([k]) => k), cache }
 }
 
-const SOFTWARE: Record<string, SoftwareEventName> = {
-  'cpu-clock': 'cpuClock',
-  'task-clock': 'taskClock',
-  'page-faults': 'pageFault',
-  faults: 'pageFault',
-  'minor-faults': 'minorPageFault',
-  'major-faults': 'majorPageFault',
-  'emulation-faults': 'emuFault',
-  'alignment-faults': 'alignFault',
-  'context-switches': 'ctxSwitch',
-  cs: 'ctxSwitch',
-  'cgroup-switches': 'cgroupSwitch',
-  dummy: 'dummy',
-  'bpf-output': 'bpfOutput',
-  'cpu-migrations': 'cpuMigration',
-  migrations: 'cpuMigration',
+/** Edit distance (Levenshtein), two rows: O(a·b) time, O(b) memory. Gives up (Infinity) above `max`. */
+function distance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return Infinity
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i]
+    let best = i
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+      best = Math.min(best, cur[j])
+    }
+    if (best > max) return Infinity
+    prev = cur
+  }
+  return prev[b.length]
 }
 
-const CACHE: Record<string, CacheName> = {
-  'l1-dcache': 'l1d',
-  'l1-icache': 'l1i',
-  llc: 'll',
-  dtlb: 'dtlb',
-  itlb: 'itlb',
-  branch: 'bpu',
-  node: 'node',
-}
-const CACHE_OP: Record<string, CacheOp> = {
-  load: 'read',
-  loads: 'read',
-  read: 'read',
-  store: 'write',
-  stores: 'write',
-  write: 'write',
-  prefetch: 'prefetch',
-  prefetches: 'prefetch',
-}
-const CACHE_RESULT: Record<string, CacheResult> = {
-  miss: 'miss',
-  misses: 'miss',
-  access: 'access',
-  accesses: 'access',
-  refs: 'access',
-  references: 'access',
+/** The known event names closest to `name` (at most 3, within a third of its length), for "did you mean". */
+export function closestEventNames(name: string): string[] {
+  const lower = name.toLowerCase()
+  if (!lower || lower.length > 64) return []
+  const max = Math.max(1, Math.floor(lower.length / 3))
+  const known = knownEventNames()
+  const scored = [...known.hardware, ...known.software, ...known.cache]
+    .map((n) => ({ n, d: distance(lower, n.toLowerCase(), max) }))
+    .filter((x) => x.d <= max)
+    .sort((x, y) => x.d - y.d)
+  return scored.slice(0, 3).map((x) => x.n)
 }
 
-const HARDWARE_NAMES = new Set(Object.values(HARDWARE))
-const SOFTWARE_NAMES = new Set(Object.values(SOFTWARE))
+/** Event strings are bounded: they may come from configuration or untrusted input. */
+export const MAX_EVENT_LENGTH = 4096
 
 /** Where tracefs may be mounted, in the order looked at. */
 export const TRACEFS_ROOTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
 /** Where dynamic PMUs are listed. */
 export const PMU_ROOT = '/sys/bus/event_source/devices'
 
+/** A sysfs/tracefs file's text; undefined if it does not exist. Throws EACCES-style PerfEventErrors only through `access`. */
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8').trim()
-  } catch {
+  } catch (e) {
+    const wrapped = wrapDenoPermission(e, path)
+    if (wrapped !== e) throw wrapped
     return undefined
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch (e) {
+    const wrapped = wrapDenoPermission(e, dir)
+    if (wrapped !== e) throw wrapped
+    return []
+  }
+}
+
+/** The errno code of accessing `path` (undefined when it can be read). */
+function accessError(path: string): string | undefined {
+  try {
+    readdirSync(path)
+    return undefined
+  } catch (e) {
+    const wrapped = wrapDenoPermission(e, path)
+    if (wrapped !== e) throw wrapped
+    return (e as { code?: string }).code ?? 'EIO'
   }
 }
 
@@ -220,21 +298,32 @@ function tracepointId(sys: string, name: string, label: string): bigint {
     const id = read(path)
     if (id !== undefined) return BigInt(id)
   }
+  // Not found, not mounted, or not readable by this user (tracefs is often mode 700): say which.
+  const readable = TRACEFS_ROOTS.some((r) => accessError(`${r}/events`) === undefined)
+  const denied = readable
+    ? undefined
+    : TRACEFS_ROOTS.find((r) => {
+        const code = accessError(r)
+        return code === 'EACCES' || code === 'EPERM'
+      })
+  if (denied !== undefined)
+    throw new PerfEventError(`Cannot read tracepoint ${sys}:${name}: ${denied} is not readable by this user (EACCES)`, 'EACCES', {
+      syscall: 'open',
+      errno: 13,
+      hint: `tracefs is mounted but only root may read it (mode 700 is the default). Tracepoints need root or CAP_PERFMON anyway; as root you may also open it up: mount -o remount,mode=755 ${denied} (or chmod), or pass the tracepoint's id: { type: 'tracepoint', id }.`,
+    })
   const mounted = TRACEFS_ROOTS.some((r) => existsSync(`${r}/events`))
   throw unknown(label, [`no tracepoint ${sys}:${name} (looked for ${looked.join(' and ')})`],
     mounted
       ? `List tracepoints with: ls ${TRACEFS_ROOTS[0]}/events/${sys}/ (or perf list tracepoint).`
-      : `tracefs is not mounted (or not readable): as root, mount -t tracefs nodev ${TRACEFS_ROOTS[0]}`)
+      : `tracefs is not mounted: as root, mount -t tracefs nodev ${TRACEFS_ROOTS[0]}`)
 }
 
 /** Reads a PMU's type number. */
 export function pmuType(pmu: string, label = pmu): number {
   const type = read(`${PMU_ROOT}/${pmu}/type`)
   if (type === undefined) {
-    let present: string[] = []
-    try {
-      present = readdirSync(PMU_ROOT)
-    } catch {}
+    const present = list(PMU_ROOT)
     throw unknown(label, [`no PMU ${JSON.stringify(pmu)} in ${PMU_ROOT} (present: ${present.join(', ') || 'none'})`])
   }
   return Number(type)
@@ -262,13 +351,14 @@ function applyFormat(fields: Record<ConfigField, bigint>, format: string, value:
 
 function parsePmuEvent(pmu: string, terms: string, label: string): NativeEvent {
   const type = pmuType(pmu, label)
+  const quoted = JSON.stringify(label)
   const fields: Record<ConfigField, bigint> = { config: 0n, config1: 0n, config2: 0n, config3: 0n }
   const dir = `${PMU_ROOT}/${pmu}`
-  const apply = (list: string, depth: number) => {
-    for (const raw of list.split(',').map((t) => t.trim()).filter(Boolean)) {
+  const apply = (termList: string, depth: number) => {
+    for (const raw of termList.split(',').map((t) => t.trim()).filter(Boolean)) {
       const eq = raw.indexOf('=')
       const key = eq < 0 ? raw : raw.slice(0, eq)
-      const value = eq < 0 ? 1n : parseU64(raw.slice(eq + 1), `term ${key} of ${JSON.stringify(label)}`)
+      const value = eq < 0 ? 1n : parseU64(raw.slice(eq + 1), `term ${key} of ${quoted}`)
       if (key === 'config' || key === 'config1' || key === 'config2' || key === 'config3') {
         fields[key] |= value
         continue
@@ -283,14 +373,8 @@ function parsePmuEvent(pmu: string, terms: string, label: string): NativeEvent {
         apply(alias, depth + 1)
         continue
       }
-      let formats: string[] = []
-      let events: string[] = []
-      try {
-        formats = readdirSync(`${dir}/format`)
-      } catch {}
-      try {
-        events = readdirSync(`${dir}/events`).filter((e) => !e.includes('.'))
-      } catch {}
+      const formats = list(`${dir}/format`)
+      const events = list(`${dir}/events`).filter((e) => !e.includes('.'))
       throw unknown(label, [
         `PMU ${pmu} has no format term or event alias ${JSON.stringify(key)} (looked in ${dir}/format and ${dir}/events; formats: ${formats.join(', ') || 'none'}; events: ${events.join(', ') || 'none'})`,
       ])
@@ -316,6 +400,8 @@ function parseBreakpoint(spec: string, label: string): NativeEvent {
 /** Parses a perf-style event string. See the README for the grammar. */
 export function parseEvent(text: string): ResolvedEvent {
   const label = text
+  if (text.length > MAX_EVENT_LENGTH)
+    throw new RangeError(`Expected an event string of at most ${MAX_EVENT_LENGTH} characters for event but received one of ${text.length} characters`)
   const s = text.trim()
   if (!s) throw new TypeError('Expected an event name but received an empty string')
   // pmu/terms/modifiers
@@ -328,23 +414,26 @@ export function parseEvent(text: string): ResolvedEvent {
   const mods = parts.length === 2 && /^[ukhHGIp]+$/.test(parts[1]) ? parts[1] : parts.length === 1 ? '' : undefined
   if (mods !== undefined) {
     const lower = base.toLowerCase()
-    const hw = HARDWARE[lower]
+    const hw = HARDWARE.get(lower)
     if (hw) return { native: { type: 'hardware', name: hw }, label, ...modifiers(mods, label) }
-    const sw = SOFTWARE[lower]
+    const sw = SOFTWARE.get(lower)
     if (sw) return { native: { type: 'software', name: sw }, label, ...modifiers(mods, label) }
     const raw = /^r([0-9a-f]+)$/i.exec(base)
     if (raw) return { native: { type: 'raw', config: parseU64(`0x${raw[1]}`, label) }, label, ...modifiers(mods, label) }
     const cache = /^(l1-dcache|l1-icache|llc|dtlb|itlb|branch|node)-([a-z]+)(?:-([a-z]+))?$/.exec(lower)
-    if (cache && CACHE_OP[cache[2]] && (cache[3] === undefined || CACHE_RESULT[cache[3]])) {
+    const op = cache ? CACHE_OP.get(cache[2]) : undefined
+    const result = cache ? (cache[3] === undefined ? 'access' : CACHE_RESULT.get(cache[3])) : undefined
+    if (cache && op && result) {
       return {
-        native: { type: 'hwCache', cache: CACHE[cache[1]], op: CACHE_OP[cache[2]], result: cache[3] ? CACHE_RESULT[cache[3]] : 'access' },
+        native: { type: 'hwCache', cache: CACHE.get(cache[1])!, op, result },
         label,
         ...modifiers(mods, label),
       }
     }
   }
   // subsystem:tracepoint[:modifiers]
-  if ((parts.length === 2 || parts.length === 3) && /^[A-Za-z0-9_.-]+$/.test(parts[0]) && /^[A-Za-z0-9_.-]+$/.test(parts[1])) {
+  const pathPart = (p: string) => /^[A-Za-z0-9_.-]+$/.test(p) && p !== '.' && p !== '..'
+  if ((parts.length === 2 || parts.length === 3) && pathPart(parts[0]) && pathPart(parts[1])) {
     return { native: { type: 'tracepoint', id: tracepointId(parts[0], parts[1], label) }, label, ...modifiers(parts[2] ?? '', label) }
   }
   throw unknown(label, [
@@ -353,7 +442,12 @@ export function parseEvent(text: string): ResolvedEvent {
     'not a tracepoint (subsystem:name)',
     `not a PMU event (pmu/terms/, PMUs in ${PMU_ROOT})`,
     'not a breakpoint (mem:ADDR[/LEN][:rwx])',
-  ])
+  ], didYouMean(parts[0]))
+}
+
+function didYouMean(name: string): string | undefined {
+  const close = closestEventNames(name)
+  return close.length ? `Did you mean ${close.map((n) => `'${n}'`).join(' or ')}? All names: perf list, or knownEventNames().` : undefined
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[] | Set<T>, name: string): T {
@@ -378,9 +472,9 @@ export function resolveSpec(spec: EventSpec): ResolvedEvent {
     case 'hwCache':
       native = {
         type: t,
-        cache: oneOf(s.cache, ['l1d', 'l1i', 'll', 'dtlb', 'itlb', 'bpu', 'node'], 'event.cache'),
-        op: oneOf(s.op, ['read', 'write', 'prefetch'], 'event.op'),
-        result: oneOf(s.result, ['access', 'miss'], 'event.result'),
+        cache: oneOf(s.cache, CACHE_NAMES, 'event.cache'),
+        op: oneOf(s.op, CACHE_OPS, 'event.op'),
+        result: oneOf(s.result, CACHE_RESULTS, 'event.result'),
       }
       break
     case 'raw':
@@ -404,6 +498,7 @@ export function resolveSpec(spec: EventSpec): ResolvedEvent {
       break
     }
     case 'kprobe': {
+      probePmu(t)
       if (s.ret !== undefined && typeof s.ret !== 'boolean') throw typeError('a boolean', 'event.ret', s.ret)
       if ((s.symbol === undefined) === (s.addr === undefined)) throw new TypeError('Expected exactly one of symbol or addr for a kprobe event')
       if (s.symbol !== undefined && (typeof s.symbol !== 'string' || !s.symbol)) throw typeError('a non-empty string', 'event.symbol', s.symbol)
@@ -413,6 +508,7 @@ export function resolveSpec(spec: EventSpec): ResolvedEvent {
       break
     }
     case 'uprobe':
+      probePmu(t)
       if (typeof s.path !== 'string' || !s.path) throw typeError('a non-empty path string', 'event.path', s.path)
       if (s.ret !== undefined && typeof s.ret !== 'boolean') throw typeError('a boolean', 'event.ret', s.ret)
       native = { type: t, path: s.path, offset: toU64(s.offset, 'event.offset'), ret: s.ret as boolean | undefined }
@@ -421,6 +517,16 @@ export function resolveSpec(spec: EventSpec): ResolvedEvent {
       throw typeError("an event type of 'hardware', 'hwCache', 'software', 'raw', 'tracepoint', 'breakpoint', 'dynamic', 'kprobe' or 'uprobe'", 'event.type', t)
   }
   return { native, label: describeNative(native) }
+}
+
+/** Probes need their PMU; without it the crate's sysfs lookup fails inside the syscall with a bare ENOENT. */
+function probePmu(pmu: 'kprobe' | 'uprobe') {
+  if (read(`${PMU_ROOT}/${pmu}/type`) !== undefined) return
+  throw new PerfEventError(`No ${pmu} PMU: ${PMU_ROOT}/${pmu} is missing (present: ${list(PMU_ROOT).join(', ') || 'none'}) (ENOENT)`, 'ENOENT', {
+    errno: 2,
+    syscall: 'lookup',
+    hint: `The ${pmu} PMU is missing (${PMU_ROOT}/${pmu}); the kernel needs CONFIG_${pmu.toUpperCase()}_EVENTS.`,
+  })
 }
 
 function describeNative(e: NativeEvent): string {

@@ -41,8 +41,14 @@ export abstract class Resource<N extends { close(): void }> implements Disposabl
 
   /** Closes the file descriptor(s). Idempotent; any later call throws ERR_CLOSED. */
   close(): void {
-    this.#native?.close()
+    const native = this.#native
     this.#native = undefined
+    try {
+      native?.close()
+    } catch (e) {
+      // ERR_FD_REPLACED: the fd number belonged to another file by now; it was left open.
+      throw fromNative(e, this.#context!)
+    }
   }
 
   /** Whether `close()` was called. */

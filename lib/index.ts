@@ -13,6 +13,7 @@ export { PerfEventError, type PerfErrorCode } from './errors'
 export {
   resolveEvent as parseEvent,
   type EventInput,
+  type KnownEventName,
   type EventSpec,
   type HardwareEventName,
   type SoftwareEventName,

@@ -319,7 +319,7 @@ function check(value: unknown, rule: Rule, path: string): unknown {
     const keys = Object.keys(rule.oneOf)
     if (!isPlainObject(value)) throw typeError(`an object with one of ${keys.join(', ')}`, path, value)
     const given = Object.keys(value).filter((k) => value[k] !== undefined)
-    if (given.length !== 1 || !keys.includes(given[0])) throw typeError(`an object with exactly one of ${keys.join(', ')}`, path, value)
+    if (given.length !== 1 || !Object.hasOwn(rule.oneOf, given[0])) throw typeError(`an object with exactly one of ${keys.join(', ')}`, path, value)
     return { [given[0]]: check(value[given[0]], rule.oneOf[given[0]], `${path}.${given[0]}`) }
   }
   return checkObject(value, rule.object, path)
@@ -329,10 +329,12 @@ function checkObject(value: unknown, schema: Schema, path: string): Record<strin
   if (!isPlainObject(value)) throw typeError('an object', path, value)
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value)) {
-    const rule = schema[key]
+    // Own properties only: 'constructor', 'toString'… must not find Object.prototype members.
+    const rule = Object.hasOwn(schema, key) ? schema[key] : undefined
     const at = `${path}.${key}`
     if (!rule) {
-      throw new TypeError(NOT_OFFERED[key] ?? `Unknown option ${at}; expected one of: ${Object.keys(schema).join(', ')}`)
+      const reason = Object.hasOwn(NOT_OFFERED, key) ? NOT_OFFERED[key] : undefined
+      throw new TypeError(reason ?? `Unknown option ${at}; expected one of: ${Object.keys(schema).join(', ')}`)
     }
     if (v !== undefined) out[key] = check(v, rule, at)
   }

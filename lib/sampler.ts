@@ -26,6 +26,9 @@ export interface RecordsOptions {
 
 const ALL = 0xffffffff
 
+/** Only code of this package holds this token (not exported from the package). */
+export const SAMPLER_TOKEN: unique symbol = Symbol('perf-event-open sampler')
+
 /**
  * The ring buffer of a counter (`counter.sampler(exp)`). Records are copied out of the
  * ring in batches: `drain()`, `for (const r of sampler)`, or `for await (const r of sampler.records())`.
@@ -34,8 +37,9 @@ export class Sampler extends Resource<NativeSampler> {
   readonly #context: ErrorContext
   #iterating = false
 
-  /** @internal use `counter.sampler(exp)` */
-  constructor(native: NativeSampler, context: ErrorContext) {
+  /** @internal use `counter.sampler(exp)`: the constructor refuses anything else. */
+  constructor(native: NativeSampler, context: ErrorContext, token?: symbol) {
+    if (token !== SAMPLER_TOKEN) throw new TypeError('Expected a sampler made by counter.sampler(exp): the Sampler constructor is not public')
     super('Sampler')
     this.#context = context
     this.attach(native, context)

@@ -12,7 +12,7 @@ use perf_event_open::count::{Counter, Stat};
 use std::cell::RefCell;
 
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Owned, Slab, Table};
+use crate::handles::{with_stat_buffer, FdIdentity, LentFd, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 
@@ -122,11 +122,45 @@ pub fn set_stat_buffer(buf: BigUint64Array) -> Result<()> {
 #[napi]
 pub struct NativeCounter {
     entry: Owned<Entry>,
+    /// The perf event behind the fd, recorded at open: checked before the fd is closed.
+    identity: Option<FdIdentity>,
+    /// The dup handed out as `fd` (created on first use).
+    lent: RefCell<Option<LentFd>>,
 }
 
 impl NativeCounter {
     fn with<R>(&self, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
-        self.entry.with(|e| f(&e.counter))
+        self.entry.with(|e| {
+            // Only on failure: was the fd closed by other code and its number reused?
+            f(&e.counter).map_err(|err| match self.identity {
+                Some(id) if !id.matches(e.counter.file().as_raw_fd()) => {
+                    crate::error::fd_replaced("counter", e.counter.file().as_raw_fd())
+                }
+                _ => err,
+            })
+        })
+    }
+
+    /// Closes the fd only if it is still this counter's perf event; otherwise
+    /// leaves the file that took over the number open and says so.
+    fn release(&mut self) -> Result<()> {
+        self.lent.borrow_mut().take();
+        let Some(e) = self.entry.take() else { return Ok(()) };
+        let fd = e.counter.file().as_raw_fd();
+        match self.identity {
+            Some(id) if !id.matches(fd) => {
+                // Not ours any more: dropping would close a foreign file.
+                std::mem::forget(e);
+                Err(crate::error::fd_replaced("counter", fd))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Drop for NativeCounter {
+    fn drop(&mut self) {
+        let _ = self.release();
     }
 }
 
@@ -138,7 +172,8 @@ impl NativeCounter {
         let event = to_event(&event, &mut keep)?;
         let opts = to_opts(&opts)?;
         let counter = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
-        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep }) })
+        let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
+        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep }), identity, lent: RefCell::new(None) })
     }
 
     /// The handle that `counterStat` takes.
@@ -167,10 +202,27 @@ impl NativeCounter {
         self.with(|c| c.id().op("ioctl").map(BigInt::from))
     }
 
-    /// The perf event fd (for polling). Owned by this handle.
+    /// A duplicate of the perf event fd (for polling), owned by this handle and
+    /// closed with it. If other code closed it, a new duplicate is made; a file
+    /// that reused the old number is never closed or touched.
     #[napi]
     pub fn fd(&self) -> Result<i32> {
-        self.with(|c| Ok(c.file().as_raw_fd()))
+        self.with(|c| {
+            let mut lent = self.lent.borrow_mut();
+            if let Some(l) = lent.as_ref() {
+                if l.intact() {
+                    return Ok(l.fd());
+                }
+                // Closed by other code: forget it without closing (the number may be reused).
+                std::mem::forget(lent.take());
+            }
+            let fd = c.file().as_raw_fd();
+            let identity = self.identity.or_else(|| FdIdentity::of(fd, None)).ok_or_else(|| crate::error::fd_replaced("counter", fd))?;
+            let l = LentFd::lend(fd, identity).op("fcntl")?;
+            let out = l.fd();
+            *lent = Some(l);
+            Ok(out)
+        })
     }
 
     #[napi]
@@ -202,10 +254,12 @@ impl NativeCounter {
         self.with(|c| crate::sampler::open(env, c, exp))
     }
 
-    /// Closes the fd now. Idempotent.
+    /// Closes the fd now. Idempotent. Fails with ERR_FD_REPLACED (after
+    /// marking the counter closed) when other code closed the fd and its
+    /// number now belongs to another file, which is left open.
     #[napi]
-    pub fn close(&mut self) {
-        self.entry.close();
+    pub fn close(&mut self) -> Result<()> {
+        self.release()
     }
 
     #[napi(getter)]

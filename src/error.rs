@@ -88,3 +88,12 @@ impl<T> IoContext<T> for io::Result<T> {
         self.map_err(|e| io_to_napi(op, e))
     }
 }
+
+/// Error data for a handle whose fd number now refers to another file (user
+/// code closed it and the number was reused): the package left that file alone.
+pub fn fd_replaced(what: &str, fd: i32) -> napi::Error<String> {
+    napi::Error::new(
+        "ERR_FD_REPLACED".to_owned(),
+        format!("{what}|0|the {what}'s file descriptor {fd} no longer refers to its perf event (it was closed by other code and the number reused); that file was left untouched"),
+    )
+}

@@ -16,12 +16,80 @@ use perf_event_open::event::Event;
 
 use crate::error::{invalid, Result};
 
+/// Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU.
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum HardwareEventName {
+    CpuCycle,
+    Instr,
+    CacheAccess,
+    CacheMiss,
+    BranchInstr,
+    BranchMiss,
+    BusCycle,
+    FrontendStalledCycle,
+    BackendStalledCycle,
+    RefCpuCycle,
+}
+
+/// Software events (`PERF_TYPE_SOFTWARE`), always available. `cgroupSwitch` since Linux 5.13,
+/// `bpfOutput` since 4.4. `ctxSwitch` counted with `exclude: { kernel: true }` (`:u`) is always 0:
+/// context switches happen in the kernel (perf shows the same).
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SoftwareEventName {
+    CpuClock,
+    TaskClock,
+    PageFault,
+    MinorPageFault,
+    MajorPageFault,
+    EmuFault,
+    AlignFault,
+    CtxSwitch,
+    CgroupSwitch,
+    Dummy,
+    BpfOutput,
+    CpuMigration,
+}
+
+/// Caches of generic hardware cache events (`PERF_TYPE_HW_CACHE`).
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CacheName {
+    #[napi(value = "l1d")]
+    L1d,
+    #[napi(value = "l1i")]
+    L1i,
+    Ll,
+    Dtlb,
+    Itlb,
+    Bpu,
+    Node,
+}
+
+/// Operation of a hardware cache event.
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CacheOp {
+    Read,
+    Write,
+    Prefetch,
+}
+
+/// Result of a hardware cache event.
+#[napi(string_enum = "camelCase")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CacheResult {
+    Access,
+    Miss,
+}
+
 /// A perf event, as the facade hands it to native code.
 #[napi(discriminant = "type", discriminant_case = "camelCase", object_to_js = false)]
 pub enum NativeEvent {
-    Hardware { name: String },
-    HwCache { cache: String, op: String, result: String },
-    Software { name: String },
+    Hardware { name: HardwareEventName },
+    HwCache { cache: CacheName, op: CacheOp, result: CacheResult },
+    Software { name: SoftwareEventName },
     Raw { config: BigInt, config1: Option<BigInt>, config2: Option<BigInt>, config3: Option<BigInt> },
     Tracepoint { id: BigInt },
     Breakpoint { access: String, addr: BigInt, len: Option<u32> },
@@ -60,63 +128,60 @@ impl KeepAlive {
     }
 }
 
-fn hardware(name: &str) -> Result<Hardware> {
-    Ok(match name {
-        "cpuCycle" => Hardware::CpuCycle,
-        "busCycle" => Hardware::BusCycle,
-        "refCpuCycle" => Hardware::RefCpuCycle,
-        "cacheMiss" => Hardware::CacheMiss,
-        "cacheAccess" => Hardware::CacheAccess,
-        "branchMiss" => Hardware::BranchMiss,
-        "branchInstr" => Hardware::BranchInstr,
-        "backendStalledCycle" => Hardware::BackendStalledCycle,
-        "frontendStalledCycle" => Hardware::FrontendStalledCycle,
-        "instr" => Hardware::Instr,
-        _ => return Err(invalid(format!("unknown hardware event {name:?}"))),
-    })
+fn hardware(name: HardwareEventName) -> Hardware {
+    use HardwareEventName as N;
+    match name {
+        N::CpuCycle => Hardware::CpuCycle,
+        N::BusCycle => Hardware::BusCycle,
+        N::RefCpuCycle => Hardware::RefCpuCycle,
+        N::CacheMiss => Hardware::CacheMiss,
+        N::CacheAccess => Hardware::CacheAccess,
+        N::BranchMiss => Hardware::BranchMiss,
+        N::BranchInstr => Hardware::BranchInstr,
+        N::BackendStalledCycle => Hardware::BackendStalledCycle,
+        N::FrontendStalledCycle => Hardware::FrontendStalledCycle,
+        N::Instr => Hardware::Instr,
+    }
 }
 
-fn hw_cache(cache: &str, op: &str, result: &str) -> Result<Hardware> {
+fn hw_cache(cache: CacheName, op: CacheOp, result: CacheResult) -> Hardware {
     let ty = match cache {
-        "l1d" => CacheType::L1d,
-        "l1i" => CacheType::L1i,
-        "ll" => CacheType::Ll,
-        "dtlb" => CacheType::Dtlb,
-        "itlb" => CacheType::Itlb,
-        "bpu" => CacheType::Bpu,
-        "node" => CacheType::Node,
-        _ => return Err(invalid(format!("unknown cache {cache:?}"))),
+        CacheName::L1d => CacheType::L1d,
+        CacheName::L1i => CacheType::L1i,
+        CacheName::Ll => CacheType::Ll,
+        CacheName::Dtlb => CacheType::Dtlb,
+        CacheName::Itlb => CacheType::Itlb,
+        CacheName::Bpu => CacheType::Bpu,
+        CacheName::Node => CacheType::Node,
     };
     let op = match op {
-        "read" => Op::Read,
-        "write" => Op::Write,
-        "prefetch" => Op::Prefetch,
-        _ => return Err(invalid(format!("unknown cache op {op:?}"))),
+        CacheOp::Read => Op::Read,
+        CacheOp::Write => Op::Write,
+        CacheOp::Prefetch => Op::Prefetch,
     };
     let result = match result {
-        "miss" => OpResult::Miss,
-        "access" => OpResult::Access,
-        _ => return Err(invalid(format!("unknown cache result {result:?}"))),
+        CacheResult::Miss => OpResult::Miss,
+        CacheResult::Access => OpResult::Access,
     };
-    Ok(Hardware::Cache(ty, op, result))
+    Hardware::Cache(ty, op, result)
 }
 
-fn software(name: &str) -> Result<Software> {
-    Ok(match name {
-        "cpuClock" => Software::CpuClock,
-        "taskClock" => Software::TaskClock,
-        "pageFault" => Software::PageFault,
-        "minorPageFault" => Software::MinorPageFault,
-        "majorPageFault" => Software::MajorPageFault,
-        "emuFault" => Software::EmuFault,
-        "alignFault" => Software::AlignFault,
-        "ctxSwitch" => Software::CtxSwitch,
-        "cgroupSwitch" => Software::CgroupSwitch,
-        "dummy" => Software::Dummy,
-        "bpfOutput" => Software::BpfOutput,
-        "cpuMigration" => Software::CpuMigration,
-        _ => return Err(invalid(format!("unknown software event {name:?}"))),
-    })
+fn software(name: SoftwareEventName) -> Software {
+    use SoftwareEventName as N;
+    match name {
+        N::CpuClock => Software::CpuClock,
+        N::TaskClock => Software::TaskClock,
+        N::PageFault => Software::PageFault,
+        N::MinorPageFault => Software::MinorPageFault,
+        N::MajorPageFault => Software::MajorPageFault,
+        N::EmuFault => Software::EmuFault,
+        N::AlignFault => Software::AlignFault,
+        N::CtxSwitch => Software::CtxSwitch,
+        N::CgroupSwitch => Software::CgroupSwitch,
+        N::Dummy => Software::Dummy,
+        N::BpfOutput => Software::BpfOutput,
+        N::CpuMigration => Software::CpuMigration,
+    }
 }
 
 fn bp_len(len: u32) -> Result<Len> {
@@ -169,9 +234,9 @@ impl TryFrom<AnyEvent> for Event {
 /// The one conversion from a JS descriptor to the crate's event types.
 pub fn to_event(ev: &NativeEvent, keep: &mut KeepAlive) -> Result<AnyEvent> {
     Ok(match ev {
-        NativeEvent::Hardware { name } => AnyEvent::Hw(hardware(name)?),
-        NativeEvent::HwCache { cache, op, result } => AnyEvent::Hw(hw_cache(cache, op, result)?),
-        NativeEvent::Software { name } => AnyEvent::Sw(software(name)?),
+        NativeEvent::Hardware { name } => AnyEvent::Hw(hardware(*name)),
+        NativeEvent::HwCache { cache, op, result } => AnyEvent::Hw(hw_cache(*cache, *op, *result)),
+        NativeEvent::Software { name } => AnyEvent::Sw(software(*name)),
         NativeEvent::Raw { config, config1, config2, config3 } => AnyEvent::Raw(Raw {
             config: u64_of("config", config)?,
             config1: opt_u64("config1", config1)?,

@@ -147,6 +147,13 @@ impl<T> Owned<T> {
         self.table.with_mut(h, self.what, f)
     }
 
+    /// Takes the value out of the table without dropping it (the caller decides
+    /// whether its fds may be closed). Later calls see a closed handle.
+    pub fn take(&mut self) -> Option<T> {
+        let h = self.handle.take()?;
+        self.table.remove(h)
+    }
+
     /// Idempotent.
     pub fn close(&mut self) {
         if let Some(h) = self.handle.take() {
@@ -158,5 +165,86 @@ impl<T> Owned<T> {
 impl<T> Drop for Owned<T> {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// What identifies one perf event's open file: the inode of the file (perf
+/// events share the `[perf_event]` anonymous inode) and the event's kernel id.
+/// Checked before this package closes an fd it handed out (or owns), so that it
+/// never closes or ioctls a file that took over the number after user code
+/// closed it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct FdIdentity {
+    dev: u64,
+    ino: u64,
+    id: u64,
+}
+
+const PERF_EVENT_IOC_ID: libc::c_ulong = 0x8008_2407;
+
+impl FdIdentity {
+    /// The identity of `fd` if it is a perf event fd; `None` for any other file
+    /// (a perf ioctl is only sent once `fstat` shows the perf anonymous inode of `like`).
+    pub fn of(fd: i32, like: Option<&FdIdentity>) -> Option<FdIdentity> {
+        // SAFETY: fstat writes into a zeroed stat of the right type; a bad fd gives -1.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return None;
+        }
+        let (dev, ino) = (st.st_dev as u64, st.st_ino as u64);
+        if let Some(l) = like {
+            if (l.dev, l.ino) != (dev, ino) {
+                return None;
+            }
+        }
+        let mut id: u64 = 0;
+        // SAFETY: PERF_EVENT_IOC_ID writes one u64.
+        if unsafe { libc::ioctl(fd, PERF_EVENT_IOC_ID as _, &mut id as *mut u64) } != 0 {
+            return None;
+        }
+        Some(FdIdentity { dev, ino, id })
+    }
+
+    /// Whether `fd` still refers to this perf event.
+    pub fn matches(&self, fd: i32) -> bool {
+        FdIdentity::of(fd, Some(self)).as_ref() == Some(self)
+    }
+}
+
+/// An fd handed out to JavaScript (`counter.fd`): a dup of the handle's own fd,
+/// so user code that closes it cannot make this package act on a foreign file.
+/// Closed only if it is still the same perf event.
+pub struct LentFd {
+    fd: i32,
+    identity: FdIdentity,
+}
+
+impl LentFd {
+    /// Dups `fd` (close-on-exec).
+    pub fn lend(fd: i32, identity: FdIdentity) -> std::io::Result<LentFd> {
+        // SAFETY: F_DUPFD_CLOEXEC on an fd this handle owns.
+        let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+        if dup < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(LentFd { fd: dup, identity })
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.fd
+    }
+
+    /// Whether the lent number still refers to our event (user code may have closed it).
+    pub fn intact(&self) -> bool {
+        self.identity.matches(self.fd)
+    }
+}
+
+impl Drop for LentFd {
+    fn drop(&mut self) {
+        if self.intact() {
+            // SAFETY: the number still refers to the dup this value made.
+            unsafe { libc::close(self.fd) };
+        }
     }
 }

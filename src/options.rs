@@ -459,7 +459,14 @@ pub fn with_target<T>(t: &NativeTarget, open: impl FnOnce(Target) -> Result<T>) 
         if t.cpu < 0 {
             return Err(invalid("a cgroup target needs a cpu"));
         }
-        let file = File::open(path).op("open")?;
+        // A cgroup is a directory: O_DIRECTORY fails fast (ENOTDIR) on a FIFO, device or
+        // socket, and O_NONBLOCK makes sure open(2) itself never waits.
+        use std::os::unix::fs::OpenOptionsExt;
+        let file: File = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(path)
+            .op("open")?;
         return open((Cgroup(&file), Cpu(t.cpu as u32)).into());
     }
     let target: Target = match (t.pid, t.cpu) {
