@@ -99,8 +99,22 @@ function mmapHint(): string {
   return `The ring buffer could not be mapped: each sampler locks (2^exp + 1) pages, limited by kernel.perf_event_mlock_kb${kb ? ` (${kb} KiB per user)` : ''} and RLIMIT_MEMLOCK (ulimit -l). Use a smaller exp, close other samplers, or raise the limits (sudo sysctl kernel.perf_event_mlock_kb=…, or CAP_IPC_LOCK).`
 }
 
+/** Mount points of hierarchies perf can count: cgroup2, or cgroup v1 with the perf_event controller. */
+function perfCgroupMounts(): string[] {
+  const info = readProc('/proc/self/mountinfo') ?? ''
+  const out: string[] = []
+  for (const line of info.split('\n')) {
+    const [left, right = ''] = line.split(' - ')
+    const [fstype, , superOpts = ''] = right.split(' ')
+    const mountPoint = left.split(' ')[4]
+    if (fstype === 'cgroup2' || (fstype === 'cgroup' && superOpts.split(',').includes('perf_event'))) out.push(mountPoint)
+  }
+  return out
+}
+
 function cgroupHint(cgroup: string): string {
-  return `target.cgroup (${cgroup}) is not a directory of a perf_event cgroup hierarchy: use a cgroup v2 directory (under /sys/fs/cgroup on cgroup v2 systems), or one under the cgroup v1 perf_event controller (e.g. /sys/fs/cgroup/perf_event/...), not another v1 controller such as cpu.`
+  const mounts = perfCgroupMounts()
+  return `target.cgroup (${cgroup}) is not a directory of a cgroup hierarchy perf can count: use a directory under a cgroup v2 mount or under the cgroup v1 perf_event controller, not another v1 controller such as cpu. ${mounts.length ? `Here: ${mounts.join(', ')}.` : 'None is mounted here: as root, mount -t cgroup2 none /sys/fs/cgroup (or mount -t cgroup -o perf_event none /sys/fs/cgroup/perf_event).'}`
 }
 
 /** The hint for a failure with `code` (an errno name or ERR_* code) of a call described by `ctx`. */

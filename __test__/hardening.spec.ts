@@ -1,0 +1,225 @@
+// Issue 12: inputs that hung the JS thread, closed a foreign fd, slipped through prototype lookups,
+// or got the wrong hint. Each test failed before the fix.
+import test from 'ava'
+import { spawnSync, execFileSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Counter, CounterGroup, PerfEventError, Sampler, addressOf, parseEvent } from '../dist/index.js'
+
+const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
+const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype)
+
+/** The perf event fds of this process. */
+function perfFds(): Set<number> {
+  const out = new Set<number>()
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === 'anon_inode:[perf_event]') out.add(Number(fd))
+    } catch {}
+  }
+  return out
+}
+
+test('a cgroup target that is a FIFO fails fast with ENOTDIR and a cgroup hint (was: hung forever)', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-fifo-'))
+  try {
+    const fifo = join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    // In a child: before the fix open(2) blocked the JS thread, so the guard is the child's timeout.
+    const code = `const { Counter } = require(${JSON.stringify(DIST)}); try { new Counter('cpu-clock', { cgroup: ${JSON.stringify(fifo)}, cpu: 0 }); console.log('opened') } catch (e) { console.log(JSON.stringify({ code: e.code, syscall: e.syscall, hint: e.hint })) }`
+    const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: 60_000 })
+    t.is(r.signal, null, 'the child did not hang')
+    const out = JSON.parse(r.stdout.trim())
+    t.is(out.code, 'ENOTDIR')
+    t.is(out.syscall, 'open')
+    t.regex(out.hint, /not a directory/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('counter.fd is borrowed: closing it does not break the counter, and close() never closes the file that reused the number', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-fd-'))
+  try {
+    const c = new Counter('task-clock')
+    const fd = c.fd
+    t.is(readlinkSync(`/proc/self/fd/${fd}`), 'anon_inode:[perf_event]')
+    closeSync(fd) // misuse: e.g. handed to something that took ownership
+    const file = openSync(join(dir, 'f'), 'w')
+    t.is(file, fd, 'the number was reused (lowest free fd)')
+    // Before: enable() gave ENOTTY, stat() EBADF. Now the counter still works.
+    c.enable()
+    let x = 0
+    for (let i = 0; i < 1e5; i++) x += i
+    c.disable()
+    t.true(c.stat().count > 0n, String(x))
+    t.not(c.fd, fd, 'a new duplicate is handed out')
+    c.close()
+    // Before: close() closed `file`, and this write failed with EBADF.
+    t.is(writeSync(file, 'still mine'), 10)
+    closeSync(file)
+    t.is(readFileSync(join(dir, 'f'), 'utf8'), 'still mine')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("if the counter's own fd is closed behind its back: ERR_FD_REPLACED with a hint, and the new file is left alone", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-fd-'))
+  try {
+    const before = perfFds()
+    const c = new Counter('task-clock')
+    const own = [...perfFds()].filter((fd) => !before.has(fd))
+    t.is(own.length, 1)
+    closeSync(own[0])
+    const file = openSync(join(dir, 'g'), 'w')
+    t.is(file, own[0])
+    const e = t.throws(() => c.enable(), { instanceOf: PerfEventError })
+    t.is(e!.code, 'ERR_FD_REPLACED')
+    t.regex(e!.hint!, /borrowed/)
+    const e2 = t.throws(() => c.close(), { instanceOf: PerfEventError })
+    t.is(e2!.code, 'ERR_FD_REPLACED')
+    t.true(c.closed)
+    t.notThrows(() => c.close(), 'close() stays idempotent')
+    t.is(writeSync(file, 'ok'), 2)
+    closeSync(file)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('Object.prototype member names are unknown events, cache parts, modifiers and PMU terms', (t) => {
+  for (const name of PROTO_NAMES) {
+    for (const ev of [name, `l1-dcache-${name}`, `llc-load-${name}`, `L1-dcache-${name}-misses`, `${name}-load`]) {
+      const e = t.throws(() => parseEvent(ev))
+      t.true(e instanceof PerfEventError || e instanceof TypeError, `${ev}: ${e}`)
+      t.throws(() => new Counter(ev))
+    }
+    t.throws(() => new Counter(`task-clock:${name}`))
+    const term = t.throws(() => new Counter(`msr/${name}/`), { instanceOf: PerfEventError })
+    t.is(term!.code, 'ERR_UNKNOWN_EVENT')
+    t.throws(() => new Counter({ type: 'software', name } as never), { instanceOf: TypeError })
+    t.throws(() => new Counter({ type: 'hwCache', cache: name, op: 'read', result: 'miss' } as never), { instanceOf: TypeError })
+  }
+})
+
+/** Every object-valued option path: each gets every Object.prototype name as an unknown key. */
+const OBJECT_PATHS = [
+  [],
+  ['exclude'],
+  ['statFormat'],
+  ['sampleOn'],
+  ['sampleFormat'],
+  ['sampleFormat', 'callChain'],
+  ['sampleFormat', 'lbr'],
+  ['sampleFormat', 'lbr', 'targetPriv'],
+  ['sampleFormat', 'lbr', 'branchType'],
+  ['sampleFormat', 'lbr', 'entryFormat'],
+  ['extraRecord'],
+  ['extraRecord', 'mmap'],
+  ['extraRecord', 'mmap', 'ext'],
+  ['recordIdFormat'],
+  ['wakeUp'],
+  ['wakeUp', 'on'],
+]
+
+function nest(path: string[], leaf: object): object {
+  return path.reduceRight<object>((inner, key) => Object.fromEntries([[key, inner]]), leaf)
+}
+
+test('Object.prototype member names as option keys are rejected at every nesting level, with a TypeError', (t) => {
+  using group = new CounterGroup('task-clock')
+  for (const path of OBJECT_PATHS) {
+    for (const name of PROTO_NAMES) {
+      for (const value of [{}, 'x', 1, { a: 1 }, { valueOf: {} }]) {
+        // Object.fromEntries makes an own property even for '__proto__'.
+        const options = nest(path, Object.fromEntries([[name, value]]))
+        const e = t.throws(() => new Counter('task-clock', {}, options as never), undefined, `${path.join('.')}.${name}`)
+        t.true(e instanceof TypeError, `${path.join('.')}.${name}: ${e}`)
+        t.regex(e!.message, /Unknown option|exactly one of/)
+        const g = t.throws(() => group.add('page-faults', options as never))
+        t.true(g instanceof TypeError, `member ${path.join('.')}.${name}: ${g}`)
+      }
+    }
+  }
+})
+
+test('event values that name Object.prototype members are rejected', (t) => {
+  for (const name of PROTO_NAMES) {
+    for (const key of ['inherit', 'onExecve', 'sampleSkid', 'timer']) {
+      t.throws(() => new Counter('task-clock', {}, Object.fromEntries([[key, name]]) as never), { instanceOf: TypeError })
+    }
+    t.throws(() => new Counter('task-clock', Object.fromEntries([[name, 1]]) as never), { instanceOf: TypeError })
+  }
+})
+
+test('PMU event strings: a length bound with a clear RangeError, and linear parsing below it', (t) => {
+  const long = `msr/${'tsc,'.repeat(2000)}/`
+  t.throws(() => parseEvent(long), { instanceOf: RangeError, message: /at most 4096 characters for event but received one of 8005/ })
+  // Below the bound: 1000 terms parse (before, each term re-serialised the whole string).
+  const ok = `msr/${'tsc,'.repeat(1000)}/`
+  t.is(parseEvent(ok).native.type, 'dynamic')
+  t.throws(() => parseEvent('x'.repeat(5000)), { instanceOf: RangeError })
+})
+
+test('the public Sampler constructor refuses objects it did not create', (t) => {
+  t.throws(() => new (Sampler as unknown as new (...a: unknown[]) => unknown)({}, {}), { instanceOf: TypeError, message: /counter\.sampler\(exp\)/ })
+  t.throws(() => new (Sampler as unknown as new (...a: unknown[]) => unknown)({ drain: () => [] }, { what: 'x' }, Symbol('perf-event-open sampler')), { instanceOf: TypeError })
+  using c = new Counter('cpu-clock', {}, { sampleOn: { count: 100000 } })
+  using s = c.sampler(0)
+  t.true(s instanceof Sampler)
+})
+
+test('PerfEventError accepts null options', (t) => {
+  const e = new PerfEventError('m', 'c', null)
+  t.is(e.code, 'c')
+  t.is(e.hint, undefined)
+  t.is(e.errno, 0)
+})
+
+test('hints name the cause: breakpoint slots, missing uprobe file, kprobe PMU on switchTo, cgroup v1 controller', (t) => {
+  // 5th watchpoint: x86-64 has 4 debug registers.
+  const bufs = Array.from({ length: 8 }, () => Buffer.alloc(64))
+  const open: Counter[] = []
+  let err: unknown
+  try {
+    for (const b of bufs) open.push(new Counter(`mem:0x${addressOf(b).toString(16)}/8:w`))
+  } catch (e) {
+    err = e
+  } finally {
+    for (const c of open) c.close()
+  }
+  if (err === undefined) t.log(`${open.length} watchpoints opened: no slot limit reached on this machine`)
+  else {
+    t.true(err instanceof PerfEventError, String(err))
+    t.is((err as PerfEventError).code, 'ENOSPC')
+    t.regex((err as PerfEventError).hint!, /breakpoint slots are in use/)
+  }
+
+  const up = t.throws(() => new Counter({ type: 'uprobe', path: '/nonexistent/file', offset: 0 }), { instanceOf: PerfEventError })
+  t.is(up!.code, 'ENOENT')
+  t.regex(up!.hint!, /file to probe does not exist: \/nonexistent\/file/)
+  t.notRegex(up!.hint!, /CONFIG_UPROBE_EVENTS/)
+
+  using bp = new Counter('mem:0x1000/8:w')
+  const kp = t.throws(() => bp.switchTo({ type: 'kprobe', symbol: 'do_sys_open' }), { instanceOf: PerfEventError })
+  if (readdirSync('/sys/bus/event_source/devices').includes('kprobe')) t.log('kprobe PMU present: switchTo reached the kernel')
+  else {
+    t.is(kp!.code, 'ENOENT')
+    t.is(kp!.syscall, 'lookup', 'the PMU lookup failed, not the ioctl')
+    t.regex(kp!.hint!, /kprobe PMU is missing/)
+  }
+
+  const v1 = '/sys/fs/cgroup/cpu'
+  let isV1Cpu = false
+  try {
+    isV1Cpu = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.includes(` ${v1} `) && / - cgroup cgroup \S*\bcpu\b/.test(l) && !l.includes('perf_event'))
+  } catch {}
+  if (!isV1Cpu) t.log(`${v1} is not a cgroup v1 cpu hierarchy here: case skipped`)
+  else {
+    const cg = t.throws(() => new Counter('cpu-clock', { cgroup: v1, cpu: 0 }), { instanceOf: PerfEventError })
+    t.regex(cg!.hint!, /not another v1 controller such as cpu/)
+    t.notRegex(cg!.hint!, /does not know this event/)
+  }
+})
