@@ -12,6 +12,7 @@ export { Sampler, type PerfRecord, type RecordOf, type RecordPriv, type SampleRe
 export { PerfEventError, type PerfErrorCode } from './errors'
 export {
   resolveEvent as parseEvent,
+  knownEventNames,
   type EventInput,
   type KnownEventName,
   type EventSpec,
