@@ -89,7 +89,11 @@ function permissionHint(ctx: ErrorContext): string {
   else if (ctx.cpuWide)
     parts.push(`Counting a whole CPU (pid 'all') needs kernel.perf_event_paranoid <= 0 or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN${level !== undefined && level > 0 ? ` (it is ${level})` : ''}; ":u" does not help. Without privilege, count your own threads: { pid: 0 }.`)
   else if (level !== undefined && level >= 2 && level < 3 && !ctx.excludeKernel)
-    parts.push('At this level counting the kernel needs privilege: add ":u" to the event or pass exclude: { kernel: true }.')
+    parts.push(
+      ctx.eventType === 'dynamic'
+        ? 'At this level counting the kernel needs privilege, and PMU events often cannot exclude it (the msr PMU rejects ":u" with EINVAL): lower the level to 1 or grant CAP_PERFMON.'
+        : 'At this level counting the kernel needs privilege: add ":u" to the event or pass exclude: { kernel: true }.',
+    )
   parts.push(FIXES.replace('=N', `=${ctx.cpuWide ? 0 : 1}`))
   return parts.join(' ')
 }
