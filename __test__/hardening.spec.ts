@@ -223,3 +223,26 @@ test('hints name the cause: breakpoint slots, missing uprobe file, kprobe PMU on
     t.notRegex(cg!.hint!, /does not know this event/)
   }
 })
+
+test('knownEventNames(): every name parses, in perf spelling, and unknown names get "did you mean"', async (t) => {
+  const { knownEventNames } = await import('../dist/index.js')
+  const names = knownEventNames()
+  t.is(names.cache.length, 7 * 3 * 2)
+  t.true(names.cache.includes('L1-dcache-load-misses'))
+  t.true(names.software.includes('task-clock'))
+  for (const n of names.hardware) t.is(parseEvent(n).native.type, 'hardware', n)
+  for (const n of names.software) t.is(parseEvent(n).native.type, 'software', n)
+  for (const n of names.cache) t.is(parseEvent(n).native.type, 'hwCache', n)
+  // The native side takes every name (string enums): software ones open here.
+  for (const n of names.software) {
+    try {
+      new Counter(`${n}:u`).close()
+    } catch (e) {
+      t.true(e instanceof PerfEventError && e.code !== 'ERR_INVALID_ARG', `${n}: ${e}`)
+    }
+  }
+  const e = t.throws(() => parseEvent('task-clok'), { instanceOf: PerfEventError })
+  t.regex(e!.hint!, /Did you mean 'task-clock'\?/)
+  t.regex(t.throws(() => parseEvent('L1-dcache-lod-misses'))!.message + (t.throws(() => parseEvent('L1-dcache-lod-misses')) as PerfEventError).hint, /L1-dcache-load-misses/)
+  t.is((t.throws(() => parseEvent('zzzzzzzz')) as PerfEventError).hint, undefined, 'no suggestion when nothing is close')
+})

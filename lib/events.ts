@@ -151,7 +151,7 @@ export type KnownEventName =
   | (typeof HARDWARE_ENTRIES)[number][0]
   | (typeof SOFTWARE_ENTRIES)[number][0]
   | `${(typeof CACHE_ENTRIES)[number][0]}-${'loads' | 'stores' | 'prefetches'}`
-  | `${(typeof CACHE_ENTRIES)[number][0]}-${'loads' | 'stores' | 'prefetches'}-misses`
+  | `${(typeof CACHE_ENTRIES)[number][0]}-${'load' | 'store' | 'prefetch'}-misses`
 
 /**
  * The perf-style names of the generic events: hardware, software, and every
