@@ -190,14 +190,19 @@ test('context-switches:u is always 0 (the kernel switches in kernel mode; perf s
 })
 
 test("Deno's permission errors become PerfEventError with the flag to add", (t) => {
-  // The shape Deno 2 throws from node:fs without --allow-read (Deno 1: PermissionDenied).
+  // The shapes Deno 2.9 throws (checked by hand with `npx deno run`, see README): reading /sys needs
+  // --allow-all; loading the binary needs --allow-sys and --allow-env. Deno 1 named the class PermissionDenied.
   for (const name of ['NotCapable', 'PermissionDenied']) {
-    const denoError = Object.assign(new Error('Requires read access to "/sys/bus/event_source/devices/msr/type", run again with the --allow-read flag'), { name })
-    const e = wrapDenoPermission(denoError, '/sys/bus/event_source/devices/msr/type') as PerfEventError
+    const sys = Object.assign(new Error('Requires all access to "/sys/devices/msr/type", run again with the --allow-all flag'), { name })
+    const e = wrapDenoPermission(sys, '/sys/bus/event_source/devices/msr/type') as PerfEventError
     t.true(e instanceof PerfEventError)
     t.is(e.code, 'ERR_DENO_PERMISSION')
-    t.regex(e.hint!, /--allow-read=\/sys,\/proc/)
-    t.is(e.cause, denoError)
+    t.regex(e.hint!, /add -A/)
+    t.is(e.cause, sys)
+    const read = wrapDenoPermission(Object.assign(new Error('Requires read access to "/sys/kernel/tracing/events/sched/sched_switch/id", run again with the --allow-read flag'), { name }), '/sys/kernel/tracing/events/sched/sched_switch/id') as PerfEventError
+    t.regex(read.hint!, /add -A/)
+    const load = wrapDenoPermission(Object.assign(new Error('Requires sys access to "cpus", run again with the --allow-sys flag'), { name }), '', 'what loading the native module needs') as PerfEventError
+    t.regex(load.hint!, /add --allow-sys\. Software events need --allow-ffi --allow-env --allow-sys/)
   }
   const other = new Error('x')
   t.is(wrapDenoPermission(other, '/sys'), other)

@@ -1,4 +1,5 @@
 import { load, type BuildInfo, type NativeBinding } from './loader'
+import { wrapDenoPermission } from './errors'
 
 export type { NativeBinding, BuildInfo }
 
@@ -6,7 +7,13 @@ let current: NativeBinding | undefined
 let info: BuildInfo | undefined
 
 function loadOnce(): NativeBinding {
-  const loaded = load()
+  let loaded: ReturnType<typeof load>
+  try {
+    loaded = load()
+  } catch (e) {
+    // Deno without -A: choosing and loading the binary reads env, sys info and files.
+    throw wrapDenoPermission(e, '', 'what loading the native module needs')
+  }
   info = loaded.info
   return loaded.binding
 }

@@ -94,7 +94,7 @@ export function fromNative(err: unknown, ctx: ErrorContext): Error {
   } catch (e) {
     // Writing the hint reads /proc and /sys: under Deno without --allow-read that is refused.
     if (!isDenoPermissionError(e)) throw e
-    hint = denoPermissionHint('/sys and /proc')
+    hint = `${ctx.what}: ${code}. ${denoPermissionHint('read access to /sys and /proc, which the full hint reads', (e as Error).message)}`
   }
   return new PerfEventError(message, code, { errno, syscall, hint, cause: err })
 }
@@ -105,9 +105,9 @@ export function isDenoPermissionError(e: unknown): e is Error {
 }
 
 /** Wraps a Deno permission error while reading `path` into a PerfEventError with the flag to add; other errors pass through. */
-export function wrapDenoPermission(e: unknown, path: string): unknown {
+export function wrapDenoPermission(e: unknown, path: string, what = `read access to ${path}`): unknown {
   if (!isDenoPermissionError(e)) return e
-  return new PerfEventError(`Deno denied read access to ${path}`, 'ERR_DENO_PERMISSION', { syscall: 'open', hint: denoPermissionHint(path), cause: e })
+  return new PerfEventError(`Deno denied ${what}: ${e.message}`, 'ERR_DENO_PERMISSION', { syscall: 'open', hint: denoPermissionHint(what, e.message), cause: e })
 }
 
 export function closedError(what: string): PerfEventError {

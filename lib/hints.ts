@@ -199,8 +199,10 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
   }
 }
 
-/** Deno's permission errors (`NotCapable`, `PermissionDenied`) while reading `path`: the flag to add. */
-export function denoPermissionHint(path: string): string {
-  const dir = path.startsWith('/proc') ? '/proc' : path.startsWith('/sys') ? '/sys' : path
-  return `Deno denied access to ${path}: run with --allow-read=/sys,/proc (and --allow-ffi for the native module), e.g. deno run --allow-read=/sys,/proc --allow-ffi --allow-env app.ts; or -A. (Needed here: --allow-read=${dir}.)`
+/** Deno's permission errors (`NotCapable`, `PermissionDenied`) while doing `what`: the flag to add. */
+export function denoPermissionHint(what: string, denoMessage = ''): string {
+  const flag = /--allow-[a-z]+/.exec(denoMessage)?.[0] ?? '--allow-all'
+  const sysPath = /\/(sys|proc)\b/.test(what)
+  const add = flag === '--allow-all' || (flag === '--allow-read' && sysPath) ? '-A (Deno 2 reads /sys and /proc files only with --allow-all)' : flag
+  return `Deno denied ${what}: add ${add}. Software events need --allow-ffi --allow-env --allow-sys --allow-read=<your app>; tracepoints, PMU events, probes and the full hints read /sys and /proc, which need -A.`
 }
