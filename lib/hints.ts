@@ -118,7 +118,7 @@ function perfCgroupMounts(): string[] {
 
 function cgroupHint(cgroup: string): string {
   const mounts = perfCgroupMounts()
-  return `target.cgroup (${cgroup}) is not a directory of a cgroup hierarchy perf can count: use a directory under a cgroup v2 mount or under the cgroup v1 perf_event controller, not another v1 controller such as cpu. ${mounts.length ? `Here: ${mounts.join(', ')}.` : 'None is mounted here: as root, mount -t cgroup2 none /sys/fs/cgroup (or mount -t cgroup -o perf_event none /sys/fs/cgroup/perf_event).'}`
+  return `target.cgroup (${cgroup}) is not a directory of a perf_event cgroup hierarchy: use a directory under a cgroup v2 mount or under the cgroup v1 perf_event controller, not another v1 controller such as cpu. ${mounts.length ? `Here: ${mounts.join(', ')}.` : 'None is mounted here: as root, mount -t cgroup2 none /sys/fs/cgroup (or mount -t cgroup -o perf_event none /sys/fs/cgroup/perf_event).'}`
 }
 
 /** The hint for a failure with `code` (an errno name or ERR_* code) of a call described by `ctx`. */
