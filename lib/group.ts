@@ -4,7 +4,7 @@ import { fromNative, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
-import { contextFor } from './counter'
+import { contextFor } from './since'
 import { decodeGroup, ensureStatBuffer, lastRead, statSlots, type GroupStat } from './stat'
 import type { NativeBinding } from './binding'
 
