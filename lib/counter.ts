@@ -50,21 +50,6 @@ export class Counter extends Handle<NativeCounter, Stat> {
     ensureStatBuffer(this.#binding, statSlots(1))
   }
 
-  /** Starts counting (PERF_EVENT_IOC_ENABLE). */
-  enable(): void {
-    this.call((n) => n.enable())
-  }
-
-  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. */
-  disable(): void {
-    this.call((n) => n.disable())
-  }
-
-  /** Sets the count to zero (PERF_EVENT_IOC_RESET). Times are not reset. */
-  reset(): void {
-    this.call((n) => n.reset())
-  }
-
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
@@ -91,7 +76,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
 
   /** The perf event file descriptor (owned by this counter; do not close it). */
   get fd(): number {
-    return this.native.fd()
+    return this.call((n) => n.fd())
   }
 
   /** Sets an ftrace filter on a tracepoint counter, e.g. `'common_pid != 0'` (PERF_EVENT_IOC_SET_FILTER). */

@@ -92,21 +92,6 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     return this.#members
   }
 
-  /** Enables every member at once (PERF_IOC_FLAG_GROUP). */
-  enable(): void {
-    this.call((n) => n.enable())
-  }
-
-  /** Disables every member at once. */
-  disable(): void {
-    this.call((n) => n.disable())
-  }
-
-  /** Zeroes every member's count. */
-  reset(): void {
-    this.call((n) => n.reset())
-  }
-
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
     this.call(() => this.#binding.groupStat(this.#handle))
