@@ -279,10 +279,12 @@ const { Counter } = require(${JSON.stringify(new URL('../dist/index.js', import.
   const ac = new AbortController()
   let samples = 0, tid = 0
   const reading = (async () => { for await (const r of s.records({ signal: ac.signal })) if (r.type === 'sample') { samples++; tid = r.recordId.task.tid } })()
+  const cpu = new Counter('task-clock')
+  cpu.enable()
   c.enable()
-  const end = Date.now() + 300
+  // 300 ms of this thread's CPU time (not wall time: other work shares the CPUs).
   const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2))
-  while (Date.now() < end) { fib(15); await new Promise((r) => setImmediate(r)) }
+  while (cpu.stat().count < 300_000_000n) { fib(15); await new Promise((r) => setImmediate(r)) }
   c.disable()
   ac.abort()
   await reading

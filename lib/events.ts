@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import type { NativeEvent } from '../index'
 import { PerfEventError, rangeError, typeError } from './errors'
-import type { Exclude } from './options'
+import type { NativePriv as Exclude } from '../index'
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
 export type HardwareEventName =
@@ -228,7 +228,7 @@ function tracepointId(sys: string, name: string, label: string): bigint {
 }
 
 /** Reads a PMU's type number. */
-export function pmuType(pmu: string, label = pmu): number {
+function pmuType(pmu: string, label = pmu): number {
   const type = read(`${PMU_ROOT}/${pmu}/type`)
   if (type === undefined) {
     let present: string[] = []
@@ -363,7 +363,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[] | Set<T>,
 }
 
 /** Validates a typed event object and converts it for native code. */
-export function resolveSpec(spec: EventSpec): ResolvedEvent {
+function resolveSpec(spec: EventSpec): ResolvedEvent {
   if (spec === null || typeof spec !== 'object') throw typeError('an event string or an event object', 'event', spec)
   const s = spec as Record<string, unknown>
   const t = s.type

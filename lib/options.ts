@@ -106,7 +106,7 @@ type RuleFor<T> = [T] extends [boolean]
       : [T] extends [string]
         ? { readonly values: { readonly [V in T]: true } }
         : { readonly object: SchemaOf<T> } | { readonly oneOf: SchemaOf<T> }
-export type SchemaOf<N> = { readonly [K in keyof N]-?: RuleFor<NonNullable<N[K]>> }
+type SchemaOf<N> = { readonly [K in keyof N]-?: RuleFor<NonNullable<N[K]>> }
 
 /** What `checkObject` returns for a schema: u64 as bigint, enum values as their literal types. */
 type Checked<S> = { -readonly [K in keyof S]?: CheckedRule<S[K]> }
