@@ -82,15 +82,24 @@ export interface Target {
 // ---------------------------------------------------------------------------
 // Validation: one table per options object; every error names the field.
 
-type Rule =
+/** A Linux version such as `'5.13'`: the perf ABI that added an option (see lib/since.ts). */
+export type Since = `${number}.${number}`
+
+/**
+ * How one option field is checked, and since which Linux it exists when that is newer than the oldest
+ * variant: a boolean with `{ bool: since }` needs it when true, an integer with `since` when above 0, a
+ * string value mapped to a version needs that version.
+ */
+export type Rule =
   | 'bool'
+  | { readonly bool: Since }
   | 'u64'
-  | { readonly uint: number }
-  | { readonly values: { readonly [value: string]: true } }
+  | { readonly uint: number; readonly since?: Since }
+  | { readonly values: { readonly [value: string]: true | Since } }
   | { readonly object: Schema }
   | { readonly oneOf: Schema }
 
-type Schema = { readonly [key: string]: Rule }
+export type Schema = { readonly [key: string]: Rule }
 
 /**
  * The rule a native field of type `T` needs. `satisfies SchemaOf<NativeX>` makes a table list every
@@ -98,19 +107,19 @@ type Schema = { readonly [key: string]: Rule }
  * errors otherwise); `__test__/types/options.ts` checks that no table has a field the native struct lacks.
  */
 type RuleFor<T> = [T] extends [boolean]
-  ? 'bool'
+  ? 'bool' | { readonly bool: Since }
   : [T] extends [bigint]
     ? 'u64'
     : [T] extends [number]
-      ? { readonly uint: number }
+      ? { readonly uint: number; readonly since?: Since }
       : [T] extends [string]
-        ? { readonly values: { readonly [V in T]: true } }
+        ? { readonly values: { readonly [V in T]: true | Since } }
         : { readonly object: SchemaOf<T> } | { readonly oneOf: SchemaOf<T> }
 type SchemaOf<N> = { readonly [K in keyof N]-?: RuleFor<NonNullable<N[K]>> }
 
 /** What `checkObject` returns for a schema: u64 as bigint, enum values as their literal types. */
 type Checked<S> = { -readonly [K in keyof S]?: CheckedRule<S[K]> }
-type CheckedRule<R> = R extends 'bool'
+type CheckedRule<R> = R extends 'bool' | { bool: Since }
   ? boolean
   : R extends 'u64'
     ? bigint
@@ -129,20 +138,35 @@ function bools<const K extends string>(...keys: K[]): { readonly [P in K]: 'bool
   return Object.fromEntries(keys.map((k) => [k, 'bool'])) as { [P in K]: 'bool' }
 }
 
+// Field docs, "Since Linux X.Y" and permissions are in src/options.rs; `since` here is the same
+// version as data (checked against those docs by __test__/since.spec.ts).
 const SAMPLE_FORMAT = {
-  ...bools('stat', 'period', 'cgroup', 'dataAddr', 'dataPhysAddr', 'dataPageSize', 'dataSource', 'codeAddr', 'codePageSize', 'raw', 'txn'),
-  callChain: { object: { ...bools('excludeUser', 'excludeKernel', 'deferUser'), maxStackFrames: { uint: 0xffff } } },
+  ...bools('stat', 'period', 'dataAddr', 'dataSource', 'codeAddr', 'raw', 'txn'),
+  cgroup: { bool: '5.7' },
+  dataPhysAddr: { bool: '4.14' },
+  dataPageSize: { bool: '5.11' },
+  codePageSize: { bool: '5.11' },
+  callChain: {
+    object: { ...bools('excludeUser', 'excludeKernel'), deferUser: { bool: '6.19' }, maxStackFrames: { uint: 0xffff, since: '4.8' } },
+  },
   userStack: U32,
   userRegs: 'u64',
   intrRegs: 'u64',
-  aux: U32,
-  weight: { values: { full: true, vars: true } },
+  aux: { ...U32, since: '5.5' },
+  weight: { values: { full: true, vars: '5.12' } },
   lbr: {
     object: {
       targetPriv: { object: bools('user', 'kernel', 'hv') },
-      branchType: { object: bools('any', 'anyReturn', 'cond', 'indJump', 'callStack', 'call', 'indCall', 'anyCall', 'inTx', 'noTx', 'abortTx') },
-      hwIndex: 'bool',
-      entryFormat: { object: bools('flags', 'cycles', 'counter', 'branchType', 'branchPriv') },
+      branchType: {
+        object: {
+          ...bools('any', 'anyReturn', 'cond', 'indCall', 'anyCall', 'inTx', 'noTx', 'abortTx'),
+          indJump: { bool: '4.2' },
+          callStack: { bool: '4.1' },
+          call: { bool: '4.4' },
+        },
+      },
+      hwIndex: { bool: '5.7' },
+      entryFormat: { object: { ...bools('flags', 'cycles'), counter: { bool: '6.8' }, branchType: { bool: '4.14' }, branchPriv: { bool: '6.1' } } },
     },
   },
 } as const satisfies SchemaOf<NativeSampleFormat>
@@ -152,26 +176,33 @@ export const OPTIONS_SCHEMA = {
   exclude: { object: bools('user', 'kernel', 'hv', 'host', 'guest', 'idle') },
   exclusive: 'bool',
   pin: 'bool',
-  inherit: { values: { newChild: true, newThread: true } },
-  onExecve: { values: { enable: true, remove: true } },
-  statFormat: { object: bools('id', 'timeEnabled', 'timeRunning', 'lostRecords', 'siblings') },
+  inherit: { values: { newChild: true, newThread: '5.13' } },
+  onExecve: { values: { enable: true, remove: '5.13' } },
+  statFormat: { object: { ...bools('id', 'timeEnabled', 'timeRunning', 'siblings'), lostRecords: { bool: '6.0' } } },
   enable: 'bool',
   sampleOn: { oneOf: { freq: 'u64', count: 'u64' } },
   sampleSkid: { values: { arbitrary: true, const: true, reqZero: true, zero: true } },
   sampleFormat: { object: SAMPLE_FORMAT },
   extraRecord: {
     object: {
-      ...bools('task', 'read', 'comm', 'cgroup', 'ksymbol', 'bpfEvent', 'textPoke', 'ctxSwitch', 'namespaces', 'callChainDeferred'),
-      mmap: { object: { ...bools('code', 'data'), ext: { object: bools('buildId') } } },
+      ...bools('task', 'read', 'comm'),
+      mmap: { object: { ...bools('code', 'data'), ext: { object: { buildId: { bool: '5.12' } } } } },
+      cgroup: { bool: '5.7' },
+      ksymbol: { bool: '5.1' },
+      bpfEvent: { bool: '5.1' },
+      textPoke: { bool: '5.9' },
+      ctxSwitch: { bool: '4.3' },
+      namespaces: { bool: '4.12' },
+      callChainDeferred: { bool: '6.19' },
     },
   },
   recordIdAll: 'bool',
   recordIdFormat: { object: bools('id', 'streamId', 'cpu', 'task', 'time') },
-  wakeUp: { object: { on: { oneOf: { samples: U32, bytes: U32 } }, onAuxBytes: U32 } },
-  timer: { values: { tai: true, realTime: true, bootTime: true, monotonic: true, monotonicRaw: true } },
-  pauseAux: 'bool',
-  auxOutput: 'bool',
-  auxAction: { values: { pause: true, resume: true } },
+  wakeUp: { object: { on: { oneOf: { samples: U32, bytes: U32 } }, onAuxBytes: { ...U32, since: '4.1' } } },
+  timer: { values: { tai: '4.1', realTime: '4.1', bootTime: '4.1', monotonic: '4.1', monotonicRaw: '4.1' } },
+  pauseAux: { bool: '6.13' },
+  auxOutput: { bool: '5.4' },
+  auxAction: { values: { pause: '6.13', resume: '6.13' } },
 } as const satisfies SchemaOf<NativeOpts>
 
 function without<S extends Schema, K extends keyof S & string>(schema: S, ...keys: readonly K[]): Omit<S, K> {
@@ -194,7 +225,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function check(value: unknown, rule: Rule, path: string): unknown {
-  if (rule === 'bool') {
+  if (rule === 'bool' || (typeof rule === 'object' && 'bool' in rule)) {
     if (typeof value !== 'boolean') throw typeError('a boolean', path, value)
     return value
   }

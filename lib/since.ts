@@ -5,71 +5,52 @@ import { binding, buildInfo } from './binding'
 import type { ErrorContext } from './errors'
 import type { ResolvedEvent } from './events'
 import { currentTarget } from './loader'
+import { OPTIONS_SCHEMA, type Schema, type Since } from './options'
 import { compareVersions, packageName, variantWith } from './variants'
 
-/** Every dotted path of a native option struct, e.g. `sampleFormat.callChain.maxStackFrames` (compile-time check of SINCE). */
-type OptionPath<N = NativeOpts> = {
-  [K in keyof N & string]-?: NonNullable<N[K]> extends bigint | string | number | boolean ? K : K | `${K}.${OptionPath<NonNullable<N[K]>>}`
-}[keyof N & string]
-
-/** [path, value test, Linux version that added it] */
-const SINCE: [OptionPath | `event.${string}`, (v: unknown) => boolean, string][] = [
-  ['inherit', (v) => v === 'newThread', '5.13'],
-  ['onExecve', (v) => v === 'remove', '5.13'],
-  ['statFormat.lostRecords', (v) => v === true, '6.0'],
-  ['sampleFormat.cgroup', (v) => v === true, '5.7'],
-  ['sampleFormat.dataPhysAddr', (v) => v === true, '4.14'],
-  ['sampleFormat.dataPageSize', (v) => v === true, '5.11'],
-  ['sampleFormat.codePageSize', (v) => v === true, '5.11'],
-  ['sampleFormat.aux', (v) => v !== undefined, '5.5'],
-  ['sampleFormat.weight', (v) => v === 'vars', '5.12'],
-  ['sampleFormat.callChain.maxStackFrames', (v) => typeof v === 'number' && v > 0, '4.8'],
-  ['sampleFormat.callChain.deferUser', (v) => v === true, '6.19'],
-  ['sampleFormat.lbr.branchType.indJump', (v) => v === true, '4.2'],
-  ['sampleFormat.lbr.branchType.callStack', (v) => v === true, '4.1'],
-  ['sampleFormat.lbr.branchType.call', (v) => v === true, '4.4'],
-  ['sampleFormat.lbr.hwIndex', (v) => v === true, '5.7'],
-  ['sampleFormat.lbr.entryFormat.counter', (v) => v === true, '6.8'],
-  ['sampleFormat.lbr.entryFormat.branchType', (v) => v === true, '4.14'],
-  ['sampleFormat.lbr.entryFormat.branchPriv', (v) => v === true, '6.1'],
-  ['extraRecord.cgroup', (v) => v === true, '5.7'],
-  ['extraRecord.ksymbol', (v) => v === true, '5.1'],
-  ['extraRecord.bpfEvent', (v) => v === true, '5.1'],
-  ['extraRecord.textPoke', (v) => v === true, '5.9'],
-  ['extraRecord.ctxSwitch', (v) => v === true, '4.3'],
-  ['extraRecord.namespaces', (v) => v === true, '4.12'],
-  ['extraRecord.callChainDeferred', (v) => v === true, '6.19'],
-  ['extraRecord.mmap.ext.buildId', (v) => v === true, '5.12'],
-  ['wakeUp.onAuxBytes', (v) => typeof v === 'number' && v > 0, '4.1'],
-  ['timer', (v) => v !== undefined, '4.1'],
-  ['pauseAux', (v) => v === true, '6.13'],
-  ['auxOutput', (v) => v === true, '5.4'],
-  ['auxAction', (v) => v !== undefined, '6.13'],
-  ['event.config3', (v) => typeof v === 'bigint' && v > 0n, '6.3'],
-  ['event.name', (v) => v === 'cgroupSwitch', '5.13'],
-  ['event.name', (v) => v === 'bpfOutput', '4.4'],
-  ['event.len', (v) => v === 3 || v === 5 || v === 6 || v === 7, '4.10'],
+/** [field, value test, Linux version that added it]: event fields; options carry theirs in OPTIONS_SCHEMA. */
+const EVENT_SINCE: [string, (v: unknown) => boolean, Since][] = [
+  ['config3', (v) => typeof v === 'bigint' && v > 0n, '6.3'],
+  ['name', (v) => v === 'cgroupSwitch', '5.13'],
+  ['name', (v) => v === 'bpfOutput', '4.4'],
+  ['len', (v) => v === 3 || v === 5 || v === 6 || v === 7, '4.10'],
 ]
-
-function at(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (typeof o === 'object' && o !== null ? (o as Record<string, unknown>)[k] : undefined), obj)
-}
 
 function versionLess(a: string, b: string): boolean {
   return compareVersions(a, b) < 0
 }
 
-/** The options (and event fields) in use that need a newer Linux than `built`. */
+/** `path` alone for a flag, else `path value`. */
+function describeUse(path: string, value: unknown): string {
+  return value === true ? path : `${path} ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)}`
+}
+
+/** The option values in use and the Linux version each needs, from the `since` of the validation table. */
+export function optionsSince(opts: object, schema: Schema = OPTIONS_SCHEMA, prefix = ''): { option: string; since: Since }[] {
+  const out: { option: string; since: Since }[] = []
+  for (const [key, value] of Object.entries(opts)) {
+    const rule = schema[key]
+    const path = prefix + key
+    if (value === undefined || rule === undefined || typeof rule !== 'object') continue
+    let since: Since | true | undefined
+    if ('bool' in rule) since = value === true ? rule.bool : undefined
+    else if ('uint' in rule) since = typeof value === 'number' && value > 0 ? rule.since : undefined
+    else if ('values' in rule) since = rule.values[value as string]
+    else if (typeof value === 'object' && value !== null) out.push(...optionsSince(value, 'object' in rule ? rule.object : rule.oneOf, `${path}.`))
+    if (typeof since === 'string') out.push({ option: describeUse(path, value), since })
+  }
+  return out
+}
+
+/** The options and event fields in use that need a newer Linux than `built`. */
 function needsNewer(opts: NativeOpts, event: object, built: string): { option: string; since: string }[] {
-  const root = { ...opts, event }
-  return SINCE.filter(([path, used, since]) => used(at(root, path)) && versionLess(built, since)).map(([path, , since]) => {
-    const value = at(root, path)
-    return { option: value === true ? path : `${path} ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)}`, since }
-  })
+  const fields = event as Record<string, unknown>
+  const events = EVENT_SINCE.filter(([key, used]) => used(fields[key])).map(([key, , since]) => ({ option: describeUse(`event.${key}`, fields[key]), since }))
+  return [...optionsSince(opts), ...events].filter(({ since }) => versionLess(built, since))
 }
 
 /** The Linux version an operation needs (attachBpf 4.1, queryBpf 4.16, switchTo 4.17). */
-const OPERATION_SINCE = { attachBpf: '4.1', queryBpf: '4.16', switchTo: '4.17' } as const
+const OPERATION_SINCE: Record<'attachBpf' | 'queryBpf' | 'switchTo', Since> = { attachBpf: '4.1', queryBpf: '4.16', switchTo: '4.17' }
 
 /** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …)` */
 function variantHint(since: string): string {
