@@ -16,7 +16,9 @@ use std::fs::File;
 
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
-use perf_event_open::config::sibling::{self, AuxTracer, OnSample};
+use perf_event_open::config::sibling::{
+    AuxTracer, OnSample, Opts as SiblingOpts, StatFormat as SiblingStatFormat,
+};
 use perf_event_open::config::{
     BranchType, CallChain, Cgroup, Clock, Cpu, EntryFormat, ExtraRecord, Inherit, Lbr, Mmap, OnExecve, Opts, Priv,
     Proc, RecordIdFormat, RegsMask, Repr, SampleFormat, SampleOn, SampleSkid, Size, StatFormat, Target, TargetPriv,
@@ -604,60 +606,52 @@ fn common(o: &NativeOpts) -> Result<Common> {
     })
 }
 
+/// `$opts { <the common fields from $c>, $own fields }`, and its `$stat { … }` the same way: the
+/// crate's leader and sibling structs have the same common fields under different types.
+macro_rules! with_common {
+    ($opts:ident, $stat:ident, $c:expr, { $($stat_field:ident: $stat_value:expr),* }, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let c: Common = $c;
+        $opts {
+            exclude: c.exclude,
+            inherit: c.inherit,
+            on_execve: c.on_execve,
+            stat_format: $stat {
+                id: c.stat_id,
+                time_enabled: c.stat_time_enabled,
+                time_running: c.stat_time_running,
+                lost_records: c.stat_lost_records,
+                $($stat_field: $stat_value),*
+            },
+            enable: c.enable,
+            sample_on: c.sample_on,
+            sample_skid: c.sample_skid,
+            sample_format: c.sample_format,
+            extra_record: c.extra_record,
+            record_id_all: c.record_id_all,
+            record_id_format: c.record_id_format,
+            wake_up: c.wake_up,
+            $($field: $value),*
+        }
+    }};
+}
+
 /// Options of a standalone counter or a group leader.
 pub fn to_opts(o: &NativeOpts) -> Result<Opts> {
-    let c = common(o)?;
-    Ok(Opts {
-        exclude: c.exclude,
+    Ok(with_common!(Opts, StatFormat, common(o)?, { siblings: o.stat_format.as_ref().is_some_and(|s| flag(s.siblings)) }, {
         only_group: flag(o.exclusive),
         pin_on_pmu: flag(o.pin),
-        inherit: c.inherit,
-        on_execve: c.on_execve,
-        stat_format: StatFormat {
-            id: c.stat_id,
-            time_enabled: c.stat_time_enabled,
-            time_running: c.stat_time_running,
-            lost_records: c.stat_lost_records,
-            siblings: o.stat_format.as_ref().is_some_and(|s| flag(s.siblings)),
-        },
-        enable: c.enable,
-        sample_on: c.sample_on,
-        sample_skid: c.sample_skid,
-        sample_format: c.sample_format,
-        extra_record: c.extra_record,
-        record_id_all: c.record_id_all,
-        record_id_format: c.record_id_format,
-        wake_up: c.wake_up,
         sigtrap_on_sample: None,
         timer: o.timer.map(Clock::from),
         pause_aux: flag(o.pause_aux),
-    })
+    }))
 }
 
 /// Options of a group member (sibling).
-pub fn to_sibling_opts(o: &NativeOpts) -> Result<sibling::Opts> {
-    let c = common(o)?;
-    Ok(sibling::Opts {
-        exclude: c.exclude,
-        inherit: c.inherit,
-        on_execve: c.on_execve,
-        stat_format: sibling::StatFormat {
-            id: c.stat_id,
-            time_enabled: c.stat_time_enabled,
-            time_running: c.stat_time_running,
-            lost_records: c.stat_lost_records,
-        },
-        enable: c.enable,
-        sample_on: c.sample_on,
-        sample_skid: c.sample_skid,
-        sample_format: c.sample_format,
-        extra_record: c.extra_record,
-        record_id_all: c.record_id_all,
-        record_id_format: c.record_id_format,
-        wake_up: c.wake_up,
+pub fn to_sibling_opts(o: &NativeOpts) -> Result<SiblingOpts> {
+    Ok(with_common!(SiblingOpts, SiblingStatFormat, common(o)?, {}, {
         aux_output: flag(o.aux_output),
         on_sample: OnSample { aux: o.aux_action.map(AuxTracer::from), sigtrap: None },
-    })
+    }))
 }
 
 /// Resolves a target and calls `open` with it. A cgroup target opens the
