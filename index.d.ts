@@ -302,11 +302,11 @@ export interface NativeExtraRecord {
   ksymbol?: boolean
   /** BPF event records. Since Linux 5.1. */
   bpfEvent?: boolean
-  /** text poke records. Since Linux 5.9; needs root or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN. */
+  /** text poke records (kernel text changes). Since Linux 5.9; needs privilege (root or CAP_PERFMON). */
   textPoke?: boolean
   /** context switch records. Since Linux 4.3. */
   ctxSwitch?: boolean
-  /** namespaces records. Since Linux 4.12. */
+  /** namespaces records. Since Linux 4.12; needs CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN, whatever the paranoid level. */
   namespaces?: boolean
   /** deferred call chain records. Since Linux 6.19. */
   callChainDeferred?: boolean
@@ -474,7 +474,10 @@ export interface NativeSampleFormat {
   userStack?: number
   /** Data address (PERF_SAMPLE_ADDR), for memory events. */
   dataAddr?: boolean
-  /** Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs root or CAP_SYS_ADMIN. */
+  /**
+   * Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs kernel access:
+   * `kernel.perf_event_paranoid` <= 1, CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
+   */
   dataPhysAddr?: boolean
   /** Data page size (PERF_SAMPLE_DATA_PAGE_SIZE). Since Linux 5.11. */
   dataPageSize?: boolean
@@ -488,7 +491,10 @@ export interface NativeSampleFormat {
   userRegs?: bigint
   /** Registers at interrupt to dump (same mask layout). */
   intrRegs?: bigint
-  /** Raw tracepoint payload (PERF_SAMPLE_RAW). Needs root or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN below paranoid -1. */
+  /**
+   * Raw tracepoint payload (PERF_SAMPLE_RAW). On tracepoints it needs `kernel.perf_event_paranoid` -1,
+   * CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
+   */
   raw?: boolean
   /** Branch stack (PERF_SAMPLE_BRANCH_STACK). */
   lbr?: NativeLbr
@@ -527,8 +533,11 @@ export interface NativeStatFormat {
 
 /** Where to count, validated by the facade. `-1` means all. */
 export interface NativeTarget {
+  /** Thread or process id, 0 for the calling thread, -1 for every process (needs a cpu). */
   pid: number
+  /** CPU number, or -1 for any CPU. */
   cpu: number
+  /** cgroup directory path (then `pid` is ignored and `cpu` is needed). */
   cgroup?: string
 }
 

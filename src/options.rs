@@ -264,7 +264,8 @@ pub struct NativeSampleFormat {
     pub user_stack: Option<u32>,
     /// Data address (PERF_SAMPLE_ADDR), for memory events.
     pub data_addr: Option<bool>,
-    /// Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs root or CAP_SYS_ADMIN.
+    /// Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs kernel access:
+    /// `kernel.perf_event_paranoid` <= 1, CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
     pub data_phys_addr: Option<bool>,
     /// Data page size (PERF_SAMPLE_DATA_PAGE_SIZE). Since Linux 5.11.
     pub data_page_size: Option<bool>,
@@ -278,7 +279,8 @@ pub struct NativeSampleFormat {
     pub user_regs: Option<BigInt>,
     /// Registers at interrupt to dump (same mask layout).
     pub intr_regs: Option<BigInt>,
-    /// Raw tracepoint payload (PERF_SAMPLE_RAW). Needs root or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN below paranoid -1.
+    /// Raw tracepoint payload (PERF_SAMPLE_RAW). On tracepoints it needs `kernel.perf_event_paranoid` -1,
+    /// CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
     pub raw: Option<bool>,
     /// Branch stack (PERF_SAMPLE_BRANCH_STACK).
     pub lbr: Option<NativeLbr>,
@@ -325,11 +327,11 @@ pub struct NativeExtraRecord {
     pub ksymbol: Option<bool>,
     /// BPF event records. Since Linux 5.1.
     pub bpf_event: Option<bool>,
-    /// text poke records. Since Linux 5.9; needs root or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN.
+    /// text poke records (kernel text changes). Since Linux 5.9; needs privilege (root or CAP_PERFMON).
     pub text_poke: Option<bool>,
     /// context switch records. Since Linux 4.3.
     pub ctx_switch: Option<bool>,
-    /// namespaces records. Since Linux 4.12.
+    /// namespaces records. Since Linux 4.12; needs CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN, whatever the paranoid level.
     pub namespaces: Option<bool>,
     /// deferred call chain records. Since Linux 6.19.
     pub call_chain_deferred: Option<bool>,
@@ -415,8 +417,11 @@ pub struct NativeOpts {
 /// Where to count, validated by the facade. `-1` means all.
 #[napi(object, object_to_js = false)]
 pub struct NativeTarget {
+    /// Thread or process id, 0 for the calling thread, -1 for every process (needs a cpu).
     pub pid: i32,
+    /// CPU number, or -1 for any CPU.
     pub cpu: i32,
+    /// cgroup directory path (then `pid` is ignored and `cpu` is needed).
     pub cgroup: Option<String>,
 }
 
