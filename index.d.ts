@@ -231,6 +231,9 @@ export interface JsWeight {
   var3?: number
 }
 
+/** What a member's overflow does to the leader's AUX tracer. Since Linux 6.13. */
+export type NativeAuxAction = 'pause' | 'resume'
+
 /** Result of `queryBpf`. */
 export interface NativeBpfQuery {
   /** Ids of the attached BPF programs (at most the requested number). */
@@ -239,32 +242,55 @@ export interface NativeBpfQuery {
   more: number
 }
 
+/** Branch kinds to record. */
 export interface NativeBranchType {
+  /** Any branch. */
   any?: boolean
+  /** Any return. */
   anyReturn?: boolean
+  /** Conditional branches. */
   cond?: boolean
+  /** Indirect jumps. Since Linux 4.2. */
   indJump?: boolean
+  /** Call stack (LBR call-stack mode). Since Linux 4.1. */
   callStack?: boolean
+  /** Direct calls. Since Linux 4.4. */
   call?: boolean
+  /** Indirect calls. */
   indCall?: boolean
+  /** Any call. */
   anyCall?: boolean
+  /** Branches in a transaction. */
   inTx?: boolean
+  /** Branches outside transactions. */
   noTx?: boolean
+  /** Transaction aborts. */
   abortTx?: boolean
 }
 
+/** Call chain options of samples. */
 export interface NativeCallChain {
+  /** Leave user frames out. */
   excludeUser?: boolean
+  /** Leave kernel frames out. */
   excludeKernel?: boolean
+  /** Unwind user stacks later, in a faultable context (deferred call chains). Since Linux 6.19. */
   deferUser?: boolean
+  /** At most this many frames, 0 to 65535 (`kernel.perf_event_max_stack` caps it). Since Linux 4.8. */
   maxStackFrames?: number
 }
 
+/** Fields of each branch entry. */
 export interface NativeEntryFormat {
+  /** Branch flags. */
   flags?: boolean
+  /** Cycle counts. */
   cycles?: boolean
+  /** Event counters. Since Linux 6.8. */
   counter?: boolean
+  /** Branch type. Since Linux 4.14. */
   branchType?: boolean
+  /** Branch privilege level. Since Linux 6.1. */
   branchPriv?: boolean
 }
 
@@ -280,71 +306,129 @@ export type NativeEvent =
   | { type: 'kprobe'; symbol?: string; addr?: bigint; offset?: bigint; ret?: boolean }
   | { type: 'uprobe'; path: string; offset: bigint; ret?: boolean }
 
+/** Extra (non-sample) records to generate into the sampler's ring. */
 export interface NativeExtraRecord {
+  /** fork/exit records. */
   task?: boolean
+  /** read records on exit of inherited children (inherit_stat). */
   read?: boolean
+  /** comm records (also enables `task`). */
   comm?: boolean
+  /** mmap records. */
   mmap?: NativeMmap
+  /** cgroup records. Since Linux 5.7. */
   cgroup?: boolean
+  /** ksymbol records. Since Linux 5.1. */
   ksymbol?: boolean
+  /** BPF event records. Since Linux 5.1. */
   bpfEvent?: boolean
+  /** text poke records (kernel text changes). Since Linux 5.9; needs privilege (root or CAP_PERFMON). */
   textPoke?: boolean
+  /** context switch records. Since Linux 4.3. */
   ctxSwitch?: boolean
+  /** namespaces records. Since Linux 4.12; needs CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN, whatever the paranoid level. */
   namespaces?: boolean
+  /** deferred call chain records. Since Linux 6.19. */
   callChainDeferred?: boolean
 }
 
+/** Which children inherit the counter. */
+export type NativeInherit = 'newChild' | 'newThread'
+
+/** Branch stack (LBR) sampling options. Needs hardware support (Intel LBR, AMD BRS, Arm BRBE). */
 export interface NativeLbr {
+  /** Privilege levels of branch targets to record (default: the event's). */
   targetPriv?: NativeTargetPriv
+  /** Branch kinds to record. */
   branchType?: NativeBranchType
+  /** Save the hardware index of the newest entry. Since Linux 5.7. */
   hwIndex?: boolean
+  /** Fields of each entry. */
   entryFormat?: NativeEntryFormat
 }
 
+/** mmap records: `code` for executable maps, `data` for others, `ext` for mmap2. */
 export interface NativeMmap {
+  /** Executable mappings. */
   code?: boolean
+  /** Data mappings. */
   data?: boolean
+  /** mmap2 records (inode or, since Linux 5.12, build id). */
   ext?: NativeMmapExt
 }
 
+/** mmap2 records (inode or build id). */
 export interface NativeMmapExt {
+  /** Build id instead of inode data. Since Linux 5.12. */
   buildId?: boolean
 }
 
-/** Options of a counter or of a group member, validated by the facade. */
+/** What happens to the counter on execve. */
+export type NativeOnExecve = 'enable' | 'remove'
+
+/** Options of a counter or of a group member, mirroring the crate's `Opts` in camelCase. */
 export interface NativeOpts {
+  /** Privilege levels not to count. */
   exclude?: NativePriv
+  /** Leaders only: this group must be the only one on the PMU while it runs (exclusive). Hardware PMUs only. */
   exclusive?: boolean
+  /** Leaders only: keep on the PMU at all times; if it cannot be, reads fail with ERR_COUNTER_ERROR_STATE (pinned). */
   pin?: boolean
-  /** `'newChild'` or `'newThread'`. */
-  inherit?: string
-  /** `'enable'` or `'remove'`. */
-  onExecve?: string
+  /**
+   * Children inherit the counter: `'newChild'` (new threads and processes created after the counter)
+   * or `'newThread'` (threads only, since Linux 5.13). Group reads (`CounterGroup`) cannot be combined
+   * with inherit.
+   */
+  inherit?: NativeInherit
+  /** On execve: `'enable'` the counter, or `'remove'` it (since Linux 5.13). */
+  onExecve?: NativeOnExecve
+  /** Which values `stat()` reads. */
   statFormat?: NativeStatFormat
+  /**
+   * Start counting as soon as the counter is opened. Counters default to disabled until `enable()`;
+   * group members default to enabled, so they count whenever their leader is enabled.
+   */
   enable?: boolean
+  /** Sampling period or frequency (for samplers). Frequencies above `kernel.perf_event_max_sample_rate` fail with EINVAL. */
   sampleOn?: NativeSampleOn
-  /** `'arbitrary'`, `'const'`, `'reqZero'` or `'zero'`. */
-  sampleSkid?: string
+  /** Skid constraint (precise_ip): `'arbitrary'` (default), `'const'`, `'reqZero'`, `'zero'`. */
+  sampleSkid?: NativeSampleSkid
+  /** Fields of sample records. */
   sampleFormat?: NativeSampleFormat
+  /** Extra record types. */
   extraRecord?: NativeExtraRecord
+  /** Put the record id fields into every record, not only samples (sample_id_all). */
   recordIdAll?: boolean
+  /** Record id fields. */
   recordIdFormat?: NativeRecordIdFormat
+  /** Sampler wake-up policy. */
   wakeUp?: NativeWakeUp
-  /** `'tai'`, `'realTime'`, `'bootTime'`, `'monotonic'` or `'monotonicRaw'`. */
-  timer?: string
+  /** Leaders only: clock of record timestamps (use_clockid). Since Linux 4.1. */
+  timer?: NativeTimer
+  /** Leaders only: create the AUX tracer paused. Since Linux 6.13. */
   pauseAux?: boolean
-  /** Group members only. */
+  /** Group members only: emit this member's data into the leader's AUX area (aux_output). Since Linux 5.4. */
   auxOutput?: boolean
-  /** Group members only: `'pause'` or `'resume'`. */
-  auxAction?: string
+  /** Group members only: on overflow, pause or resume the leader's AUX tracer. Since Linux 6.13. */
+  auxAction?: NativeAuxAction
 }
 
+/**
+ * Which privilege levels NOT to count. Event-string modifiers (`:u`, `:k`…)
+ * fill these; explicit options win.
+ */
 export interface NativePriv {
+  /** Do not count user space. */
   user?: boolean
+  /** Do not count the kernel. With `perf_event_paranoid >= 2`, unprivileged users must set this. */
   kernel?: boolean
+  /** Do not count the hypervisor. */
   hv?: boolean
+  /** Do not count in host mode (KVM). */
   host?: boolean
+  /** Do not count in guest mode (KVM). */
   guest?: boolean
+  /** Do not count while the CPU is idle (CPU-wide counters). */
   idle?: boolean
 }
 
@@ -382,71 +466,132 @@ export type NativeRecord =
   | { type: 'lostSamples'; priv: string; recordId?: JsRecordId; lostSamples: bigint }
   | { type: 'unknown'; priv: string; bytes: Buffer }
 
+/** Which identity fields every record carries (PERF_SAMPLE_ID, STREAM_ID, CPU, TID, TIME). */
 export interface NativeRecordIdFormat {
+  /** Event id (PERF_SAMPLE_ID). */
   id?: boolean
+  /** Stream id (PERF_SAMPLE_STREAM_ID). */
   streamId?: boolean
+  /** CPU (PERF_SAMPLE_CPU). */
   cpu?: boolean
+  /** pid and tid (PERF_SAMPLE_TID). */
   task?: boolean
+  /** Timestamp (PERF_SAMPLE_TIME), on the `timer` clock. */
   time?: boolean
 }
 
+/** What each sample record carries (PERF_SAMPLE_*). */
 export interface NativeSampleFormat {
+  /** Counter values at sample time (PERF_SAMPLE_READ). */
   stat?: boolean
+  /** Sample period (PERF_SAMPLE_PERIOD). */
   period?: boolean
+  /** cgroup id (PERF_SAMPLE_CGROUP). Since Linux 5.7. */
   cgroup?: boolean
+  /** Call chain (PERF_SAMPLE_CALLCHAIN). */
   callChain?: NativeCallChain
+  /** Bytes of user stack to copy into each sample (PERF_SAMPLE_STACK_USER); a multiple of 8. */
   userStack?: number
+  /** Data address (PERF_SAMPLE_ADDR), for memory events. */
   dataAddr?: boolean
+  /**
+   * Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs kernel access:
+   * `kernel.perf_event_paranoid` <= 1, CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
+   */
   dataPhysAddr?: boolean
+  /** Data page size (PERF_SAMPLE_DATA_PAGE_SIZE). Since Linux 5.11. */
   dataPageSize?: boolean
+  /** Data source (PERF_SAMPLE_DATA_SRC). */
   dataSource?: boolean
+  /** Instruction pointer (PERF_SAMPLE_IP). */
   codeAddr?: boolean
+  /** Code page size (PERF_SAMPLE_CODE_PAGE_SIZE). Since Linux 5.11. */
   codePageSize?: boolean
+  /** User registers to dump (bit mask of arch/<arch>/include/uapi/asm/perf_regs.h). */
   userRegs?: bigint
+  /** Registers at interrupt to dump (same mask layout). */
   intrRegs?: bigint
+  /**
+   * Raw tracepoint payload (PERF_SAMPLE_RAW). On tracepoints it needs `kernel.perf_event_paranoid` -1,
+   * CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
+   */
   raw?: boolean
+  /** Branch stack (PERF_SAMPLE_BRANCH_STACK). */
   lbr?: NativeLbr
+  /** Bytes of AUX area snapshot per sample (PERF_SAMPLE_AUX). Since Linux 5.5. */
   aux?: number
+  /** Transaction abort info (PERF_SAMPLE_TRANSACTION). */
   txn?: boolean
-  /** `'full'` or `'vars'`. */
-  weight?: string
+  /** Sample weight: `'full'` (PERF_SAMPLE_WEIGHT) or `'vars'` (PERF_SAMPLE_WEIGHT_STRUCT, since Linux 5.12). */
+  weight?: NativeWeight
 }
 
+/** Sample on every `count` events (a period) or `freq` times a second (the kernel adjusts the period). */
 export interface NativeSampleOn {
+  /** Samples per second. */
   freq?: bigint
+  /** Events per sample (the period). */
   count?: bigint
 }
 
+/** Skid constraint of sample addresses (precise_ip). */
+export type NativeSampleSkid = 'arbitrary' | 'const' | 'reqZero' | 'zero'
+
+/** Which values `stat()` reads. Default: `{ id: true, timeEnabled: true, timeRunning: true }`. */
 export interface NativeStatFormat {
+  /** The event's kernel id (PERF_FORMAT_ID). */
   id?: boolean
+  /** Time the counter was enabled, in ns (PERF_FORMAT_TOTAL_TIME_ENABLED). Needed for `scaled`/`multiplexed`. */
   timeEnabled?: boolean
+  /** Time the counter was on the PMU, in ns (PERF_FORMAT_TOTAL_TIME_RUNNING). */
   timeRunning?: boolean
+  /** Records lost by this event's sampler (PERF_FORMAT_LOST). Since Linux 6.0. */
   lostRecords?: boolean
+  /** Group read (PERF_FORMAT_GROUP). Set by `CounterGroup`, not an option. */
   siblings?: boolean
 }
 
 /** Where to count, validated by the facade. `-1` means all. */
 export interface NativeTarget {
+  /** Thread or process id, 0 for the calling thread, -1 for every process (needs a cpu). */
   pid: number
+  /** CPU number, or -1 for any CPU. */
   cpu: number
+  /** cgroup directory path (then `pid` is ignored and `cpu` is needed). */
   cgroup?: string
 }
 
+/** Privilege levels of branch targets to record (default: the event's). */
 export interface NativeTargetPriv {
+  /** User-space branch targets. */
   user?: boolean
+  /** Kernel branch targets. */
   kernel?: boolean
+  /** Hypervisor branch targets. */
   hv?: boolean
 }
 
+/** Clock of record timestamps (use_clockid). */
+export type NativeTimer = 'tai' | 'realTime' | 'bootTime' | 'monotonic' | 'monotonicRaw'
+
+/** When a waiting sampler is woken. */
 export interface NativeWakeUp {
+  /** Every `samples` samples, or every `bytes` bytes (watermark). */
   on?: NativeWakeUpOn
+  /** Every N bytes of AUX data. Since Linux 4.1. */
   onAuxBytes?: number
 }
 
+/** Every `samples` samples, or every `bytes` bytes (watermark): one of them. */
 export interface NativeWakeUpOn {
+  /** Bytes of records (watermark). */
   bytes?: number
+  /** Samples. */
   samples?: number
 }
+
+/** How sample weights are represented. */
+export type NativeWeight = 'full' | 'vars'
 
 /** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
 export declare function setStatBuffer(buf: BigUint64Array): void

@@ -91,20 +91,27 @@ test('tracepoint samples carry the raw payload the format file describes', (t) =
 test('comm, mmap, fork, exit, read and namespaces records of a child spawned under inherited counters (one per CPU)', (t) => {
   // The kernel maps inherited counters only per CPU: one counter and sampler per CPU.
   const cpus = availableParallelism()
-  const counters = Array.from({ length: cpus }, (_, cpu) =>
-    new Counter('task-clock', { pid: process.pid, cpu }, {
-      inherit: 'newChild',
-      extraRecord: { task: true, comm: true, mmap: { code: true }, read: true, namespaces: true },
-      recordIdAll: true,
-      recordIdFormat: { task: true, time: true },
-    }),
-  )
-  const samplers = counters.map((c) => c.sampler(6))
-  for (const c of counters) c.enable()
-  const r = spawnSync('/bin/true')
-  for (const c of counters) c.disable()
-  const records = samplers.flatMap((s) => s.drain())
-  for (const x of [...samplers, ...counters]) x.close()
+  const run = () => {
+    const counters = Array.from({ length: cpus }, (_, cpu) =>
+      new Counter('task-clock', { pid: process.pid, cpu }, {
+        inherit: 'newChild',
+        extraRecord: { task: true, comm: true, mmap: { code: true }, read: true, namespaces: true },
+        recordIdAll: true,
+        recordIdFormat: { task: true, time: true },
+      }),
+    )
+    const samplers = counters.map((c) => c.sampler(6))
+    for (const c of counters) c.enable()
+    const child = spawnSync('/bin/true')
+    for (const c of counters) c.disable()
+    const drained = samplers.flatMap((s) => s.drain())
+    for (const x of [...samplers, ...counters]) x.close()
+    return { r: child, records: drained }
+  }
+  // The kernel does not always emit the read record of an exiting inherited child (a C program
+  // misses it in about a third of runs too): up to 5 children, until one has it.
+  let { r, records } = run()
+  for (let i = 1; i < 5 && !ofType(records, 'read').some((x) => x.task.pid === r.pid); i++) ({ r, records } = run())
   const fork = ofType(records, 'fork').find((x) => x.task.pid === r.pid)
   const comm = ofType(records, 'comm').find((x) => x.task.pid === r.pid && x.comm === 'true')
   const mmap = ofType(records, 'mmap').find((x) => x.task.pid === r.pid && x.file === '/usr/bin/true')
@@ -279,10 +286,12 @@ const { Counter } = require(${JSON.stringify(new URL('../dist/index.js', import.
   const ac = new AbortController()
   let samples = 0, tid = 0
   const reading = (async () => { for await (const r of s.records({ signal: ac.signal })) if (r.type === 'sample') { samples++; tid = r.recordId.task.tid } })()
+  const cpu = new Counter('task-clock')
+  cpu.enable()
   c.enable()
-  const end = Date.now() + 300
+  // 300 ms of this thread's CPU time (not wall time: other work shares the CPUs).
   const fib = (n) => (n < 2 ? n : fib(n - 1) + fib(n - 2))
-  while (Date.now() < end) { fib(15); await new Promise((r) => setImmediate(r)) }
+  while (cpu.stat().count < 300_000_000n) { fib(15); await new Promise((r) => setImmediate(r)) }
   c.disable()
   ac.abort()
   await reading

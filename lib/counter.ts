@@ -1,59 +1,13 @@
-import type { NativeCounter, NativeOpts, NativeTarget } from '../index'
-import { binding, buildInfo } from './binding'
-import { packageName, variantWith } from './variants'
-import { currentTarget } from './loader'
+import type { NativeCounter } from '../index'
+import { binding } from './binding'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
 import { Sampler, SAMPLER_TOKEN } from './sampler'
-import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
-import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
+import { resolveEvent, type EventInput } from './events'
+import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
+import { contextFor, operationContext } from './since'
 import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
 import type { NativeBinding } from './binding'
-
-/** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …)` */
-function variantHint(since: string): string {
-  const v = variantWith(since)
-  if (!v) return ''
-  const target = currentTarget()
-  const pkg = target ? `, package ${packageName(target.platform, v.name)}` : ''
-  return ` (the ${v.name} variant has it: PERF_EVENT_OPEN_VARIANT=${v.name}${pkg}; it needs Linux ${v.kernel}+)`
-}
-
-/** Builds the error context of an opened event: used for every error of that handle. */
-export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTarget): ErrorContext {
-  const freq = opts.sampleOn?.freq
-  return {
-    what: ev.label,
-    eventType: ev.native.type,
-    freq,
-    excludeKernel: opts.exclude?.kernel === true,
-    pid: target.pid > 0 && target.cgroup === undefined ? target.pid : undefined,
-    cgroup: target.cgroup,
-    inheritAllCpus: opts.inherit !== undefined && target.cpu < 0,
-    excludeAny: Object.values(opts.exclude ?? {}).some((v) => v === true),
-    cpuWide: target.pid < 0 && target.cgroup === undefined,
-    probePath: ev.native.type === 'uprobe' ? ev.native.path : undefined,
-    unsupported: () => {
-      const built = binding().buildLinux()
-      const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
-      return `The loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`
-    },
-  }
-}
-
-/** Checks an operation that needs a newer Linux than the loaded build has, before calling native. */
-export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_SINCE): ErrorContext {
-  return {
-    ...ctx,
-    unsupported: () => {
-      const built = binding().buildLinux()
-      const since = OPERATION_SINCE[op]
-      return versionLess(built, since)
-        ? `${op} needs Linux ${since}${variantHint(since)}; the loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}.`
-        : undefined
-    },
-  }
-}
 
 /**
  * One perf event: counts (and, later, samples) what happens on its target.
@@ -96,21 +50,6 @@ export class Counter extends Handle<NativeCounter, Stat> {
     ensureStatBuffer(this.#binding, statSlots(1))
   }
 
-  /** Starts counting (PERF_EVENT_IOC_ENABLE). */
-  enable(): void {
-    this.call((n) => n.enable())
-  }
-
-  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. */
-  disable(): void {
-    this.call((n) => n.disable())
-  }
-
-  /** Sets the count to zero (PERF_EVENT_IOC_RESET). Times are not reset. */
-  reset(): void {
-    this.call((n) => n.reset())
-  }
-
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
@@ -144,7 +83,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
    * `ERR_FD_REPLACED` and the file that took over the number is left alone.)
    */
   get fd(): number {
-    return this.native.fd()
+    return this.call((n) => n.fd())
   }
 
   /** Sets an ftrace filter on a tracepoint counter, e.g. `'common_pid != 0'` (PERF_EVENT_IOC_SET_FILTER). */

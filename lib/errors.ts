@@ -1,5 +1,6 @@
 import { constants } from 'node:os'
 import { denoPermissionHint, hintFor } from './hints'
+import type { ErrorContext } from './context'
 
 export { describe, rangeError, typeError } from './check'
 export { hasHardwarePmu, hintFor } from './hints'
@@ -47,33 +48,7 @@ export class PerfEventError extends Error {
   }
 }
 
-/** What the failing call was about; used to write the message and the hint. */
-export interface ErrorContext {
-  /** What was being opened or used, e.g. `task-clock` or `counter`. */
-  what: string
-  /** Event descriptor type, when an event was being opened. */
-  eventType?: string
-  /** Sampling frequency asked for, if any. */
-  freq?: bigint
-  /** Kernel exclusion asked for (affects the paranoid hint). */
-  excludeKernel?: boolean
-  /** pid target, when one was given. */
-  pid?: number
-  /** cgroup target, when one was given. */
-  cgroup?: string
-  /** An inherited counter on every CPU (cpu 'all'): the kernel maps such counters only per CPU. */
-  inheritAllCpus?: boolean
-  /** Any privilege-level exclusion asked for (`:u`, `:k`, options.exclude): some PMUs reject them. */
-  excludeAny?: boolean
-  /** Counting a whole CPU (pid 'all'): needs paranoid <= 0 or CAP_PERFMON. */
-  cpuWide?: boolean
-  /** The ELF file of a uprobe. */
-  probePath?: string
-  /** The operation that failed, when it has its own hint (e.g. `setFilter`). */
-  operation?: string
-  /** Options in use whose minimum Linux version exceeds the build's (for ERR_UNSUPPORTED_BY_BUILD). */
-  unsupported?: () => string | undefined
-}
+export type { ErrorContext } from './context'
 
 /** Native errors carry `code` and a message `op|errno|text`. */
 export function fromNative(err: unknown, ctx: ErrorContext): Error {

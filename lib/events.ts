@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import type { CacheName, CacheOp, CacheResult, HardwareEventName, NativeEvent, SoftwareEventName } from '../index'
 import { PerfEventError, rangeError, typeError, wrapDenoPermission } from './errors'
-import type { Exclude } from './options'
+import type { NativePriv as Exclude } from '../index'
 
 // The names are written once, in src/event.rs (`#[napi(string_enum)]`): these types come from the generated index.d.ts.
 export type { HardwareEventName, SoftwareEventName, CacheName, CacheOp, CacheResult }
@@ -320,7 +320,7 @@ function tracepointId(sys: string, name: string, label: string): bigint {
 }
 
 /** Reads a PMU's type number. */
-export function pmuType(pmu: string, label = pmu): number {
+function pmuType(pmu: string, label = pmu): number {
   const type = read(`${PMU_ROOT}/${pmu}/type`)
   if (type === undefined) {
     const present = list(PMU_ROOT)
@@ -457,7 +457,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[] | Set<T>,
 }
 
 /** Validates a typed event object and converts it for native code. */
-export function resolveSpec(spec: EventSpec): ResolvedEvent {
+function resolveSpec(spec: EventSpec): ResolvedEvent {
   if (spec === null || typeof spec !== 'object') throw typeError('an event string or an event object', 'event', spec)
   const s = spec as Record<string, unknown>
   const t = s.type

@@ -4,7 +4,7 @@ import { fromNative, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
-import { contextFor } from './counter'
+import { contextFor } from './since'
 import { decodeGroup, ensureStatBuffer, lastRead, statSlots, type GroupStat } from './stat'
 import type { NativeBinding } from './binding'
 
@@ -90,21 +90,6 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   /** Leader first, then members in the order they were added. */
   get members(): readonly GroupMember[] {
     return this.#members
-  }
-
-  /** Enables every member at once (PERF_IOC_FLAG_GROUP). */
-  enable(): void {
-    this.call((n) => n.enable())
-  }
-
-  /** Disables every member at once. */
-  disable(): void {
-    this.call((n) => n.disable())
-  }
-
-  /** Zeroes every member's count. */
-  reset(): void {
-    this.call((n) => n.reset())
   }
 
   /** One atomic read of every member, matched by id. */

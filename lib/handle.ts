@@ -62,12 +62,32 @@ export abstract class Resource<N extends { close(): void }> implements Disposabl
   }
 }
 
-/** What counters and groups add: enable/disable/reset/stat and `measure`. */
-export abstract class Handle<N extends { close(): void }, S> extends Resource<N> {
-  abstract enable(): void
-  abstract disable(): void
-  abstract reset(): void
+/** The native calls that counters and groups share (`NativeCounter`, `NativeGroup`). */
+interface Switchable {
+  close(): void
+  enable(): void
+  disable(): void
+  reset(): void
+}
+
+/** What counters and groups share: enable/disable/reset, `stat` and `measure`. */
+export abstract class Handle<N extends Switchable, S> extends Resource<N> {
   abstract stat(): S
+
+  /** Starts counting (PERF_EVENT_IOC_ENABLE); a group enables every member at once (PERF_IOC_FLAG_GROUP). */
+  enable(): void {
+    this.call((n) => n.enable())
+  }
+
+  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group disables every member at once. */
+  disable(): void {
+    this.call((n) => n.disable())
+  }
+
+  /** Sets the count to zero (PERF_EVENT_IOC_RESET); a group zeroes every member. Times are not reset. */
+  reset(): void {
+    this.call((n) => n.reset())
+  }
 
   /**
    * Runs `fn` with the counts reset and enabled around it, and returns its result with the stat.

@@ -4,8 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { release } from 'node:os'
-import type { ErrorContext } from './errors'
-import { binding } from './binding'
+import type { ErrorContext } from './context'
 
 export const PMU_ROOT = '/sys/bus/event_source/devices'
 
@@ -31,24 +30,6 @@ const PARANOID: Record<string, string> = {
 
 const uid = () => (typeof process.getuid === 'function' ? process.getuid() : -1)
 
-/**
- * Whether an unprivileged, user-space-only counter of the calling thread opens: at paranoid 3
- * Debian/Ubuntu/Android kernels block everything, mainline treats 3 like 2. Probed, not assumed.
- */
-export function userCountingWorks(): boolean | undefined {
-  try {
-    const c = new (binding().NativeCounter)(
-      { type: 'software', name: 'taskClock' },
-      { pid: 0, cpu: -1 },
-      { exclude: { kernel: true, hv: true } },
-    )
-    c.close()
-    return true
-  } catch (e) {
-    const code = (e as { code?: unknown }).code
-    return code === 'EACCES' || code === 'EPERM' ? false : undefined
-  }
-}
 
 /** The owner uid of a process, or undefined. */
 function ownerOf(pid: number): number | undefined {
@@ -75,7 +56,7 @@ function permissionHint(ctx: ErrorContext): string {
   }
   if (level === undefined) parts.push('kernel.perf_event_paranoid could not be read.')
   else if (level >= 3) {
-    const works = userCountingWorks()
+    const works = ctx.userCountingWorks?.()
     parts.push(
       works === false
         ? `kernel.perf_event_paranoid is ${level}: this kernel blocks unprivileged perf_event_open entirely (a Debian/Ubuntu/Android patch; probed: a user-space-only task-clock counter was refused).`

@@ -1,216 +1,68 @@
-import type { NativeOpts, NativeTarget } from '../index'
+import type {
+  NativeCallChain,
+  NativeExtraRecord,
+  NativeLbr,
+  NativeOpts,
+  NativePriv,
+  NativeRecordIdFormat,
+  NativeSampleFormat,
+  NativeSampleOn,
+  NativeStatFormat,
+  NativeTarget,
+  NativeWakeUp,
+  NativeWakeUpOn,
+} from '../index'
 import { rangeError, typeError } from './errors'
 import type { ResolvedEvent, U64 } from './events'
 import { toU64 } from './events'
-import { compareVersions } from './variants'
 
-/**
- * Which privilege levels NOT to count. Event-string modifiers (`:u`, `:k`…)
- * fill these; explicit options win.
- */
-export interface Exclude {
-  /** Do not count user space. */
-  user?: boolean
-  /** Do not count the kernel. With `perf_event_paranoid >= 2`, unprivileged users must set this. */
-  kernel?: boolean
-  /** Do not count the hypervisor. */
-  hv?: boolean
-  /** Do not count in host mode (KVM). */
-  host?: boolean
-  /** Do not count in guest mode (KVM). */
-  guest?: boolean
-  /** Do not count while the CPU is idle (CPU-wide counters). */
-  idle?: boolean
+// ---------------------------------------------------------------------------
+// Option types: derived from the native option structs of src/options.rs (their
+// field names and docs, "Since Linux X.Y" included, come from there through
+// index.d.ts), so an option cannot exist on one side only.
+
+/** How the facade takes a native field: u64 as `number | bigint`, nested objects likewise. */
+type Input<T> = [T] extends [bigint] ? U64 : [T] extends [string | number | boolean] ? T : OptionsOf<T>
+
+/** A native option struct as the facade takes it; `Special` replaces the fields the facade takes differently. */
+export type OptionsOf<N, Special = {}> = {
+  [K in keyof N]?: K extends keyof Special ? Special[K] : Input<NonNullable<N[K]>>
 }
 
+/** Exactly one field of `N` (the others `?: never`, so giving two does not type-check). */
+type OneOf<N> = { [K in keyof N]-?: { [P in K]-?: Input<NonNullable<N[P]>> } & { [P in keyof N as P extends K ? never : P]?: never } }[keyof N]
+
+/** Which privilege levels NOT to count. Event-string modifiers (`:u`, `:k`…) fill these; explicit options win. */
+export type Exclude = OptionsOf<NativePriv>
 /** Which values `stat()` reads. Default: `{ id: true, timeEnabled: true, timeRunning: true }`. */
-export interface StatFormat {
-  /** The event's kernel id (PERF_FORMAT_ID). */
-  id?: boolean
-  /** Time the counter was enabled, in ns (PERF_FORMAT_TOTAL_TIME_ENABLED). Needed for `scaled`/`multiplexed`. */
-  timeEnabled?: boolean
-  /** Time the counter was on the PMU, in ns (PERF_FORMAT_TOTAL_TIME_RUNNING). */
-  timeRunning?: boolean
-  /** Records lost by this event's sampler (PERF_FORMAT_LOST). Since Linux 6.0. */
-  lostRecords?: boolean
-}
-
-/** Sample on every `count` events (a period) or `freq` times a second (the kernel adjusts the period). */
-export type SampleOn = { freq: U64 } | { count: U64 }
-
+export type StatFormat = OptionsOf<Omit<NativeStatFormat, 'siblings'>>
+/** Sample on every `count` events (a period) or `freq` times a second (the kernel adjusts the period): one of them. */
+export type SampleOn = OneOf<NativeSampleOn>
 /** Call chain options of samples. */
-export interface CallChainOptions {
-  /** Leave user frames out. */
-  excludeUser?: boolean
-  /** Leave kernel frames out. */
-  excludeKernel?: boolean
-  /** Unwind user stacks later, in a faultable context (deferred call chains). Since Linux 6.19. */
-  deferUser?: boolean
-  /** At most this many frames (`kernel.perf_event_max_stack` caps it). Since Linux 4.8. */
-  maxStackFrames?: number
-}
-
+export type CallChainOptions = OptionsOf<NativeCallChain>
 /** Branch stack (LBR) sampling options. Needs hardware support (Intel LBR, AMD BRS, Arm BRBE). */
-export interface LbrOptions {
-  /** Privilege levels of branch targets to record (default: the event's). */
-  targetPriv?: { user?: boolean; kernel?: boolean; hv?: boolean }
-  /** Branch kinds to record. `indJump` since Linux 4.2, `callStack` since 4.1, `call` since 4.4. */
-  branchType?: {
-    any?: boolean
-    anyReturn?: boolean
-    cond?: boolean
-    indJump?: boolean
-    callStack?: boolean
-    call?: boolean
-    indCall?: boolean
-    anyCall?: boolean
-    inTx?: boolean
-    noTx?: boolean
-    abortTx?: boolean
-  }
-  /** Save the hardware index of the newest entry. Since Linux 5.7. */
-  hwIndex?: boolean
-  /** Entry fields: `counter` since Linux 6.8, `branchType` since 4.14, `branchPriv` since 6.1. */
-  entryFormat?: { flags?: boolean; cycles?: boolean; counter?: boolean; branchType?: boolean; branchPriv?: boolean }
-}
-
+export type LbrOptions = OptionsOf<NativeLbr>
 /** What each sample record carries (PERF_SAMPLE_*). */
-export interface SampleFormat {
-  /** Counter values at sample time (PERF_SAMPLE_READ). */
-  stat?: boolean
-  /** Sample period (PERF_SAMPLE_PERIOD). */
-  period?: boolean
-  /** cgroup id (PERF_SAMPLE_CGROUP). Since Linux 5.7. */
-  cgroup?: boolean
-  /** Call chain (PERF_SAMPLE_CALLCHAIN). */
-  callChain?: CallChainOptions
-  /** Bytes of user stack to copy into each sample (PERF_SAMPLE_STACK_USER); a multiple of 8. */
-  userStack?: number
-  /** Data address (PERF_SAMPLE_ADDR), for memory events. */
-  dataAddr?: boolean
-  /** Physical data address (PERF_SAMPLE_PHYS_ADDR). Since Linux 4.14; needs privilege. */
-  dataPhysAddr?: boolean
-  /** Data page size (PERF_SAMPLE_DATA_PAGE_SIZE). Since Linux 5.11. */
-  dataPageSize?: boolean
-  /** Data source (PERF_SAMPLE_DATA_SRC). */
-  dataSource?: boolean
-  /** Instruction pointer (PERF_SAMPLE_IP). */
-  codeAddr?: boolean
-  /** Code page size (PERF_SAMPLE_CODE_PAGE_SIZE). Since Linux 5.11. */
-  codePageSize?: boolean
-  /** User registers to dump (bit mask of arch/<arch>/include/uapi/asm/perf_regs.h). */
-  userRegs?: U64
-  /** Registers at interrupt to dump (same mask layout). */
-  intrRegs?: U64
-  /** Raw tracepoint payload (PERF_SAMPLE_RAW). Needs privilege. */
-  raw?: boolean
-  /** Branch stack (PERF_SAMPLE_BRANCH_STACK). */
-  lbr?: LbrOptions
-  /** Bytes of AUX area snapshot per sample (PERF_SAMPLE_AUX). Since Linux 5.5. */
-  aux?: number
-  /** Transaction abort info (PERF_SAMPLE_TRANSACTION). */
-  txn?: boolean
-  /** Sample weight: `'full'` (PERF_SAMPLE_WEIGHT) or `'vars'` (PERF_SAMPLE_WEIGHT_STRUCT, since Linux 5.12). */
-  weight?: 'full' | 'vars'
-}
-
+export type SampleFormat = OptionsOf<NativeSampleFormat>
 /** Extra (non-sample) records to generate into the sampler's ring. */
-export interface ExtraRecord {
-  /** fork/exit records. */
-  task?: boolean
-  /** read records on exit of inherited children (inherit_stat). */
-  read?: boolean
-  /** comm records (also enables `task`). */
-  comm?: boolean
-  /** mmap records: `code` for executable maps, `data` for others, `ext` for mmap2 (inode or, since Linux 5.12, `buildId`). */
-  mmap?: { code?: boolean; data?: boolean; ext?: { buildId?: boolean } }
-  /** cgroup records. Since Linux 5.7. */
-  cgroup?: boolean
-  /** ksymbol records. Since Linux 5.1. */
-  ksymbol?: boolean
-  /** BPF event records. Since Linux 5.1. */
-  bpfEvent?: boolean
-  /** text poke records. Since Linux 5.9; needs privilege. */
-  textPoke?: boolean
-  /** context switch records. Since Linux 4.3. */
-  ctxSwitch?: boolean
-  /** namespaces records. Since Linux 4.12. */
-  namespaces?: boolean
-  /** deferred call chain records. Since Linux 6.19. */
-  callChainDeferred?: boolean
-}
-
+export type ExtraRecord = OptionsOf<NativeExtraRecord>
 /** Which identity fields every record carries (PERF_SAMPLE_ID, STREAM_ID, CPU, TID, TIME). */
-export interface RecordIdFormat {
-  id?: boolean
-  streamId?: boolean
-  cpu?: boolean
-  task?: boolean
-  time?: boolean
-}
-
+export type RecordIdFormat = OptionsOf<NativeRecordIdFormat>
 /** When a waiting sampler is woken. */
-export interface WakeUp {
-  /** Every `samples` samples, or every `bytes` bytes (watermark). */
-  on?: { samples: number } | { bytes: number }
-  /** Every N bytes of AUX data. Since Linux 4.1. */
-  onAuxBytes?: number
-}
+export type WakeUp = OptionsOf<NativeWakeUp, { on: OneOf<NativeWakeUpOn> }>
+
+/** Fields of `NativeOpts` that only a counter or group leader takes. */
+export type LeaderOnly = 'exclusive' | 'pin' | 'timer' | 'pauseAux'
+/** Fields of `NativeOpts` that only a group member takes. */
+export type MemberOnly = 'auxOutput' | 'auxAction'
+type AllOptions = OptionsOf<NativeOpts, { statFormat: StatFormat; sampleOn: SampleOn; wakeUp: WakeUp }>
 
 /** Options shared by counters and group members, mirroring the crate's `Opts` in camelCase. */
-export interface CommonOptions {
-  /** Privilege levels not to count. */
-  exclude?: Exclude
-  /**
-   * Children inherit the counter: `'newChild'` (new threads and processes created after the counter)
-   * or `'newThread'` (threads only, since Linux 5.13). Group reads (`CounterGroup`) cannot be combined
-   * with inherit.
-   */
-  inherit?: 'newChild' | 'newThread'
-  /** On execve: `'enable'` the counter, or `'remove'` it (since Linux 5.13). */
-  onExecve?: 'enable' | 'remove'
-  /** Which values `stat()` reads. */
-  statFormat?: StatFormat
-  /**
-   * Start counting as soon as the counter is opened. Counters default to disabled until `enable()`;
-   * group members default to enabled, so they count whenever their leader is enabled.
-   */
-  enable?: boolean
-  /** Sampling period or frequency (for samplers). Frequencies above `kernel.perf_event_max_sample_rate` fail with EINVAL. */
-  sampleOn?: SampleOn
-  /** Skid constraint (precise_ip): `'arbitrary'` (default), `'const'`, `'reqZero'`, `'zero'`. */
-  sampleSkid?: 'arbitrary' | 'const' | 'reqZero' | 'zero'
-  /** Fields of sample records. */
-  sampleFormat?: SampleFormat
-  /** Extra record types. */
-  extraRecord?: ExtraRecord
-  /** Put the record id fields into every record, not only samples (sample_id_all). */
-  recordIdAll?: boolean
-  /** Record id fields. */
-  recordIdFormat?: RecordIdFormat
-  /** Sampler wake-up policy. */
-  wakeUp?: WakeUp
-}
-
+export type CommonOptions = Omit<AllOptions, LeaderOnly | MemberOnly>
 /** Options of a counter or a group leader. */
-export interface CounterOptions extends CommonOptions {
-  /** This group must be the only one on the PMU while it runs (exclusive). Hardware PMUs only. */
-  exclusive?: boolean
-  /** Keep on the PMU at all times; if it cannot be, reads fail with ERR_COUNTER_ERROR_STATE (pinned). */
-  pin?: boolean
-  /** Clock of record timestamps (use_clockid). Since Linux 4.1. */
-  timer?: 'tai' | 'realTime' | 'bootTime' | 'monotonic' | 'monotonicRaw'
-  /** Create the AUX tracer paused. Since Linux 6.13. */
-  pauseAux?: boolean
-}
-
+export type CounterOptions = Omit<AllOptions, MemberOnly>
 /** Options of a group member (sibling). */
-export interface MemberOptions extends CommonOptions {
-  /** Emit this member's data into the leader's AUX area (aux_output). Since Linux 5.4. */
-  auxOutput?: boolean
-  /** On overflow, pause or resume the leader's AUX tracer. Since Linux 6.13. */
-  auxAction?: 'pause' | 'resume'
-}
+export type MemberOptions = Omit<AllOptions, LeaderOnly>
 
 /**
  * What to count. Default `{ pid: 0, cpu: 'all' }`: the calling thread on any CPU.
@@ -230,66 +82,138 @@ export interface Target {
 // ---------------------------------------------------------------------------
 // Validation: one table per options object; every error names the field.
 
-type Rule =
+/** A Linux version such as `'5.13'`: the perf ABI that added an option (see lib/since.ts). */
+export type Since = `${number}.${number}`
+
+/**
+ * How one option field is checked, and since which Linux it exists when that is newer than the oldest
+ * variant: a boolean with `{ bool: since }` needs it when true, an integer with `since` when above 0, a
+ * string value mapped to a version needs that version.
+ */
+export type Rule =
   | 'bool'
+  | { readonly bool: Since }
   | 'u64'
-  | { uint: number }
-  | { values: readonly string[] }
-  | { object: Schema }
-  | { oneOf: Record<string, Rule> }
+  | { readonly uint: number; readonly since?: Since }
+  | { readonly values: { readonly [value: string]: true | Since } }
+  | { readonly object: Schema }
+  | { readonly oneOf: Schema }
 
-type Schema = Record<string, Rule>
+export type Schema = { readonly [key: string]: Rule }
 
-const U32 = { uint: 0xffffffff }
-const bools = (...keys: string[]): Schema => Object.fromEntries(keys.map((k) => [k, 'bool' as const]))
+/**
+ * The rule a native field of type `T` needs. `satisfies SchemaOf<NativeX>` makes a table list every
+ * field of `NativeX` with a rule of the right kind, and every value of a string enum, no more (compile
+ * errors otherwise); `__test__/types/options.ts` checks that no table has a field the native struct lacks.
+ */
+type RuleFor<T> = [T] extends [boolean]
+  ? 'bool' | { readonly bool: Since }
+  : [T] extends [bigint]
+    ? 'u64'
+    : [T] extends [number]
+      ? { readonly uint: number; readonly since?: Since }
+      : [T] extends [string]
+        ? { readonly values: { readonly [V in T]: true | Since } }
+        : { readonly object: SchemaOf<T> } | { readonly oneOf: SchemaOf<T> }
+type SchemaOf<N> = { readonly [K in keyof N]-?: RuleFor<NonNullable<N[K]>> }
 
-const SAMPLE_FORMAT: Schema = {
-  ...bools('stat', 'period', 'cgroup', 'dataAddr', 'dataPhysAddr', 'dataPageSize', 'dataSource', 'codeAddr', 'codePageSize', 'raw', 'txn'),
-  callChain: { object: { ...bools('excludeUser', 'excludeKernel', 'deferUser'), maxStackFrames: { uint: 0xffff } } },
+/** What `checkObject` returns for a schema: u64 as bigint, enum values as their literal types. */
+type Checked<S> = { -readonly [K in keyof S]?: CheckedRule<S[K]> }
+type CheckedRule<R> = R extends 'bool' | { bool: Since }
+  ? boolean
+  : R extends 'u64'
+    ? bigint
+    : R extends { uint: number }
+      ? number
+      : R extends { values: infer V }
+        ? keyof V & string
+        : R extends { object: infer O }
+          ? Checked<O>
+          : R extends { oneOf: infer O }
+            ? Checked<O>
+            : never
+
+const U32 = { uint: 0xffffffff } as const
+function bools<const K extends string>(...keys: K[]): { readonly [P in K]: 'bool' } {
+  return Object.fromEntries(keys.map((k) => [k, 'bool'])) as { [P in K]: 'bool' }
+}
+
+// Field docs, "Since Linux X.Y" and permissions are in src/options.rs; `since` here is the same
+// version as data (checked against those docs by __test__/since.spec.ts).
+const SAMPLE_FORMAT = {
+  ...bools('stat', 'period', 'dataAddr', 'dataSource', 'codeAddr', 'raw', 'txn'),
+  cgroup: { bool: '5.7' },
+  dataPhysAddr: { bool: '4.14' },
+  dataPageSize: { bool: '5.11' },
+  codePageSize: { bool: '5.11' },
+  callChain: {
+    object: { ...bools('excludeUser', 'excludeKernel'), deferUser: { bool: '6.19' }, maxStackFrames: { uint: 0xffff, since: '4.8' } },
+  },
   userStack: U32,
   userRegs: 'u64',
   intrRegs: 'u64',
-  aux: U32,
-  weight: { values: ['full', 'vars'] },
+  aux: { ...U32, since: '5.5' },
+  weight: { values: { full: true, vars: '5.12' } },
   lbr: {
     object: {
       targetPriv: { object: bools('user', 'kernel', 'hv') },
-      branchType: { object: bools('any', 'anyReturn', 'cond', 'indJump', 'callStack', 'call', 'indCall', 'anyCall', 'inTx', 'noTx', 'abortTx') },
-      hwIndex: 'bool',
-      entryFormat: { object: bools('flags', 'cycles', 'counter', 'branchType', 'branchPriv') },
+      branchType: {
+        object: {
+          ...bools('any', 'anyReturn', 'cond', 'indCall', 'anyCall', 'inTx', 'noTx', 'abortTx'),
+          indJump: { bool: '4.2' },
+          callStack: { bool: '4.1' },
+          call: { bool: '4.4' },
+        },
+      },
+      hwIndex: { bool: '5.7' },
+      entryFormat: { object: { ...bools('flags', 'cycles'), counter: { bool: '6.8' }, branchType: { bool: '4.14' }, branchPriv: { bool: '6.1' } } },
     },
   },
-}
+} as const satisfies SchemaOf<NativeSampleFormat>
 
-const COMMON: Schema = {
+/** Validation of every native option field: the only place options are checked (src/options.rs only converts). */
+export const OPTIONS_SCHEMA = {
   exclude: { object: bools('user', 'kernel', 'hv', 'host', 'guest', 'idle') },
-  inherit: { values: ['newChild', 'newThread'] },
-  onExecve: { values: ['enable', 'remove'] },
-  statFormat: { object: bools('id', 'timeEnabled', 'timeRunning', 'lostRecords') },
+  exclusive: 'bool',
+  pin: 'bool',
+  inherit: { values: { newChild: true, newThread: '5.13' } },
+  onExecve: { values: { enable: true, remove: '5.13' } },
+  statFormat: { object: { ...bools('id', 'timeEnabled', 'timeRunning', 'siblings'), lostRecords: { bool: '6.0' } } },
   enable: 'bool',
   sampleOn: { oneOf: { freq: 'u64', count: 'u64' } },
-  sampleSkid: { values: ['arbitrary', 'const', 'reqZero', 'zero'] },
+  sampleSkid: { values: { arbitrary: true, const: true, reqZero: true, zero: true } },
   sampleFormat: { object: SAMPLE_FORMAT },
   extraRecord: {
     object: {
-      ...bools('task', 'read', 'comm', 'cgroup', 'ksymbol', 'bpfEvent', 'textPoke', 'ctxSwitch', 'namespaces', 'callChainDeferred'),
-      mmap: { object: { ...bools('code', 'data'), ext: { object: bools('buildId') } } },
+      ...bools('task', 'read', 'comm'),
+      mmap: { object: { ...bools('code', 'data'), ext: { object: { buildId: { bool: '5.12' } } } } },
+      cgroup: { bool: '5.7' },
+      ksymbol: { bool: '5.1' },
+      bpfEvent: { bool: '5.1' },
+      textPoke: { bool: '5.9' },
+      ctxSwitch: { bool: '4.3' },
+      namespaces: { bool: '4.12' },
+      callChainDeferred: { bool: '6.19' },
     },
   },
   recordIdAll: 'bool',
   recordIdFormat: { object: bools('id', 'streamId', 'cpu', 'task', 'time') },
-  wakeUp: { object: { on: { oneOf: { samples: U32, bytes: U32 } }, onAuxBytes: U32 } },
-}
+  wakeUp: { object: { on: { oneOf: { samples: U32, bytes: U32 } }, onAuxBytes: { ...U32, since: '4.1' } } },
+  timer: { values: { tai: '4.1', realTime: '4.1', bootTime: '4.1', monotonic: '4.1', monotonicRaw: '4.1' } },
+  pauseAux: { bool: '6.13' },
+  auxOutput: { bool: '5.4' },
+  auxAction: { values: { pause: '6.13', resume: '6.13' } },
+} as const satisfies SchemaOf<NativeOpts>
 
-const COUNTER: Schema = {
-  ...COMMON,
-  exclusive: 'bool',
-  pin: 'bool',
-  timer: { values: ['tai', 'realTime', 'bootTime', 'monotonic', 'monotonicRaw'] },
-  pauseAux: 'bool',
+function without<S extends Schema, K extends keyof S & string>(schema: S, ...keys: readonly K[]): Omit<S, K> {
+  return Object.fromEntries(Object.entries(schema).filter(([k]) => !(keys as readonly string[]).includes(k))) as Omit<S, K>
 }
-
-const MEMBER: Schema = { ...COMMON, auxOutput: 'bool', auxAction: { values: ['pause', 'resume'] } }
+const MEMBER_ONLY: readonly MemberOnly[] = ['auxOutput', 'auxAction']
+const LEADER_ONLY: readonly LeaderOnly[] = ['exclusive', 'pin', 'timer', 'pauseAux']
+/** `siblings` is set by CounterGroup, not taken from users. */
+const STAT_FORMAT = { object: without(OPTIONS_SCHEMA.statFormat.object, 'siblings') }
+const COUNTER = { ...without(OPTIONS_SCHEMA, ...MEMBER_ONLY), statFormat: STAT_FORMAT }
+const MEMBER = { ...without(OPTIONS_SCHEMA, ...LEADER_ONLY), statFormat: STAT_FORMAT }
 
 const NOT_OFFERED: Record<string, string> = {
   sigtrapOnSample:
@@ -301,7 +225,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 function check(value: unknown, rule: Rule, path: string): unknown {
-  if (rule === 'bool') {
+  if (rule === 'bool' || (typeof rule === 'object' && 'bool' in rule)) {
     if (typeof value !== 'boolean') throw typeError('a boolean', path, value)
     return value
   }
@@ -312,7 +236,8 @@ function check(value: unknown, rule: Rule, path: string): unknown {
     return value
   }
   if ('values' in rule) {
-    if (typeof value !== 'string' || !rule.values.includes(value)) throw typeError(`one of ${rule.values.map((v) => `'${v}'`).join(', ')}`, path, value)
+    const values = Object.keys(rule.values)
+    if (typeof value !== 'string' || !values.includes(value)) throw typeError(`one of ${values.map((v) => `'${v}'`).join(', ')}`, path, value)
     return value
   }
   if ('oneOf' in rule) {
@@ -325,7 +250,8 @@ function check(value: unknown, rule: Rule, path: string): unknown {
   return checkObject(value, rule.object, path)
 }
 
-function checkObject(value: unknown, schema: Schema, path: string): Record<string, unknown> {
+/** Checks `value` against `schema`; the result has the schema's shape (`Checked<S>`), which the compiler relates to the native types. */
+function checkObject<S extends Schema>(value: unknown, schema: S, path: string): Checked<S> {
   if (!isPlainObject(value)) throw typeError('an object', path, value)
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value)) {
@@ -338,26 +264,24 @@ function checkObject(value: unknown, schema: Schema, path: string): Record<strin
     }
     if (v !== undefined) out[key] = check(v, rule, at)
   }
-  return out
+  return out as Checked<S>
 }
 
 const DEFAULT_STAT = { id: true, timeEnabled: true, timeRunning: true }
 
-function withModifiers(opts: Record<string, unknown>, ev: ResolvedEvent): Record<string, unknown> {
-  const exclude: Exclude | undefined = ev.exclude
-    ? { ...ev.exclude, ...(opts.exclude as Exclude | undefined) }
-    : (opts.exclude as Exclude | undefined)
+/** Event-string modifiers (`:u`, `:p`…) and the default stat format, under the options given. */
+function withModifiers(opts: Checked<typeof COUNTER> | Checked<typeof MEMBER>, ev: ResolvedEvent): NativeOpts {
   return {
     ...opts,
-    exclude,
+    exclude: ev.exclude ? { ...ev.exclude, ...opts.exclude } : opts.exclude,
     sampleSkid: opts.sampleSkid ?? ev.skid,
-    statFormat: { ...DEFAULT_STAT, ...(opts.statFormat as object | undefined) },
+    statFormat: { ...DEFAULT_STAT, ...opts.statFormat },
   }
 }
 
 /** Validates counter (or leader) options and fills defaults. */
 export function counterOptions(options: unknown, ev: ResolvedEvent): NativeOpts {
-  return withModifiers(checkObject(options ?? {}, COUNTER, 'options'), ev) as NativeOpts
+  return withModifiers(checkObject(options ?? {}, COUNTER, 'options'), ev)
 }
 
 /**
@@ -366,7 +290,7 @@ export function counterOptions(options: unknown, ev: ResolvedEvent): NativeOpts 
  * leader does not enable a member that was opened disabled.
  */
 export function memberOptions(options: unknown, ev: ResolvedEvent): NativeOpts {
-  return withModifiers({ enable: true, ...checkObject(options ?? {}, MEMBER, 'options') }, ev) as NativeOpts
+  return withModifiers({ enable: true, ...checkObject(options ?? {}, MEMBER, 'options') }, ev)
 }
 
 /** Validates a target. */
@@ -398,65 +322,3 @@ function checkTargetShape(target: unknown): { pid?: number | 'all'; cpu?: number
   }
   return target as { pid?: number | 'all'; cpu?: number | 'all'; cgroup?: string }
 }
-
-// ---------------------------------------------------------------------------
-// Linux versions that options need: what ERR_UNSUPPORTED_BY_BUILD explains.
-
-/** [path, value test, Linux version that added it] */
-const SINCE: [string, (v: unknown) => boolean, string][] = [
-  ['inherit', (v) => v === 'newThread', '5.13'],
-  ['onExecve', (v) => v === 'remove', '5.13'],
-  ['statFormat.lostRecords', (v) => v === true, '6.0'],
-  ['sampleFormat.cgroup', (v) => v === true, '5.7'],
-  ['sampleFormat.dataPhysAddr', (v) => v === true, '4.14'],
-  ['sampleFormat.dataPageSize', (v) => v === true, '5.11'],
-  ['sampleFormat.codePageSize', (v) => v === true, '5.11'],
-  ['sampleFormat.aux', (v) => v !== undefined, '5.5'],
-  ['sampleFormat.weight', (v) => v === 'vars', '5.12'],
-  ['sampleFormat.callChain.maxStackFrames', (v) => typeof v === 'number' && v > 0, '4.8'],
-  ['sampleFormat.callChain.deferUser', (v) => v === true, '6.19'],
-  ['sampleFormat.lbr.branchType.indJump', (v) => v === true, '4.2'],
-  ['sampleFormat.lbr.branchType.callStack', (v) => v === true, '4.1'],
-  ['sampleFormat.lbr.branchType.call', (v) => v === true, '4.4'],
-  ['sampleFormat.lbr.hwIndex', (v) => v === true, '5.7'],
-  ['sampleFormat.lbr.entryFormat.counter', (v) => v === true, '6.8'],
-  ['sampleFormat.lbr.entryFormat.branchType', (v) => v === true, '4.14'],
-  ['sampleFormat.lbr.entryFormat.branchPriv', (v) => v === true, '6.1'],
-  ['extraRecord.cgroup', (v) => v === true, '5.7'],
-  ['extraRecord.ksymbol', (v) => v === true, '5.1'],
-  ['extraRecord.bpfEvent', (v) => v === true, '5.1'],
-  ['extraRecord.textPoke', (v) => v === true, '5.9'],
-  ['extraRecord.ctxSwitch', (v) => v === true, '4.3'],
-  ['extraRecord.namespaces', (v) => v === true, '4.12'],
-  ['extraRecord.callChainDeferred', (v) => v === true, '6.19'],
-  ['extraRecord.mmap.ext.buildId', (v) => v === true, '5.12'],
-  ['wakeUp.onAuxBytes', (v) => typeof v === 'number' && v > 0, '4.1'],
-  ['timer', (v) => v !== undefined, '4.1'],
-  ['pauseAux', (v) => v === true, '6.13'],
-  ['auxOutput', (v) => v === true, '5.4'],
-  ['auxAction', (v) => v !== undefined, '6.13'],
-  ['event.config3', (v) => typeof v === 'bigint' && v > 0n, '6.3'],
-  ['event.name', (v) => v === 'cgroupSwitch', '5.13'],
-  ['event.name', (v) => v === 'bpfOutput', '4.4'],
-  ['event.len', (v) => v === 3 || v === 5 || v === 6 || v === 7, '4.10'],
-]
-
-function at(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((o, k) => (isPlainObject(o) ? o[k] : undefined), obj)
-}
-
-export function versionLess(a: string, b: string): boolean {
-  return compareVersions(a, b) < 0
-}
-
-/** The options (and event fields) in use that need a newer Linux than `built`. */
-export function needsNewer(opts: NativeOpts, event: object, built: string): { option: string; since: string }[] {
-  const root = { ...opts, event }
-  return SINCE.filter(([path, used, since]) => used(at(root, path)) && versionLess(built, since)).map(([path, , since]) => {
-    const value = at(root, path)
-    return { option: value === true ? path : `${path} ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)}`, since }
-  })
-}
-
-/** The Linux version an operation needs (attachBpf 4.1, queryBpf 4.16, switchTo 4.17). */
-export const OPERATION_SINCE = { attachBpf: '4.1', queryBpf: '4.16', switchTo: '4.17' } as const

@@ -48,7 +48,7 @@ export function compareVersions(a: string | [number, number], b: string | [numbe
 }
 
 /** The Linux version of a variant's crate feature (`linux-5.13` → `5.13`, `latest` → its kernel). */
-export function featureLinux(v: Variant): string {
+function featureLinux(v: Variant): string {
   return v.feature.startsWith('linux-') ? v.feature.slice('linux-'.length) : v.kernel
 }
 

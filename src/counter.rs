@@ -7,6 +7,7 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use napi::bindgen_prelude::{BigInt, BigUint64Array};
 use napi::Env;
 use napi_derive::napi;
+use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::{Counter, Stat};
 
 use std::cell::RefCell;
@@ -83,6 +84,46 @@ pub fn set_filter(c: &Counter, filter: &str) -> Result<()> {
     let filter = std::ffi::CString::new(filter).map_err(|_| invalid("filter must not contain NUL bytes"))?;
     c.with_ftrace_filter(&filter).op("ioctl")
 }
+
+/// Opens a standalone counter or a group leader: converts the event (keeping
+/// probe names alive in `keep`), the options and the target. Shared by
+/// `NativeCounter` and `NativeGroup`.
+pub fn open(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts) -> Result<(Counter, KeepAlive)> {
+    let mut keep = KeepAlive::default();
+    let event = to_event(event, &mut keep)?;
+    let opts = to_opts(opts)?;
+    let counter = with_target(target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
+    Ok((counter, keep))
+}
+
+/// `enable`/`disable`/`reset` of a counter or, with PERF_IOC_FLAG_GROUP, of a whole group.
+#[derive(Clone, Copy)]
+pub enum Switch {
+    Enable,
+    Disable,
+    Reset,
+}
+
+/// What `Switch` applies to: the crate's `Counter` and `CounterGroup` have the same three methods.
+pub trait Switchable {
+    fn switch(&self, to: Switch) -> Result<()>;
+}
+
+macro_rules! switchable {
+    ($($t:ty),+) => {$(
+        impl Switchable for $t {
+            fn switch(&self, to: Switch) -> Result<()> {
+                match to {
+                    Switch::Enable => self.enable(),
+                    Switch::Disable => self.disable(),
+                    Switch::Reset => self.clear_count(),
+                }
+                .op("ioctl")
+            }
+        }
+    )+};
+}
+switchable!(Counter, CounterGroup);
 
 struct Entry {
     counter: Counter,
@@ -168,10 +209,7 @@ impl Drop for NativeCounter {
 impl NativeCounter {
     #[napi(constructor)]
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
-        let mut keep = KeepAlive::default();
-        let event = to_event(&event, &mut keep)?;
-        let opts = to_opts(&opts)?;
-        let counter = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
+        let (counter, keep) = open(&event, &target, &opts)?;
         let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
         Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep }), identity, lent: RefCell::new(None) })
     }
@@ -184,17 +222,17 @@ impl NativeCounter {
 
     #[napi]
     pub fn enable(&self) -> Result<()> {
-        self.with(|c| c.enable().op("ioctl"))
+        self.with(|c| c.switch(Switch::Enable))
     }
 
     #[napi]
     pub fn disable(&self) -> Result<()> {
-        self.with(|c| c.disable().op("ioctl"))
+        self.with(|c| c.switch(Switch::Disable))
     }
 
     #[napi]
     pub fn reset(&self) -> Result<()> {
-        self.with(|c| c.clear_count().op("ioctl"))
+        self.with(|c| c.switch(Switch::Reset))
     }
 
     #[napi]

@@ -8,11 +8,11 @@ use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
 
-use crate::counter::write_stat;
+use crate::counter::{open, write_stat, Switch, Switchable};
 use crate::error::{invalid, IoContext, Result};
 use crate::handles::{with_stat_buffer, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
-use crate::options::{to_opts, to_sibling_opts, with_target, NativeOpts, NativeTarget};
+use crate::options::{to_sibling_opts, NativeOpts, NativeTarget};
 
 struct Entry {
     group: CounterGroup,
@@ -57,10 +57,7 @@ impl NativeGroup {
 impl NativeGroup {
     #[napi(constructor)]
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
-        let mut keep = KeepAlive::default();
-        let event = to_event(&event, &mut keep)?;
-        let opts = to_opts(&opts)?;
-        let leader = with_target(&target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
+        let (leader, keep) = open(&event, &target, &opts)?;
         Ok(Self { entry: Owned::new(&GROUPS, "group", Entry { group: CounterGroup::from(leader), keep }) })
     }
 
@@ -83,17 +80,17 @@ impl NativeGroup {
 
     #[napi]
     pub fn enable(&self) -> Result<()> {
-        self.with(|g| g.enable().op("ioctl"))
+        self.with(|g| g.switch(Switch::Enable))
     }
 
     #[napi]
     pub fn disable(&self) -> Result<()> {
-        self.with(|g| g.disable().op("ioctl"))
+        self.with(|g| g.switch(Switch::Disable))
     }
 
     #[napi]
     pub fn reset(&self) -> Result<()> {
-        self.with(|g| g.clear_count().op("ioctl"))
+        self.with(|g| g.switch(Switch::Reset))
     }
 
     #[napi]
