@@ -450,3 +450,20 @@ export function resolveEvent(event: EventInput): ResolvedEvent {
   if (typeof event === 'string') return parseEvent(event)
   return resolveSpec(event)
 }
+
+/** perf's spelling of the generic cache names (the parser takes any case). */
+const CACHE_PERF_NAMES = ['L1-dcache', 'L1-icache', 'LLC', 'dTLB', 'iTLB', 'branch', 'node']
+
+/**
+ * Every hardware, software and generic cache event name the event strings accept, spelled as
+ * `perf list` spells them (aliases included, e.g. both `cycles` and `cpu-cycles`).
+ */
+export function knownEventNames(): { hardware: string[]; software: string[]; cache: string[] } {
+  const cache: string[] = []
+  for (const c of CACHE_PERF_NAMES) {
+    for (const op of ['load', 'store', 'prefetch']) {
+      cache.push(`${c}-${op === 'prefetch' ? 'prefetches' : `${op}s`}`, `${c}-${op}-misses`)
+    }
+  }
+  return { hardware: Object.keys(HARDWARE), software: Object.keys(SOFTWARE), cache }
+}

@@ -51,3 +51,6 @@ export function addressOf(view: ArrayBufferView): bigint {
 }
 export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type ProcessEventStat, type ThreadStat } from './process'
 export { currentTid, threadIds, threadName } from './thread'
+export { listEvents, type EventInfo, type EventKind, type ListOptions } from './list'
+export { knownEventNames } from './events'
+export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './doctor'
