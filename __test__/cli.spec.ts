@@ -163,3 +163,22 @@ test('list, doctor, record and usage errors', (t) => {
   t.regex(bad.stderr, /Unknown event "task-clok"/)
   t.is(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).status, 0)
 })
+
+test('stat as an unprivileged user: kernel counting refused at perf_event_paranoid 2, so events count user space (:u) like perf stat', (t) => {
+  if (process.getuid?.() !== 0) {
+    t.log('skipped: not root, cannot switch to an unprivileged user')
+    t.pass()
+    return
+  }
+  const user = 'perf-doctor-test'
+  if (spawnSync('id', ['-u', user]).status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user])
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }))
+  const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }))
+  const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
+  const r = spawnSync(process.execPath, [CLI, 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8' })
+  t.is(r.status, 5)
+  const s = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as JsonStat
+  const names = s.events.map((e) => e.event)
+  t.deepEqual(names, paranoid >= 2 ? ['task-clock:u', 'page-faults:u'] : ['task-clock', 'page-faults'])
+  t.true(s.events.every((e) => e.value !== null && e.value > 0), JSON.stringify(s.events))
+})

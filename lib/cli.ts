@@ -111,7 +111,7 @@ function printStat(title: string, out: Row[], elapsedNs: number): string {
   const reasons = new Map<string, string[]>()
   for (const r of out) {
     if (!r.error) continue
-    const reason = r.error.split(` for ${r.event}:`).join(':')
+    const reason = r.error.replace(/ for \S+: /, ': ')
     reasons.set(reason, [...(reasons.get(reason) ?? []), r.event])
   }
   for (const [reason, evs] of reasons) lines.push(`${evs.join(', ')}: ${reason}`)
@@ -189,12 +189,22 @@ function report(title: string, command: string[] | undefined, pid: number, label
 }
 
 /** Opens each event, or records why not: default events that do not open are shown as not supported, like perf. */
-function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => T): { opened: Map<string, T>; errors: Map<string, string> } {
+function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => T): { opened: Map<string, T>; errors: Map<string, string>; renamed: Map<string, string> } {
+  const renamed = new Map<string, string>()
   const opened = new Map<string, T>()
   const errors = new Map<string, string>()
   for (const ev of events) {
     try {
-      opened.set(ev, open(ev))
+      try {
+        opened.set(ev, open(ev))
+      } catch (e) {
+        // Like perf stat: where the kernel refuses counting itself (perf_event_paranoid 2 without
+        // privilege), count user space only and say so in the event's name.
+        if (!(e instanceof PerfEventError) || (e.code !== 'EACCES' && e.code !== 'EPERM') || !/^[a-z][a-z0-9-]*$/i.test(ev)) throw e
+        const user = `${ev}:u`
+        opened.set(ev, open(user))
+        renamed.set(ev, user)
+      }
     } catch (e) {
       // An explicit unknown name or bad syntax is a usage error; a refusal by the kernel is reported per event.
       if (explicit && (!(e instanceof PerfEventError) || e.code === 'ERR_UNKNOWN_EVENT')) {
@@ -209,7 +219,17 @@ function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => 
       hint: "Run 'perf-event-open doctor' to see what works here.",
     })
   }
-  return { opened, errors }
+  return { opened, errors, renamed }
+}
+
+type Values = Parameters<typeof rows>[1]
+
+/** Names events by what was opened (`task-clock:u` where the kernel refused kernel counting). */
+function relabel(events: string[], values: Values, renamed: Map<string, string>): [string[], Values] {
+  if (renamed.size === 0) return [events, values]
+  const out: Values = new Map()
+  for (const ev of events) out.set(renamed.get(ev) ?? ev, values.get(ev)!)
+  return [events.map((e) => renamed.get(e) ?? e), out]
 }
 
 async function statCmd(cmd: string[], events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
@@ -222,8 +242,9 @@ async function statCmd(cmd: string[], events: string[], explicit: boolean, flags
   if (pid === undefined) throw await spawnError
   let counters: Map<string, Counter>
   let errors: Map<string, string>
+  let renamed: Map<string, string>
   try {
-    ;({ opened: counters, errors } = openEach(events, explicit, (ev) => new Counter(ev, { pid }, { inherit: 'newChild', onExecve: 'enable' })))
+    ;({ opened: counters, errors, renamed } = openEach(events, explicit, (ev) => new Counter(ev, { pid }, { inherit: 'newChild', onExecve: 'enable' })))
   } catch (e) {
     child.kill('SIGKILL')
     await exited
@@ -252,20 +273,19 @@ async function statCmd(cmd: string[], events: string[], explicit: boolean, flags
     values.set(ev, { count: s.count, scaled: scale(s.count, s.timeEnabled, s.timeRunning), runningPercent: running })
   }
   const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)
-  report(`'${cmd.join(' ')}'`, cmd, pid, events, values, elapsedNs, exitCode, flags)
+  report(`'${cmd.join(' ')}'`, cmd, pid, ...relabel(events, values, renamed), elapsedNs, exitCode, flags)
   return exitCode
 }
 
 async function statPid(pid: number, events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
-  let pc: ProcessCounter | undefined
   const usable: string[] = []
-  const { errors } = openEach(events, explicit, (ev) => {
+  const { errors, renamed } = openEach(events, explicit, (ev) => {
     // Probe each event on the process first, so that one refused event does not stop the others.
     new ProcessCounter(ev, pid).close()
     usable.push(ev)
     return { close() {} }
   })
-  pc = new ProcessCounter(usable, pid)
+  const pc = new ProcessCounter(usable, pid)
   const t0 = process.hrtime.bigint()
   pc.enable()
   process.stderr.write(`Counting ${pc.tids.length} threads of process ${pid} (and threads they start); Ctrl-C to stop.\n`)
@@ -293,7 +313,7 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
   pc.close()
   const values = new Map<string, { count: bigint; scaled: bigint; runningPercent: number } | { error: string }>()
   for (const ev of events) {
-    const i = usable.indexOf(ev)
+    const i = usable.indexOf(renamed.get(ev) ?? ev)
     if (i < 0) values.set(ev, { error: errors.get(ev)! })
     else values.set(ev, { count: s.events[i].count, scaled: s.events[i].scaled, runningPercent: s.events[i].runningPercent })
   }
@@ -303,7 +323,7 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
     for (const t of threads) lines.push(`${String(t.tid).padStart(8)}  ${t.name.padEnd(16)}${usable.map((e) => fmtNumber(t.counts[e], 0).padStart(18)).join('')}`)
     emit(lines.join('\n'), undefined)
   }
-  report(`process id '${pid}'`, undefined, pid, events, values, elapsedNs, null, flags, flags.json && flags['per-thread'] ? { threads } : undefined)
+  report(`process id '${pid}'`, undefined, pid, ...relabel(events, values, renamed), elapsedNs, null, flags, flags.json && flags['per-thread'] ? { threads } : undefined)
   return 0
 }
 

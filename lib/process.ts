@@ -84,7 +84,12 @@ let addonThreadsStarted = false
 function startAddonThreads(): void {
   if (addonThreadsStarted) return
   addonThreadsStarted = true
-  const c = new Counter('dummy', undefined, { sampleOn: { count: 1n } })
+  let c: Counter
+  try {
+    c = new Counter('dummy', undefined, { sampleOn: { count: 1n } })
+  } catch {
+    return // Nothing to start where counters cannot be opened; the ProcessCounter reports why.
+  }
   try {
     const s = c.sampler(0)
     const ac = new AbortController()
@@ -95,6 +100,9 @@ function startAddonThreads(): void {
       () => s.close(),
     )
     ac.abort()
+  } catch {
+    // No ring buffer (mlock limits): the runtime starts later, on the first records(), and its
+    // threads are then counted in the thread that starts them.
   } finally {
     c.close()
   }
