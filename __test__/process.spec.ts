@@ -1,6 +1,7 @@
 import test from 'ava'
 // Serial: the ground-truth windows count the whole process, so no other test may run meanwhile.
 import { pbkdf2 } from 'node:crypto'
+import { spawnSync } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { Counter, CounterGroup, PerfEventError, ProcessCounter, currentTid, threadIds, threadName } from '../dist/index.js'
 import { readdirSync, readlinkSync } from 'node:fs'
@@ -175,6 +176,17 @@ test.serial('ProcessCounter of another pid counts its threads, keeps counts of e
   pc.close()
   t.is(perfFds(), fds)
   t.throws(() => pc.stat(), { instanceOf: PerfEventError, code: 'ERR_CLOSED' })
+})
+
+test.serial('ProcessCounter refuses, with the numbers and the fix, when its fds would not fit RLIMIT_NOFILE', (t) => {
+  const script = `const p = require(${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)})
+    try { new p.ProcessCounter(['task-clock', 'page-faults', 'context-switches', 'cpu-migrations', 'minor-faults']); console.log('opened') }
+    catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message, hint: e.hint })) }`
+  const r = spawnSync('sh', ['-c', 'ulimit -n 30; exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8' })
+  const e = JSON.parse(r.stdout)
+  t.is(e.code, 'EMFILE')
+  t.regex(e.message, /needs \d+ file descriptors \(5 event\(s\) × \d+ threads\) but only \d+ more may be opened/)
+  t.regex(e.hint, /ulimit -n/)
 })
 
 test.serial('ProcessCounter argument errors', (t) => {

@@ -2,6 +2,7 @@ import { Counter } from './counter'
 import { PerfEventError, rangeError, typeError } from './errors'
 import { resolveEvent, type EventInput } from './events'
 import { measureAsync, measureSync } from './handle'
+import { readFileSync, readdirSync } from 'node:fs'
 import { release } from 'node:os'
 import { binding } from './binding'
 import { versionLess, type CounterOptions, type Exclude } from './options'
@@ -108,6 +109,28 @@ function startAddonThreads(): void {
   }
 }
 
+/** Open files this process may still open (RLIMIT_NOFILE soft limit minus open fds), or Infinity. */
+function fdRoom(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
+    const soft = line?.split(/\s{2,}/)[1]
+    if (soft === undefined || soft === 'unlimited') return Infinity
+    return Number(soft) - readdirSync('/proc/self/fd').length
+  } catch {
+    return Infinity
+  }
+}
+
+/** Fails early, with the numbers, when one fd per event per thread would not fit RLIMIT_NOFILE. */
+function checkFdRoom(needed: number, events: number): void {
+  const room = fdRoom()
+  if (needed <= room) return
+  throw new PerfEventError(`A ProcessCounter needs ${needed} file descriptors (${events} event(s) × ${needed / events} threads) but only ${room} more may be opened (RLIMIT_NOFILE)`, 'EMFILE', {
+    syscall: 'perf_event_open',
+    hint: 'Raise the limit (ulimit -n 65536, or LimitNOFILE= in a systemd unit) or count fewer events.',
+  })
+}
+
 interface Opened {
   tid: number
   name: string
@@ -165,6 +188,7 @@ export class ProcessCounter implements Disposable {
     const skipAddon = self && options.includeAddonThreads !== true
     if (skipAddon) startAddonThreads()
     const seen = new Set<number>()
+    checkFdRoom(threadIds(this.pid).length * list.length, list.length)
     try {
       // Rescan until no new thread appears: a thread started between the scan and the opening of its
       // creator's counter would otherwise be missed.
