@@ -3,6 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { doctor, formatDoctor, knownEventNames, listEvents, parseEvent, type DoctorReport, type EventInfo } from '../dist/index.js'
 import { hardwareAvailable } from './helpers.ts'
+import { perfTool } from './perftool.ts'
 
 const DIST = new URL('../dist/index.js', import.meta.url).pathname
 const USER = 'perf-doctor-test'
@@ -141,4 +142,28 @@ test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)
   // Software events open (user space only at paranoid 2: listEvents retries with ":u").
   const sw = asUser<EventInfo[]>(who, "p.listEvents('software')")
   if (paranoid <= 2) t.true(sw.find((e) => e.name === 'task-clock')!.opens)
+})
+
+test('listEvents agrees with perf list: software events (with aliases), tracepoints and PMU events', (t) => {
+  const perf = perfTool()
+  if (!perf.path) {
+    t.log(`skipped: ${perf.reason}`)
+    t.pass()
+    return
+  }
+  const perfList = (what: string, kind: string) =>
+    execFileSync(perf.path!, ['list', what], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.includes(`[${kind}]`))
+      .map((l) => l.trim().split(/\s{2,}/)[0])
+      .sort()
+  const ours = listEvents(undefined, { probe: false })
+  const named = (kind: string) => ours.filter((e) => e.kind === kind).map((e) => [e.name, ...e.aliases].join(' OR ')).sort()
+  const sw = perfList('sw', 'Software event')
+  t.deepEqual(named('software'), sw) // same names, same aliases ("page-faults OR faults")
+  const tp = perfList('tracepoint', 'Tracepoint event')
+  t.is(tp.length, ours.filter((e) => e.kind === 'tracepoint').length)
+  t.deepEqual(named('tracepoint'), tp)
+  t.deepEqual(named('pmu'), perfList('pmu', 'Kernel PMU event'))
+  t.log(`perf list: ${sw.length} software, ${tp.length} tracepoints, ${named('pmu').length} PMU events; listEvents the same`)
 })
