@@ -143,6 +143,12 @@ test.serial('ProcessCounter("self"): pool and worker work equals perf stat -p wi
   t.is(main.name, 'node')
   t.false(main.exited)
   t.is(stat.events[0].runningPercent, 100)
+  // Threads started after open (e.g. the libuv pool, if this file had not used it yet) are listed;
+  // their counts are in the row of the thread that started them.
+  const before = new Set(pc.tids)
+  for (const th of stat.laterThreads) t.false(before.has(th.tid))
+  t.log(`threads at open: ${pc.tids.length}; started later and alive: ${stat.laterThreads.map((th) => `${th.tid} ${th.name}`).join(', ') || 'none'}`)
+  t.false(stat.laterThreads.some((th) => th.name === 'tokio-rt-worker'))
 })
 
 test.serial('ProcessCounter of another pid counts its threads, keeps counts of exited threads and closes every fd', async (t) => {

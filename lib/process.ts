@@ -70,6 +70,11 @@ export interface ProcessStat {
   total: Record<string, bigint>
   /** Per thread present when the counter was opened, in tid order. */
   threads: ThreadStat[]
+  /**
+   * Threads alive now that started after the counter was opened (the addon's own left out unless
+   * included): their counts are in `threads`, in the row of the thread that started them.
+   */
+  laterThreads: { tid: number; name: string }[]
 }
 
 /** Thread names of this addon's runtime threads. */
@@ -162,6 +167,7 @@ export class ProcessCounter implements Disposable {
   readonly inheritsChildren: boolean
   #threads: Opened[] = []
   #closed = false
+  #skipAddon = false
 
   /**
    * @param events one event or a list (strings or typed objects, as `Counter` takes).
@@ -186,6 +192,7 @@ export class ProcessCounter implements Disposable {
     const self = pid === 'self'
     this.pid = self ? process.pid : (pid as number)
     const skipAddon = self && options.includeAddonThreads !== true
+    this.#skipAddon = skipAddon
     if (skipAddon) startAddonThreads()
     const seen = new Set<number>()
     checkFdRoom(threadIds(this.pid).length * list.length, list.length)
@@ -269,7 +276,16 @@ export class ProcessCounter implements Disposable {
     const enabled = new Array<bigint>(n).fill(0n)
     const running = new Array<bigint>(n).fill(0n)
     const multiplexed = new Array<boolean>(n).fill(false)
-    const live = new Set(threadIds(this.pid))
+    const alive = threadIds(this.pid)
+    const live = new Set(alive)
+    const known = new Set(this.#threads.map((t) => t.tid))
+    const laterThreads: { tid: number; name: string }[] = []
+    for (const tid of alive) {
+      if (known.has(tid)) continue
+      const name = threadName(this.pid, tid)
+      if (name === undefined || (this.#skipAddon && ADDON_THREAD.test(name))) continue
+      laterThreads.push({ tid, name })
+    }
     const threads: ThreadStat[] = this.#threads.map((t) => {
       const counts = t.counters.map((c, i) => {
         const s: Stat = c.stat()
@@ -294,7 +310,7 @@ export class ProcessCounter implements Disposable {
     }))
     const total: Record<string, bigint> = {}
     for (const e of events) total[e.label] = e.scaled
-    return { pid: this.pid, events, total, threads }
+    return { pid: this.pid, events, total, threads, laterThreads }
   }
 
   /** Reset, enable, run `fn`, disable, read. A promise-returning `fn` is refused: use `measureAsync`. */
