@@ -91,18 +91,69 @@ export abstract class Handle<N extends Switchable, S> extends Resource<N> {
 
   /**
    * Runs `fn` with the counts reset and enabled around it, and returns its result with the stat.
-   * Counts only synchronous work of `fn` (and whatever else the target does meanwhile).
+   * Counts only synchronous work of `fn` (and whatever else the target does meanwhile). A function
+   * that returns a promise (an `async` function) is refused with a TypeError after the counter is
+   * disabled: use `measureAsync`, which counts until the promise settles.
    */
   measure<T>(fn: () => T): { result: T; stat: S } {
-    if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
-    this.reset()
-    this.enable()
-    let result: T
-    try {
-      result = fn()
-    } finally {
-      this.disable()
-    }
-    return { result, stat: this.stat() }
+    return measureSync(this, fn)
   }
+
+  /**
+   * Runs `fn` with the counts reset and enabled until the promise it returns settles, and resolves
+   * to its result with the stat. Everything the target does meanwhile is counted: with the default
+   * target (the calling thread) that includes other JS run by this thread while `fn` awaits, and not
+   * work done by other threads (the libuv pool, workers): use a `ProcessCounter` for those.
+   * If `fn` throws or its promise rejects, the counter is disabled and the error passes through.
+   */
+  measureAsync<T>(fn: () => T | PromiseLike<T>): Promise<{ result: Awaited<T>; stat: S }> {
+    return measureAsync(this, fn)
+  }
+}
+
+/** What `measureSync`/`measureAsync` need from a counter. */
+export interface Measurable<S> {
+  enable(): void
+  disable(): void
+  reset(): void
+  stat(): S
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function'
+}
+
+/** The one implementation of `measure`: reset, enable, run `fn`, disable, read. */
+export function measureSync<T, S>(h: Measurable<S>, fn: () => T): { result: T; stat: S } {
+  if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
+  h.reset()
+  h.enable()
+  let result: T
+  try {
+    result = fn()
+  } finally {
+    h.disable()
+  }
+  if (isThenable(result)) {
+    // Keep an unobserved rejection from crashing the process: the caller gets this error instead.
+    Promise.resolve(result).catch(() => {})
+    throw new TypeError(
+      'Expected fn to return a value for measure() but received a promise: measure() counts only the synchronous part of fn. Use measureAsync(fn), which counts until the promise settles.',
+    )
+  }
+  return { result, stat: h.stat() }
+}
+
+/** The one implementation of `measureAsync`: counts until the promise returned by `fn` settles. */
+export async function measureAsync<T, S>(h: Measurable<S>, fn: () => T | PromiseLike<T>): Promise<{ result: Awaited<T>; stat: S }> {
+  if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
+  h.reset()
+  h.enable()
+  let result: Awaited<T>
+  try {
+    result = await fn()
+  } finally {
+    h.disable()
+  }
+  return { result, stat: h.stat() }
 }

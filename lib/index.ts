@@ -51,3 +51,7 @@ export function addressOf(view: ArrayBufferView): bigint {
   if (view.byteLength === 0) throw new RangeError('Expected a non-empty Buffer or typed array for view but received an empty one')
   return binding().addressOf(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
 }
+export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type ProcessEventStat, type ThreadStat } from './process'
+export { currentTid, threadIds, threadName } from './thread'
+export { listEvents, type EventInfo, type EventKind, type ListOptions } from './list'
+export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './doctor'

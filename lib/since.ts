@@ -16,7 +16,7 @@ const EVENT_SINCE: [string, (v: unknown) => boolean, Since][] = [
   ['len', (v) => v === 3 || v === 5 || v === 6 || v === 7, '4.10'],
 ]
 
-function versionLess(a: string, b: string): boolean {
+export function versionLess(a: string, b: string): boolean {
   return compareVersions(a, b) < 0
 }
 

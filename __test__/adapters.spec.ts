@@ -1,0 +1,91 @@
+import test from 'ava'
+import { pbkdf2 } from 'node:crypto'
+import { openSync, writeSync } from 'node:fs'
+import { Bench } from 'tinybench'
+import { measure } from 'mitata'
+import { MeterProvider, PeriodicExportingMetricReader, InMemoryMetricExporter, AggregationTemporality } from '@opentelemetry/sdk-metrics'
+import { tinybenchCounters } from '../dist/adapters/tinybench.js'
+import { mitataCounters } from '../dist/adapters/mitata.js'
+import { observeProcessCounters } from '../dist/adapters/opentelemetry.js'
+
+// Serial: the OpenTelemetry test compares whole-process counts with process.cpuUsage().
+const fd = openSync('/dev/null', 'w')
+const writes = (n: number) => {
+  for (let i = 0; i < n; i++) writeSync(fd, 'x')
+}
+
+test.serial('tinybench: per-iteration counts of each task next to its timings (real tinybench)', async (t) => {
+  const bench = new Bench({ time: 50, warmupTime: 10 })
+  const perf = tinybenchCounters(['task-clock', 'page-faults', 'syscalls:sys_enter_write'])
+  let userHook = 0
+  bench.add('write7', () => writes(7), perf.hooks('write7', { beforeEach: () => void userHook++ }))
+  bench.add('touch32pages', () => Buffer.alloc(32 * 4096).fill(1), perf.hooks('touch32pages'))
+  bench.add('noop', () => {}, perf.hooks('noop'))
+  await bench.run()
+  const w = perf.counts('write7')!
+  const samples = bench.getTask('write7')!.result as { latency?: { samplesCount: number } }
+  t.log(`write7: ${w.iterations} iterations, ${w.perIteration['syscalls:sys_enter_write']} writes/iter, ${w.perIteration['task-clock'].toFixed(0)} ns CPU/iter`)
+  t.is(w.perIteration['syscalls:sys_enter_write'], 7) // exact: the counted window is the iteration
+  t.is(w.iterations, samples.latency!.samplesCount) // run phase only, one window per sample
+  t.true(userHook > w.iterations, 'the task own beforeEach ran too (warm-up included)')
+  const touch = perf.counts('touch32pages')!
+  t.log(`touch32pages: ${touch.perIteration['page-faults'].toFixed(2)} page faults/iter`)
+  t.true(touch.perIteration['page-faults'] >= 16, `${touch.perIteration['page-faults']}`) // fresh 128 KiB buffers fault
+  t.is(perf.counts('noop')!.perIteration['syscalls:sys_enter_write'], 0)
+  const rows = perf.table(bench)
+  t.is(rows.length, 3)
+  t.is(rows[0]['syscalls:sys_enter_write/iter'], 7)
+  t.truthy(rows[0]['Task name'])
+  t.is(perf.counts('nope'), undefined)
+  t.throws(() => perf.hooks(1 as never), { instanceOf: TypeError })
+  perf.close()
+})
+
+test.serial('mitata: counts per iteration in measure() results through its counters hook (real mitata)', async (t) => {
+  const stats = (await measure(() => writes(3), { $counters: mitataCounters(['task-clock', 'syscalls:sys_enter_write']) } as never)) as {
+    avg: number
+    counters: Record<string, { avg: number; min: number; max: number; total: bigint; iterations: number }>
+  }
+  const w = stats.counters['syscalls:sys_enter_write']
+  t.log(`mitata: ${stats.avg.toFixed(0)} ns/iter, ${w.avg} writes/iter over ${w.iterations} iterations, ${stats.counters['task-clock'].avg.toFixed(0)} ns CPU/iter`)
+  t.is(w.avg, 3)
+  t.is(w.min, 3)
+  t.is(w.max, 3)
+  t.is(w.total, BigInt(3 * w.iterations))
+  t.true(stats.counters['task-clock'].avg > 0)
+})
+
+test.serial('OpenTelemetry: observable counters of the whole process, exported by the SDK in-memory exporter (real sdk-metrics)', async (t) => {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })
+  const provider = new MeterProvider({ readers: [reader] })
+  const observed = observeProcessCounters(provider.getMeter('test'), { events: ['task-clock', 'page-faults', 'syscalls:sys_enter_write'], attributes: { service: 't' } })
+  t.deepEqual(observed.names, ['perf.task_clock', 'perf.page_faults', 'perf.syscalls_sys_enter_write'])
+  const u0 = process.cpuUsage()
+  // Work on the libuv pool and on the JS thread.
+  await Promise.all(Array.from({ length: 4 }, () => new Promise((r) => pbkdf2('pw', 'salt', 250_000, 64, 'sha512', r))))
+  writes(1000)
+  Buffer.alloc(256 * 4096).fill(1)
+  const u = process.cpuUsage(u0)
+  await reader.forceFlush()
+  const metrics = exporter.getMetrics().at(-1)!.scopeMetrics[0].metrics
+  const point = (name: string) => {
+    const m = metrics.find((x) => x.descriptor.name === name)!
+    return { value: m.dataPoints[0].value as number, unit: m.descriptor.unit, attributes: m.dataPoints[0].attributes }
+  }
+  const cpu = point('perf.task_clock')
+  const cpuMs = (u.user + u.system) / 1000
+  t.log(`perf.task_clock ${(cpu.value / 1e6).toFixed(2)} ms vs process.cpuUsage ${cpuMs} ms; perf.page_faults ${point('perf.page_faults').value}`)
+  t.is(cpu.unit, 'ns')
+  t.is(cpu.attributes['process.pid'], process.pid)
+  t.is(cpu.attributes.service, 't')
+  t.true(Math.abs(cpu.value / 1e6 - cpuMs) / cpuMs < 0.02, `${cpu.value / 1e6} vs ${cpuMs}`)
+  t.true(point('perf.syscalls_sys_enter_write').value >= 1000)
+  t.true(point('perf.page_faults').value > 0) // fewer than 256: transparent huge pages fault 2 MiB at once
+  t.is(point('perf.page_faults').unit, '{event}')
+  observed.close()
+  observed.close()
+  t.true(observed.counter.closed)
+  await provider.shutdown()
+  t.throws(() => observeProcessCounters({} as never), { instanceOf: TypeError, message: /Expected an @opentelemetry\/api Meter/ })
+})

@@ -1,0 +1,411 @@
+#!/usr/bin/env node
+/**
+ * `npx perf-event-open <command>`: stat, list, doctor.
+ * @packageDocumentation
+ */
+import { spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { constants } from 'node:os'
+import { parseArgs } from 'node:util'
+import { Counter } from './counter'
+import { doctor, formatDoctor } from './doctor'
+import { PerfEventError } from './errors'
+import { listEvents, type EventInfo } from './list'
+import { ProcessCounter } from './process'
+import { scale } from './stat'
+
+const USAGE = `Usage: perf-event-open <command> [options]
+
+Commands:
+  stat [-e ev,...] [--json] [-o file] -- cmd [args...]   count a command (from its exec) and its children
+  stat [-e ev,...] [--json] [-o file] [--per-thread] -p pid
+                                                         count every thread of a running process until Ctrl-C or its exit
+  list [filter] [--json]                                 events of this machine and whether they open here
+  doctor [--json]                                        what works here, and the exact fix for what does not
+  record                                                 not available yet (comes with the profiles feature)
+
+Events use the library's grammar: task-clock, page-faults, instructions:u, L1-dcache-load-misses,
+syscalls:sys_enter_write, msr/tsc/ ... ('perf-event-open list' shows them).
+Exit code: the command's own (128+signal when killed); 1 when counting failed; 2 for usage errors.`
+
+/** Events of `stat` without `-e`: perf stat's defaults. */
+const DEFAULT_EVENTS = ['task-clock', 'context-switches', 'cpu-migrations', 'page-faults', 'cycles', 'instructions', 'branches', 'branch-misses']
+
+class UsageError extends Error {}
+
+/** One counted event, as printed and as written by --json. */
+interface Row {
+  event: string
+  /** Scaled count; `null` when the event did not open. */
+  value: number | null
+  /** `msec` for the clocks (value converted from ns), `''` for plain counts. */
+  unit: string
+  /** Raw count (before scaling), as a decimal string (exact). */
+  count: string | null
+  /** % of the enabled time the event was on the PMU (below 100: multiplexed, value scaled). */
+  runningPercent: number | null
+  /** Derived ratio (CPUs utilized, IPC, miss %...) */
+  derived?: { value: number; unit: string }
+  /** Why it did not open. */
+  error?: string
+}
+
+const CLOCKS = new Set(['task-clock', 'cpu-clock'])
+const base = (ev: string) => ev.replace(/:[ukhHGIp]+$/, '')
+
+function rows(labels: readonly string[], values: Map<string, { count: bigint; scaled: bigint; runningPercent: number } | { error: string }>, elapsedNs: number): Row[] {
+  const out: Row[] = labels.map((event) => {
+    const v = values.get(event)!
+    if ('error' in v) return { event, value: null, unit: '', count: null, runningPercent: null, error: v.error }
+    const clock = CLOCKS.has(base(event))
+    return { event, value: clock ? Number(v.scaled) / 1e6 : Number(v.scaled), unit: clock ? 'msec' : '', count: v.count.toString(), runningPercent: v.runningPercent }
+  })
+  const get = (name: string) => out.find((r) => base(r.event) === name && r.value !== null)?.value ?? undefined
+  const taskMs = get('task-clock')
+  const ratio = (num: string, den: string, unit: string, k = 100) => {
+    const n = get(num)
+    const d = get(den)
+    return n !== undefined && d !== undefined && d > 0 ? { value: (n / d) * k, unit } : undefined
+  }
+  for (const r of out) {
+    if (r.value === null) continue
+    const b = base(r.event)
+    let d: Row['derived']
+    if (b === 'task-clock' && elapsedNs > 0) d = { value: r.value / (elapsedNs / 1e6), unit: 'CPUs utilized' }
+    else if (b === 'instructions') d = ratio('instructions', get('cycles') !== undefined ? 'cycles' : 'cpu-cycles', 'insn per cycle', 1)
+    else if (b === 'branch-misses') d = ratio('branch-misses', get('branches') !== undefined ? 'branches' : 'branch-instructions', 'of all branches')
+    else if (b === 'cache-misses') d = ratio('cache-misses', 'cache-references', 'of all cache refs')
+    else if (/-misses$/.test(b) && !['branch-misses', 'cache-misses'].includes(b)) {
+      const stem = b.replace(/-misses$/, '')
+      d = ratio(b, `${stem}s`, `of all ${stem}s`) ?? ratio(b, `${stem}es`, `of all ${stem}es`)
+    } else if (taskMs !== undefined && taskMs > 0 && !CLOCKS.has(b)) d = { value: r.value / (taskMs / 1000), unit: '/sec' }
+    if (d) r.derived = d
+  }
+  return out
+}
+
+function fmtNumber(v: number, decimals: number): string {
+  return v.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })
+}
+
+function fmtDerived(d: NonNullable<Row['derived']>): string {
+  if (d.unit === '/sec') {
+    const [v, p] = d.value >= 1e9 ? [d.value / 1e9, 'G'] : d.value >= 1e6 ? [d.value / 1e6, 'M'] : d.value >= 1e3 ? [d.value / 1e3, 'K'] : [d.value, '']
+    return `${v.toFixed(3)} ${p}/sec`
+  }
+  if (d.unit.startsWith('of all')) return `${d.value.toFixed(2)}% ${d.unit}`
+  return `${d.value.toFixed(3)} ${d.unit}`
+}
+
+function printStat(title: string, out: Row[], elapsedNs: number): string {
+  const lines = ['', ` Performance counter stats for ${title}:`, '']
+  for (const r of out) {
+    const value = r.value === null ? '<not supported>' : r.unit === 'msec' ? `${fmtNumber(r.value, 2)} msec` : `${fmtNumber(r.value, 0)}     `
+    let line = `${value.padStart(22)}      ${r.event.padEnd(32)}`
+    if (r.derived) line += ` #  ${fmtDerived(r.derived)}`
+    if (r.runningPercent !== null && r.runningPercent < 100) line += `  (${r.runningPercent.toFixed(2)}%)`
+    lines.push(line.trimEnd())
+  }
+  lines.push('', `${(elapsedNs / 1e9).toFixed(9).padStart(22)} seconds time elapsed`, '')
+  // One line per distinct reason, like "cycles, instructions: ENOENT ... (hint)".
+  const reasons = new Map<string, string[]>()
+  for (const r of out) {
+    if (!r.error) continue
+    const reason = r.error.replace(/ for \S+: /, ': ')
+    reasons.set(reason, [...(reasons.get(reason) ?? []), r.event])
+  }
+  for (const [reason, evs] of reasons) lines.push(`${evs.join(', ')}: ${reason}`)
+  return lines.join('\n')
+}
+
+function parseEvents(e: string | undefined): string[] {
+  if (e === undefined) return DEFAULT_EVENTS
+  // Commas separate events, except inside a PMU's /terms/.
+  const events: string[] = []
+  let depth = 0
+  let cur = ''
+  for (const ch of e) {
+    if (ch === '/') depth ^= 1
+    if (ch === ',' && depth === 0) {
+      events.push(cur)
+      cur = ''
+    } else cur += ch
+  }
+  events.push(cur)
+  const list = events.map((s) => s.trim()).filter(Boolean)
+  if (list.length === 0) throw new UsageError('Expected event names for -e but received an empty list')
+  return list
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof PerfEventError) return `${e.code}: ${e.message.split('\n')[0]}${e.hint ? ` (${e.hint})` : ''}`
+  return e instanceof Error ? e.message : String(e)
+}
+
+function emit(text: string, output: string | undefined): void {
+  if (output) writeFileSync(output, text.endsWith('\n') ? text : `${text}\n`)
+  else process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
+}
+
+async function statCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      event: { type: 'string', short: 'e', multiple: true },
+      pid: { type: 'string', short: 'p' },
+      json: { type: 'boolean', short: 'j' },
+      output: { type: 'string', short: 'o' },
+      'per-thread': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const events = values.event ? values.event.flatMap((e) => parseEvents(e)) : DEFAULT_EVENTS
+  const explicit = values.event !== undefined
+  if (values.pid !== undefined) {
+    if (positionals.length) throw new UsageError('Expected either -p pid or -- cmd, not both')
+    const pid = Number(values.pid)
+    if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`Expected a process id for -p but received ${JSON.stringify(values.pid)}`)
+    return statPid(pid, events, explicit, values)
+  }
+  if (positionals.length === 0) throw new UsageError('Expected a command after -- (or -p pid)')
+  return statCmd(positionals, events, explicit, values)
+}
+
+interface StatFlags {
+  json?: boolean
+  output?: string
+  'per-thread'?: boolean
+}
+
+function report(title: string, command: string[] | undefined, pid: number, labels: string[], values: Parameters<typeof rows>[1], elapsedNs: number, exitCode: number | null, flags: StatFlags, extra?: object): void {
+  const out = rows(labels, values, elapsedNs)
+  if (flags.json) emit(JSON.stringify({ command, pid, exitCode, elapsedSeconds: elapsedNs / 1e9, events: out, ...extra }), flags.output)
+  else emit(printStat(title, out, elapsedNs), flags.output)
+}
+
+/** Opens each event, or records why not: default events that do not open are shown as not supported, like perf. */
+function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => T): { opened: Map<string, T>; errors: Map<string, string>; renamed: Map<string, string> } {
+  const renamed = new Map<string, string>()
+  const opened = new Map<string, T>()
+  const errors = new Map<string, string>()
+  for (const ev of events) {
+    try {
+      try {
+        opened.set(ev, open(ev))
+      } catch (e) {
+        // Like perf stat: where the kernel refuses counting itself (perf_event_paranoid 2 without
+        // privilege), count user space only and say so in the event's name.
+        if (!(e instanceof PerfEventError) || (e.code !== 'EACCES' && e.code !== 'EPERM') || !/^[a-z][a-z0-9-]*$/i.test(ev)) throw e
+        const user = `${ev}:u`
+        opened.set(ev, open(user))
+        renamed.set(ev, user)
+      }
+    } catch (e) {
+      // An explicit unknown name or bad syntax is a usage error; a refusal by the kernel is reported per event.
+      if (explicit && (!(e instanceof PerfEventError) || e.code === 'ERR_UNKNOWN_EVENT')) {
+        for (const o of opened.values()) (o as { close(): void }).close()
+        throw e
+      }
+      errors.set(ev, errorText(e))
+    }
+  }
+  if (opened.size === 0) {
+    throw new PerfEventError(`None of the events opened: ${[...errors].map(([k, v]) => `${k}: ${v}`).join('; ')}`, 'ERR_PERF', {
+      hint: "Run 'perf-event-open doctor' to see what works here.",
+    })
+  }
+  return { opened, errors, renamed }
+}
+
+type Values = Parameters<typeof rows>[1]
+
+/** Names events by what was opened (`task-clock:u` where the kernel refused kernel counting). */
+function relabel(events: string[], values: Values, renamed: Map<string, string>): [string[], Values] {
+  if (renamed.size === 0) return [events, values]
+  const out: Values = new Map()
+  for (const ev of events) out.set(renamed.get(ev) ?? ev, values.get(ev)!)
+  return [events.map((e) => renamed.get(e) ?? e), out]
+}
+
+async function statCmd(cmd: string[], events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
+  // The command starts as a shell that waits on fd 3, so that the counters are open (with
+  // enable-on-exec) before it execs the command: counting starts at the command's first instruction.
+  const child = spawn('/bin/sh', ['-c', 'read _ <&3; exec 3<&-; exec "$@"', 'perf-event-open', ...cmd], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'] })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
+  const spawnError = new Promise<Error>((resolve) => child.on('error', resolve))
+  const pid = child.pid
+  if (pid === undefined) throw await spawnError
+  let counters: Map<string, Counter>
+  let errors: Map<string, string>
+  let renamed: Map<string, string>
+  try {
+    ;({ opened: counters, errors, renamed } = openEach(events, explicit, (ev) => new Counter(ev, { pid }, { inherit: 'newChild', onExecve: 'enable' })))
+  } catch (e) {
+    child.kill('SIGKILL')
+    await exited
+    throw e
+  }
+  // Ctrl-C goes to the command (same process group); the counts are printed when it exits.
+  const ignore = () => {}
+  process.on('SIGINT', ignore)
+  process.on('SIGTERM', ignore)
+  const t0 = process.hrtime.bigint()
+  ;(child.stdio[3] as NodeJS.WritableStream).end('go\n')
+  const { code, signal } = await exited
+  const elapsedNs = Number(process.hrtime.bigint() - t0)
+  process.off('SIGINT', ignore)
+  process.off('SIGTERM', ignore)
+  const values = new Map<string, { count: bigint; scaled: bigint; runningPercent: number } | { error: string }>()
+  for (const ev of events) {
+    const c = counters.get(ev)
+    if (!c) {
+      values.set(ev, { error: errors.get(ev)! })
+      continue
+    }
+    const s = c.stat()
+    c.close()
+    const running = s.timeEnabled && s.timeEnabled > 0n ? Number(((s.timeRunning ?? 0n) * 10000n) / s.timeEnabled) / 100 : 100
+    values.set(ev, { count: s.count, scaled: scale(s.count, s.timeEnabled, s.timeRunning), runningPercent: running })
+  }
+  const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)
+  report(`'${cmd.join(' ')}'`, cmd, pid, ...relabel(events, values, renamed), elapsedNs, exitCode, flags)
+  return exitCode
+}
+
+async function statPid(pid: number, events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
+  const usable: string[] = []
+  const { errors, renamed } = openEach(events, explicit, (ev) => {
+    // Probe each event on the process first, so that one refused event does not stop the others.
+    new ProcessCounter(ev, pid).close()
+    usable.push(ev)
+    return { close() {} }
+  })
+  const pc = new ProcessCounter(usable, pid)
+  const t0 = process.hrtime.bigint()
+  pc.enable()
+  process.stderr.write(`Counting ${pc.tids.length} threads of process ${pid} (and threads they start); Ctrl-C to stop.\n`)
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearInterval(timer)
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    // Until Ctrl-C, or until the process is gone.
+    const timer = setInterval(() => {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        done()
+      }
+    }, 100)
+    process.on('SIGINT', done)
+    process.on('SIGTERM', done)
+  })
+  pc.disable()
+  const elapsedNs = Number(process.hrtime.bigint() - t0)
+  const s = pc.stat()
+  pc.close()
+  const values = new Map<string, { count: bigint; scaled: bigint; runningPercent: number } | { error: string }>()
+  for (const ev of events) {
+    const i = usable.indexOf(renamed.get(ev) ?? ev)
+    if (i < 0) values.set(ev, { error: errors.get(ev)! })
+    else values.set(ev, { count: s.events[i].count, scaled: s.events[i].scaled, runningPercent: s.events[i].runningPercent })
+  }
+  const threads = s.threads.map((t) => ({ tid: t.tid, name: t.name, exited: t.exited, counts: Object.fromEntries(usable.map((ev, i) => [ev, Number(t.counts[i])])) }))
+  if (flags['per-thread'] && !flags.json) {
+    const lines = [`${'tid'.padStart(8)}  ${'name'.padEnd(16)}${usable.map((e) => e.padStart(18)).join('')}`]
+    for (const t of threads) lines.push(`${String(t.tid).padStart(8)}  ${t.name.padEnd(16)}${usable.map((e) => fmtNumber(t.counts[e], 0).padStart(18)).join('')}`)
+    emit(lines.join('\n'), undefined)
+  }
+  report(`process id '${pid}'`, undefined, pid, ...relabel(events, values, renamed), elapsedNs, null, flags, flags.json && flags['per-thread'] ? { threads } : undefined)
+  return 0
+}
+
+function listCommand(argv: string[]): number {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean', short: 'j' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (positionals.length > 1) throw new UsageError(`Expected at most one filter but received ${positionals.length}`)
+  const events = listEvents(positionals[0])
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(events)}\n`)
+    return 0
+  }
+  const kindName: Record<EventInfo['kind'], string> = {
+    hardware: 'Hardware event',
+    software: 'Software event',
+    cache: 'Hardware cache event',
+    tracepoint: 'Tracepoint event',
+    pmu: 'Kernel PMU event',
+    raw: 'Raw hardware event descriptor',
+    breakpoint: 'Hardware breakpoint',
+  }
+  const lines: string[] = []
+  for (const e of events) {
+    const names = [e.name, ...e.aliases].join(' OR ')
+    const mark = e.opens === false ? '  (does not open here)' : ''
+    lines.push(`  ${names.padEnd(48)} [${kindName[e.kind]}]${mark}`)
+  }
+  if (events.some((e) => e.opens === false)) lines.push('', "Events marked 'does not open here': run 'perf-event-open doctor' for the reason and the fix.")
+  process.stdout.write(`${lines.join('\n')}\n`)
+  return 0
+}
+
+function doctorCommand(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', short: 'j' }, help: { type: 'boolean', short: 'h' } } })
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  const report = doctor()
+  process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${formatDoctor(report)}\n`)
+  return report.checks.some((c) => c.id === 'syscall' && c.status === 'fail') ? 1 : 0
+}
+
+function recordCommand(): number {
+  // The place for `record` (profiles of a whole child process): not implemented in this version.
+  process.stderr.write("perf-event-open: 'record' is not available in this version yet. Use 'stat', 'list' or 'doctor'.\n")
+  return 2
+}
+
+const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
+  stat: statCommand,
+  list: listCommand,
+  doctor: doctorCommand,
+  record: recordCommand,
+}
+
+/** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`)
+    return command === undefined ? 2 : 0
+  }
+  const run = COMMANDS[command]
+  try {
+    if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected stat, list, doctor or record`)
+    return await run(rest)
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${USAGE}\n`)
+      return 2
+    }
+    process.stderr.write(`perf-event-open: ${e instanceof Error ? e.message : String(e)}\n`)
+    return 1
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code
+  })
+}
