@@ -44,7 +44,10 @@ for (const t of targets) {
     const pkg = {
       name,
       version: root.version,
-      description: `perf-event-open native binary for ${t.platform}, Linux ${v.kernel}+ (${v.distros}; crate feature ${v.feature})`,
+      description:
+        v.name === defaultVariant
+          ? `perf-event-open native binary for ${t.platform}: the default build (perf ABI of Linux ${v.kernel}, crate feature ${v.feature}), runs on every supported kernel`
+          : `perf-event-open native binary for ${t.platform}, built for Linux ${v.kernel}+ (${v.distros}; crate feature ${v.feature})`,
       main: bin,
       files: [bin, 'LICENSE'],
       license: root.license,
