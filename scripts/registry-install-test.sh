@@ -115,6 +115,13 @@ app=$(project npm8)
 check "$app" "$default" node
 npm8_bytes=$RESULT_BYTES
 
+echo "== npm install --os=darwin --cpu=arm64 perf-event-open (as a dependency of a cross-platform project)"
+app=$(project darwin)
+(cd "$app" && npm install --silent --os=darwin --cpu=arm64 perf-event-open)
+n=$(find "$app/node_modules" -name '*.node' | wc -l)
+[[ -f $app/node_modules/perf-event-open/package.json && $n == 0 ]] || { echo "expected the package without binaries, got $n" >&2; exit 1; }
+echo "   installed, no binary (the loader's 'works only on Linux' error covers it at run time)"
+
 fit=$(node -e "const { candidateOrder } = require('$root/dist/variants.js'); console.log(candidateOrder(require('os').release())[0].name)")
 fitbin=$(node "$root/scripts/variants.js" binary-name $host "$fit")
 if [[ $fit != "$default" && -f "$root/$fitbin" ]]; then
