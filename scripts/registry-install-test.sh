@@ -2,9 +2,9 @@
 # Installs perf-event-open as a user would, from a registry: packs the release's tarballs (the root
 # package with the optionalDependencies `npm-packages.js --pre-publish` writes, and one package per
 # target x kernel variant), serves them on 127.0.0.1 (scripts/local-registry.js; nothing else is
-# reachable through it), then in empty projects runs `npm install perf-event-open`, pnpm, bun and
-# npm 8 (which ignores `libc`), checks which variant loads, runs the demo, and reports the bytes of
-# binaries on disk. Last, a user on an older kernel's path: installing a variant package by name
+# reachable through it), then in empty projects runs `npm install perf-event-open`, pnpm, bun,
+# npm 8 (which ignores `libc`) and Deno (`npm:perf-event-open` with the README's permissions),
+# checks which variant loads, runs the demo, and reports the bytes of binaries on disk. Last, a user on an older kernel's path: installing a variant package by name
 # makes the loader prefer it.
 # Binaries: the ones built here (npm run build; npm run build:variants for others) are real; every
 # other package gets a copy of this machine's default binary as a same-size stand-in (never loaded
@@ -16,7 +16,7 @@ server=
 cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false npm_config_yes=true NO_COLOR=1
-PNPM=10.34.8 BUN=1.4.5 NPM8=8.19.4
+PNPM=10.34.8 BUN=1.4.5 NPM8=8.19.4 DENO=2.9.6
 host=linux-x64-gnu
 default=$(node -p "require('$root/variants.json').default")
 hostbin="$root/$(node "$root/scripts/variants.js" binary-name $host "$default")"
@@ -64,6 +64,7 @@ tool() { (cd "$work" && npx -p "$1" sh -c "command -v $2"); }
 pnpm=$(tool "pnpm@$PNPM" pnpm)
 bun=$(tool "bun@$BUN" bun)
 npm8=$(tool "npm@$NPM8" npm)
+deno=$(tool "deno@$DENO" deno)
 
 # A fresh project using only this registry and its own caches.
 project() {
@@ -85,7 +86,7 @@ check() {
   ")
   (cd "$app" && "$@" count-function.js | sed 's/^/   demo: /')
   local n bytes
-  n=$(find -L "$app/node_modules" -name '*.node' -type f | sort -u | wc -l)
+  n=$(find "$app/node_modules" -name '*.node' -type f -printf '%i\n' | sort -u | wc -l)
   bytes=$(find "$app/node_modules" -name '*.node' -type f -printf '%i %s\n' | sort -u | awk '{s += $2} END {print s + 0}')
   echo "   on disk: $n binaries, $bytes bytes ($(find "$app/node_modules" -name '*.node' -type f -printf '%f\n' | sort -u | tr '\n' ' '))"
   RESULT_BYTES=$bytes
@@ -115,6 +116,21 @@ app=$(project npm8)
 check "$app" "$default" node
 npm8_bytes=$RESULT_BYTES
 
+echo "== deno $DENO: import 'npm:perf-event-open' with the README's minimum permissions"
+app=$(project deno)
+echo '{ "nodeModulesDir": "auto" }' > "$app/deno.json"
+cat > "$app/main.mjs" <<'JS'
+import { Counter, buildInfo } from 'npm:perf-event-open'
+const c = new Counter('task-clock')
+const { stat } = c.measure(() => { let x = 0; for (let i = 0; i < 1e6; i++) x += i; return x })
+c.close()
+console.log(`   loaded ${buildInfo().variant}; task-clock ${stat.count} ns`)
+JS
+(cd "$app" && NPM_CONFIG_REGISTRY=$reg DENO_DIR="$work/cache-deno" "$deno" run --allow-read --allow-sys=osRelease \
+  --allow-env=PERF_EVENT_OPEN_BINARY,PERF_EVENT_OPEN_VARIANT --allow-ffi main.mjs 2>&1 | grep -v '^Download\|^Initialize')
+deno_bytes=$(find "$app/node_modules" -name '*.node' -type f -printf '%i %s\n' | sort -u | awk '{s += $2} END {print s + 0}')
+echo "   on disk: $(find "$app/node_modules" -name '*.node' -type f -printf '%i\n' | sort -u | wc -l) binaries, $deno_bytes bytes (Deno ignores libc)"
+
 echo "== npm install --os=darwin --cpu=arm64 perf-event-open (as a dependency of a cross-platform project)"
 app=$(project darwin)
 (cd "$app" && npm install --silent --os=darwin --cpu=arm64 perf-event-open)
@@ -133,8 +149,8 @@ else
   echo "== (skipped the explicit-variant install: build $fit first with npm run build:variants $fit)"
 fi
 
-echo "binaries on disk after a default install: npm ${npm_bytes} B, pnpm ${pnpm_bytes} B, bun ${bun_bytes} B, npm 8 ${npm8_bytes} B (limit 3000000)"
-for b in "$npm_bytes" "$pnpm_bytes" "$bun_bytes" "$npm8_bytes"; do
+echo "binaries on disk after a default install: npm ${npm_bytes} B, pnpm ${pnpm_bytes} B, bun ${bun_bytes} B, npm 8 ${npm8_bytes} B, deno ${deno_bytes} B (limit 3000000)"
+for b in "$npm_bytes" "$pnpm_bytes" "$bun_bytes" "$npm8_bytes" "$deno_bytes"; do
   (( b <= 3000000 )) || { echo "more than 3 MB of binaries on disk" >&2; exit 1; }
 done
 echo "registry-install: ok"
