@@ -4,7 +4,7 @@ import { release } from 'node:os'
 import { join } from 'node:path'
 import type * as Native from '../index'
 import { PerfEventError } from './errors'
-import { binaryName, candidateOrder, choose, DEFAULT_VARIANT, packageName, TARGETS, type TargetInfo, type Variant } from './variants'
+import { binaryName, candidateOrder, choose, compareVersions, DEFAULT_VARIANT, packageName, parseRelease, TARGETS, type TargetInfo, type Variant } from './variants'
 
 /** The generated native module (index.d.ts describes every variant: they export the same API). */
 export type NativeBinding = typeof Native
@@ -68,8 +68,15 @@ export function locator(target: TargetInfo, root: string, resolve: (id: string) 
   }
 }
 
+/** The highest variant whose kernel is <= the running one, if any. */
+function fittingFor(kernel: string): Variant | undefined {
+  const parsed = parseRelease(kernel)
+  const best = candidateOrder(kernel)[0]
+  return parsed && best && compareVersions(best.kernel, parsed) <= 0 ? best : undefined
+}
+
 const SOLUTIONS = (target: TargetInfo, kernel: string) => {
-  const fit = candidateOrder(kernel)[0]
+  const fit = fittingFor(kernel)
   return [
     'Possible solutions:',
     `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as ${packageName(target.platform, DEFAULT_VARIANT)} with --omit=optional, --no-optional, or when their "engines" do not match).`,
@@ -123,8 +130,8 @@ export function load(root = join(__dirname, '..'), resolve: (id: string) => stri
   // sets only the attr bits of the options in use, and the kernel accepts a larger, zero-tailed
   // perf_event_attr. Options this kernel lacks then fail in the kernel (EINVAL/E2BIG).
   // choose() tries the best fit first, so any other choice means it is not installed.
-  const fit = candidateOrder(kernel)[0]
-  const fittingVariant = !forced && fit !== choice.variant ? installCommand(target, fit.name) : undefined
+  const fit = fittingFor(kernel)
+  const fittingVariant = !forced && fit && fit !== choice.variant ? installCommand(target, fit.name) : undefined
   return {
     binding: requireNative(choice.path),
     info: { variant: choice.variant.name, kernel, target: target.triple, path: choice.path, ...(fittingVariant ? { fittingVariant } : {}) },
