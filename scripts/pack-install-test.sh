@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 platform=linux-x64-gnu
-bin="perf-event-open.$platform.node"
+bin=$(node "$root/scripts/variants.js" binary-name "$platform" "$(node -p "require('$root/variants.json').default")")
 
 [[ -f "$root/$bin" && -f "$root/dist/index.js" ]] || { echo "build first: npm run build" >&2; exit 1; }
 
