@@ -1,11 +1,11 @@
 import test from 'ava'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { buildInfo } from '../dist/index.js'
 import { candidateOrder, choose, parseRelease, variantWith, binaryName, packageName, VARIANTS } from '../dist/variants.js'
-import { locator, currentTarget } from '../dist/loader.js'
+import { locator, currentTarget, load } from '../dist/loader.js'
 
 const names = (vs: { name: string }[]) => vs.map((v) => v.name)
 
@@ -32,10 +32,8 @@ test('falls back to a lower variant when a package is missing, and to a higher o
   const a = choose('6.8.0-45-generic', installed('linux-6.1', 'latest'))
   t.is(a.choice?.variant.name, 'linux-6.1')
   t.deepEqual(a.tried, ['linux-6.8', 'linux-6.1'])
-  t.false(a.choice!.aboveKernel)
   const b = choose('6.18.44-fc-v669', installed('latest'))
   t.is(b.choice?.variant.name, 'latest')
-  t.true(b.choice!.aboveKernel)
   t.is(b.tried.length, VARIANTS.length)
   const none = choose('6.18.44', installed())
   t.is(none.choice, undefined)
@@ -45,7 +43,7 @@ test('falls back to a lower variant when a package is missing, and to a higher o
 test('PERF_EVENT_OPEN_VARIANT forces a variant, and names the valid ones when wrong', (t) => {
   const all = (v: { name: string }) => `/x/${v.name}.node`
   t.is(choose('6.18.0', all, 'linux-5.10').choice?.variant.name, 'linux-5.10')
-  t.regex(choose('6.18.0', all, 'legacy').error!, /not a variant; variants: linux-4\.18, .*latest/)
+  t.regex(choose('6.18.0', all, 'linux-9.9').error!, /not a variant; variants: linux-4\.18, .*latest/)
   t.regex(choose('6.18.0', () => undefined, 'linux-5.10').error!, /not installed/)
 })
 
@@ -96,4 +94,22 @@ test('PERF_EVENT_OPEN_VARIANT and PERF_EVENT_OPEN_BINARY in a fresh process', (t
   const custom = JSON.parse(run({ PERF_EVENT_OPEN_BINARY: info.path }).stdout)
   t.is(custom.variant, 'custom')
   t.is(custom.path, info.path)
+})
+
+test('the default install (only the default variant) names the package built for this kernel', (t) => {
+  const info = buildInfo()
+  const best = candidateOrder(release())[0]
+  if (process.env.PERF_EVENT_OPEN_VARIANT || info.variant === 'custom') return t.pass()
+  if (info.variant === best.name) t.is(info.fittingVariant, undefined)
+  else t.is(info.fittingVariant, `npm install ${packageName(currentTarget()!.platform, best.name)}@${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}`)
+})
+
+test('no binary anywhere: ERR_NATIVE_LOAD lists what was tried and how to install or build one', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'peo-empty-'))
+  const err = t.throws(() => load(dir, () => { throw new Error('not found') })) as Error & { code: string; hint: string }
+  t.is(err.code, 'ERR_NATIVE_LOAD')
+  const platform = currentTarget()!.platform
+  t.regex(err.message, new RegExp(`${packageName(platform, 'latest')} \\(npm package\\)`))
+  t.true(err.hint.includes(`npm install ${packageName(platform, 'latest')}@`), err.hint)
+  t.regex(err.hint, /npm ci && npm run build && npm pack/)
 })

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 /**
  * perf-event-open: the Linux perf_event_open(2) interface for Node.js and Electron.
  * @packageDocumentation

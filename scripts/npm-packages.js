@@ -1,15 +1,29 @@
-// Generates npm/<platform>[-<variant>]/package.json for every target x variant of
-// variants.json, and the root package.json's optionalDependencies.
-//   node scripts/npm-packages.js          write
-//   node scripts/npm-packages.js --check  fail if anything is stale (CI)
+// The npm packages of the release, generated from variants.json (one per target x variant):
+//   node scripts/npm-packages.js               write npm/<platform>[-<variant>]/{package.json,README.md,LICENSE}
+//   node scripts/npm-packages.js --check       fail if npm/ is stale or the root package.json names
+//                                              platform packages (CI; keeps `npm ci` working on a clone)
+//   node scripts/npm-packages.js --pre-publish release only, after the binaries are placed in npm/:
+//                                              refuse a platform package without its .node or a root
+//                                              package with one, then write the root's
+//                                              optionalDependencies (what `napi pre-publish` does)
+// Only the default variant of each target is an optional dependency of the root package: an
+// install gets one binary, and the loader runs it on any kernel. The other variants are published
+// for users who want the build that fits their kernel exactly (README "Platforms and kernels").
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, variants, targets, binaryName, packageName, packageDir } = require('./variants')
+const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir } = require('./variants')
 
-const check = process.argv.includes('--check')
+const mode = process.argv[2] ?? '--write'
+if (!['--write', '--check', '--pre-publish'].includes(mode)) {
+  console.error('usage: node scripts/npm-packages.js [--check | --pre-publish]')
+  process.exit(2)
+}
+const check = mode !== '--write'
 const rootPkgPath = path.join(ROOT, 'package.json')
 const root = JSON.parse(fs.readFileSync(rootPkgPath, 'utf8'))
+const license = fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')
 const stale = []
+const problems = []
 
 function write(file, text) {
   const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined
@@ -26,34 +40,55 @@ for (const t of targets) {
   for (const v of variants) {
     const name = packageName(t.platform, v.name)
     const bin = binaryName(t.platform, v.name)
-    optional[name] = root.version
+    if (v.name === defaultVariant) optional[name] = root.version
     const pkg = {
       name,
       version: root.version,
-      description: `perf-event-open native binary for ${t.platform}, Linux ${v.kernel}+ (${v.distros}; crate feature ${v.feature})`,
+      description:
+        v.name === defaultVariant
+          ? `perf-event-open native binary for ${t.platform}: the default build (perf ABI of Linux ${v.kernel}, crate feature ${v.feature}), runs on every supported kernel`
+          : `perf-event-open native binary for ${t.platform}, built for Linux ${v.kernel}+ (${v.distros}; crate feature ${v.feature})`,
       main: bin,
-      files: [bin],
+      files: [bin, 'LICENSE'],
       license: root.license,
+      author: root.author,
+      repository: root.repository,
       os: ['linux'],
       cpu: [t.cpu],
-      ...(t.libc ? { libc: [t.libc] } : {}),
+      libc: [t.libc],
       engines: root.engines,
-      ...(root.repository ? { repository: root.repository } : {}),
+      publishConfig: root.publishConfig,
+      // npm pack / npm publish refuse a package whose binary was not placed here.
+      scripts: { prepack: `node -e "require('fs').accessSync('${bin}')" || (echo 'missing ${bin}: place the built binary here before packing' >&2; exit 1)` },
     }
     const dir = packageDir(t.platform, v.name)
     write(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
-    write(path.join(dir, 'README.md'), `# ${name}\n\nThe \`${t.triple}\` binary of [perf-event-open](https://www.npmjs.com/package/perf-event-open) for Linux ${v.kernel} and newer (${v.distros}). Install \`perf-event-open\`, not this package: it picks the binary that fits the running kernel.\n`)
+    write(path.join(dir, 'LICENSE'), license)
+    const how =
+      v.name === defaultVariant
+        ? 'It is the variant `perf-event-open` installs by default; it runs on every supported kernel.'
+        : `Install it next to \`perf-event-open\` (\`npm install ${name}@${root.version}\`) to get the build made for Linux ${v.kernel}+: the loader prefers it on such kernels.`
+    write(path.join(dir, 'README.md'), `# ${name}\n\nThe \`${t.triple}\` binary of [perf-event-open](https://www.npmjs.com/package/perf-event-open), built with the perf ABI of Linux ${v.kernel} and newer (${v.distros}). ${how}\n`)
+    if (mode === '--pre-publish' && !fs.existsSync(path.join(dir, bin))) problems.push(`${path.relative(ROOT, dir)} has no ${bin}`)
   }
 }
-// npm keeps dependency maps sorted by name, so compare and write them sorted.
-const sorted = Object.fromEntries(Object.entries(optional).sort(([a], [b]) => a.localeCompare(b)))
-const current = Object.fromEntries(Object.entries(root.optionalDependencies ?? {}).sort(([a], [b]) => a.localeCompare(b)))
-if (JSON.stringify(current) !== JSON.stringify(sorted)) {
-  write(rootPkgPath, `${JSON.stringify({ ...root, optionalDependencies: sorted }, null, 2)}\n`)
+if (root.optionalDependencies && mode !== '--pre-publish') {
+  problems.push('package.json has optionalDependencies: they are written at publish time (--pre-publish); a clone must not name unpublished packages, or npm ci fails')
+}
+if (mode === '--pre-publish') {
+  const local = fs.readdirSync(ROOT).filter((f) => f.endsWith('.node'))
+  if (local.length) problems.push(`the root package would ship local binaries: ${local.join(', ')}`)
 }
 
-if (check && stale.length) {
-  console.error(`stale (run node scripts/npm-packages.js): ${stale.join(', ')}`)
+if (stale.length && check) problems.push(`stale (run node scripts/npm-packages.js): ${stale.join(', ')}`)
+if (problems.length) {
+  for (const p of problems) console.error(p)
   process.exit(1)
 }
-console.log(check ? 'npm/ and optionalDependencies are up to date' : `wrote ${stale.length} file(s)`)
+if (mode === '--pre-publish') {
+  const sorted = Object.fromEntries(Object.entries(optional).sort(([a], [b]) => a.localeCompare(b)))
+  fs.writeFileSync(rootPkgPath, `${JSON.stringify({ ...root, optionalDependencies: sorted }, null, 2)}\n`)
+  console.log(`every platform package has its binary; optionalDependencies: ${Object.keys(sorted).join(', ')}`)
+} else {
+  console.log(check ? 'npm/ is up to date' : `wrote ${stale.length} file(s)`)
+}

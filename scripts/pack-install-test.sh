@@ -1,30 +1,28 @@
 #!/usr/bin/env bash
-# Installs the package as a user would: npm pack the root and the x64 platform package,
-# install both tarballs into an empty project, and run the demo there with no Rust
-# toolchain on PATH. Needs a built addon (npm run build).
+# The README's "from a clone" path: after `npm run build`, a plain `npm pack` of the clone gives
+# one tarball that contains the binaries built here (perf-event-open.*.node next to package.json,
+# where the loader looks first). Installs it into an empty project and runs the demo there with
+# no Rust toolchain on PATH, as CommonJS and as ESM. Needs a built addon (npm run build).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 platform=linux-x64-gnu
-bin="perf-event-open.$platform.node"
+bin=$(node "$root/scripts/variants.js" binary-name "$platform" "$(node -p "require('$root/variants.json').default")")
 
 [[ -f "$root/$bin" && -f "$root/dist/index.js" ]] || { echo "build first: npm run build" >&2; exit 1; }
 
-echo "== npm pack (root and npm/$platform)"
+echo "== npm pack (a clone, after npm run build)"
 (cd "$root" && npm pack --silent --pack-destination "$work" >/dev/null)
-stage="$work/stage-$platform"
-cp -r "$root/npm/$platform" "$stage"
-cp "$root/$bin" "$stage/"
-(cd "$stage" && npm pack --silent --pack-destination "$work" >/dev/null)
-ls -l "$work"/*.tgz | awk '{print "   " $5 " bytes  " $NF}'
-tar -tzf "$work"/perf-event-open-[0-9]*.tgz | sed 's/^/   root: /' | head -40
+tgz=$(ls "$work"/perf-event-open-[0-9]*.tgz)
+echo "   $(stat -c %s "$tgz") bytes  $(basename "$tgz")"
+tar -tzf "$tgz" | sed 's/^/   /' | grep -v '/dist/.*\.d\.ts$' | head -40
+tar -tzf "$tgz" | grep -x "package/$bin" >/dev/null || { echo "the tarball has no $bin" >&2; exit 1; }
 
-echo "== install into an empty project (optional platform packages from the registry omitted)"
+echo "== install into an empty project"
 app="$work/app"
 mkdir "$app"
-(cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund --omit=optional \
-  "$work"/perf-event-open-[0-9]*.tgz "$work/perf-event-open-$platform-"*.tgz)
+(cd "$app" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund "$tgz")
 cp "$root/examples/count-function.js" "$app/"
 
 echo "== run the demo without a Rust toolchain"
@@ -39,7 +37,7 @@ fi
 const { buildInfo } = require('perf-event-open')
 const info = buildInfo()
 console.log('buildInfo:', JSON.stringify(info))
-if (!info.path.includes('node_modules/perf-event-open-$platform/')) { console.error('loaded from outside the installed platform package'); process.exit(1) }
+if (!info.path.includes('node_modules/perf-event-open/perf-event-open.$platform')) { console.error('loaded from outside the installed tarball'); process.exit(1) }
 ")
 (cd "$app" && env -i PATH="$clean_path" HOME="$HOME" node --input-type=module -e "
 import { Counter, CounterGroup, PerfEventError, buildInfo } from 'perf-event-open'

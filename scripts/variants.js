@@ -1,29 +1,57 @@
-// Shared by the build and packaging scripts: variants.json plus the naming rules of
-// lib/variants.ts (the loader uses the compiled TS; scripts must run before it is built).
+// variants.json and its naming rules (lib/naming.js, shared with the loader) for the build and
+// packaging scripts and the release workflow.
 const path = require('node:path')
-const file = require('../variants.json')
+const naming = require('../lib/naming.js')
 
 const ROOT = path.join(__dirname, '..')
-const binaryName = (platform, variant) =>
-  variant === file.default ? `perf-event-open.${platform}.node` : `perf-event-open.${platform}-${variant}.node`
-const packageName = (platform, variant) =>
-  variant === file.default ? `perf-event-open-${platform}` : `perf-event-open-${platform}-${variant}`
-const packageDir = (platform, variant) =>
-  path.join(ROOT, 'npm', variant === file.default ? platform : `${platform}-${variant}`)
+const packageDir = (platform, variant) => path.join(ROOT, 'npm', naming.packageDirName(platform, variant))
 
-module.exports = { ROOT, ...file, binaryName, packageName, packageDir }
+// How the release workflow builds and tests each target (derived from cpu and libc, so a new
+// target in variants.json needs no workflow edit).
+const ci = (t) => ({
+  ...t,
+  runner: t.cpu === 'arm64' ? 'ubuntu-24.04-arm' : 'ubuntu-24.04',
+  // glibc builds link against glibc 2.17 (napi-rs cross toolchain); musl builds use cargo-zigbuild.
+  mode: t.libc === 'musl' ? '--cross-compile' : '--use-napi-cross',
+  container: t.libc === 'musl' ? 'node:20-alpine' : '',
+})
 
-// CLI for workflows: `node scripts/variants.js binary-name <platform> <variant>`,
-// `node scripts/variants.js package-dir <platform> <variant>`, `node scripts/variants.js matrix`.
+module.exports = {
+  ROOT,
+  variants: naming.VARIANTS,
+  targets: naming.TARGETS,
+  default: naming.DEFAULT_VARIANT,
+  binaryName: naming.binaryName,
+  packageName: naming.packageName,
+  packageDir,
+}
+
+// CLI for workflows:
+//   node scripts/variants.js matrix            {"variant":[{name,feature}],"target":[{triple,platform,cpu,libc,runner,mode,container}]}
+//   node scripts/variants.js targets           the target list alone (as above)
+//   node scripts/variants.js binary-name <platform> <variant>
+//   node scripts/variants.js package-dir <platform> <variant>
+//   node scripts/variants.js napi-targets      checks package.json napi.targets == variants.json targets
 if (require.main === module) {
   const [cmd, platform, variant] = process.argv.slice(2)
   const out = {
-    'binary-name': () => module.exports.binaryName(platform, variant),
-    'package-dir': () => path.relative(ROOT, module.exports.packageDir(platform, variant)),
-    matrix: () => JSON.stringify(file.variants.map((v) => ({ name: v.name, feature: v.feature }))),
+    'binary-name': () => naming.binaryName(platform, variant),
+    'package-dir': () => path.relative(ROOT, packageDir(platform, variant)),
+    matrix: () =>
+      JSON.stringify({ variant: naming.VARIANTS.map((v) => ({ name: v.name, feature: v.feature })), target: naming.TARGETS.map(ci) }),
+    targets: () => JSON.stringify(naming.TARGETS.map(ci)),
+    'napi-targets': () => {
+      const pkg = require('../package.json')
+      const want = naming.TARGETS.map((t) => t.triple)
+      if (JSON.stringify(pkg.napi.targets) !== JSON.stringify(want)) {
+        console.error(`package.json napi.targets ${JSON.stringify(pkg.napi.targets)} != variants.json targets ${JSON.stringify(want)}`)
+        process.exit(1)
+      }
+      return 'package.json napi.targets match variants.json'
+    },
   }[cmd]
   if (!out) {
-    console.error('usage: node scripts/variants.js binary-name|package-dir <platform> <variant> | matrix')
+    console.error('usage: node scripts/variants.js matrix | targets | napi-targets | binary-name|package-dir <platform> <variant>')
     process.exit(2)
   }
   console.log(out())
