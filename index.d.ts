@@ -50,7 +50,12 @@ export declare class NativeGroup {
   get handle(): number
   /** Adds a sibling; returns its kernel id. */
   add(event: NativeEvent, opts: NativeOpts): bigint
+  /**
+   * Enables every member, members first and the leader last, so that members from other
+   * PMUs than the leader's are scheduled together with it.
+   */
   enable(): void
+  /** Disables every member, the leader first (the whole group stops at once). */
   disable(): void
   reset(): void
   memberId(index: number): bigint
