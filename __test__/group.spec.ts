@@ -130,6 +130,20 @@ test('measure() five times: a page-faults member of a task-clock leader counts e
   }
 })
 
+for (const [leader, options] of [['cpu-clock', {}], ['task-clock', { pin: true }]] as const) {
+  test(`measure() five times: page-faults and minor-faults members of a ${leader} leader ${JSON.stringify(options)}`, (t) => {
+    using g = new CounterGroup(leader, undefined, options)
+    g.add('page-faults')
+    g.add('minor-faults')
+    for (let k = 0; k < ROUNDS; k++) {
+      const { result: pages, stat } = g.measure(freshPages())
+      const [, faults, minor] = stat.members.map((m) => m.count)
+      t.true(faults >= BigInt(pages), `round ${k}: page-faults ${faults}`)
+      t.is(minor, faults, `round ${k}`)
+    }
+  })
+}
+
 test('measure() five times: a task-clock member of a page-faults leader runs every time', (t) => {
   using g = new CounterGroup('page-faults')
   g.add('task-clock')
