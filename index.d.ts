@@ -55,7 +55,10 @@ export declare class NativeGroup {
    * PMUs than the leader's are scheduled together with it.
    */
   enable(): void
-  /** Disables every member, the leader first (the whole group stops at once). */
+  /**
+   * Disables the leader, which stops every member at once (members stay enabled and count
+   * again with the leader).
+   */
   disable(): void
   reset(): void
   memberId(index: number): bigint

@@ -82,7 +82,7 @@ export abstract class Handle<N extends Switchable, S> extends Resource<N> {
     this.call((n) => n.enable())
   }
 
-  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group stops all members at once (the leader first). */
+  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group stops all members at once (by disabling its leader). */
   disable(): void {
     this.call((n) => n.disable())
   }

@@ -54,13 +54,10 @@ fn enable_group(g: &CounterGroup) -> Result<()> {
     g.leader().enable().op("ioctl")
 }
 
-/// Stops every member: the leader first, which takes the whole group off the PMU at once.
+/// Stops the group: disabling the leader takes every member off the PMU at once. The members
+/// stay enabled (they count only while their leader runs), so `enable_group` finds them ready.
 fn disable_group(g: &CounterGroup) -> Result<()> {
-    g.leader().disable().op("ioctl")?;
-    for s in g.siblings() {
-        s.disable().op("ioctl")?;
-    }
-    Ok(())
+    g.leader().disable().op("ioctl")
 }
 
 /// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
@@ -124,7 +121,8 @@ impl NativeGroup {
         })
     }
 
-    /// Disables every member, the leader first (the whole group stops at once).
+    /// Disables the leader, which stops every member at once (members stay enabled and count
+    /// again with the leader).
     #[napi]
     pub fn disable(&self) -> Result<()> {
         self.entry.with_mut(|e| {
