@@ -42,7 +42,15 @@ export declare class NativeGroup {
   get handle(): number
   /** Adds a sibling; returns its kernel id. */
   add(event: NativeEvent, opts: NativeOpts): bigint
+  /**
+   * Enables every member, members first and the leader last, so that members from other
+   * PMUs than the leader's are scheduled together with it.
+   */
   enable(): void
+  /**
+   * Disables the leader, which stops every member at once (members stay enabled and count
+   * again with the leader).
+   */
   disable(): void
   reset(): void
   memberId(index: number): bigint

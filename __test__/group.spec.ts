@@ -1,6 +1,10 @@
 import test from 'ava'
 import { CounterGroup, PerfEventError } from '../dist/index.js'
-import { touchFreshPages } from './helpers.ts'
+import { execFileSync } from 'node:child_process'
+import { closeSync, openSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { FIXTURES, FRESH_BYTES, touchFreshPages, tracefsMounted } from './helpers.ts'
 
 test('one atomic read returns every member, matched by id', (t) => {
   using g = new CounterGroup('task-clock')
@@ -60,4 +64,147 @@ test('members reject leader-only options; closed group throws ERR_CLOSED', (t) =
   const err = t.throws(() => g.stat(), { instanceOf: PerfEventError })
   t.is(err!.code, 'ERR_CLOSED')
   t.throws(() => g.add('cs'), { instanceOf: PerfEventError, message: /closed/ })
+})
+
+// Members from another PMU than the leader's (task-clock/cpu-clock: hrtimer PMUs; page-faults and
+// context-switches: perf_swevent; tracepoints) used to stop counting after the first measure() on
+// Linux 6.18: the group ioctls enable the leader before its members, and a member enabled while its
+// leader is running waits for the thread's next context switch (README "Groups").
+const ROUNDS = 5
+
+/**
+ * Maps fresh memory (FRESH_BYTES is above glibc's mmap threshold) and returns a function that
+ * touches its first `n` pages: `n` page faults, with no allocation and quickly enough that the
+ * thread is rarely switched out meanwhile (a context switch would hide the kernel behaviour by
+ * scheduling a waiting member in).
+ */
+function freshPages(n = 64): () => number {
+  const b = Buffer.allocUnsafeSlow(FRESH_BYTES)
+  return () => {
+    // Page 0 holds malloc's chunk header (already faulted in).
+    for (let i = 1; i <= n; i++) b[i * 4096] = 1
+    return n
+  }
+}
+
+function writes(n: number): number {
+  const fd = openSync('/dev/null', 'w')
+  try {
+    for (let i = 0; i < n; i++) writeSync(fd, 'x')
+  } finally {
+    closeSync(fd)
+  }
+  return n
+}
+
+/** Opens a group, or returns why tracepoints cannot be used here. */
+function tracepointGroup(leader: string, member: string): CounterGroup | string {
+  if (!tracefsMounted()) return 'tracefs is not mounted'
+  try {
+    const g = new CounterGroup(leader)
+    try {
+      g.add(member)
+    } catch (e) {
+      g.close()
+      throw e
+    }
+    return g
+  } catch (e) {
+    if (e instanceof PerfEventError && (e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'ENOENT')) return `${e.code}: ${e.hint ?? e.message}`
+    throw e
+  }
+}
+
+test('measure() five times: a page-faults member of a task-clock leader counts every fresh page each time', (t) => {
+  using g = new CounterGroup('task-clock')
+  g.add('page-faults')
+  for (const touch of [freshPages, () => touchFreshPages]) {
+    for (let k = 0; k < ROUNDS; k++) {
+      const { result: pages, stat } = g.measure(touch())
+      const [clock, faults] = stat.members.map((m) => m.count)
+      t.log(`round ${k}: task-clock ${clock} ns, page-faults ${faults} of ${pages} fresh pages`)
+      t.true(clock > 0n)
+      t.true(faults >= BigInt(pages), `round ${k}: page-faults ${faults} < ${pages} pages`)
+      t.true(faults < BigInt(pages) + 1000n, `round ${k}: page-faults ${faults}`)
+    }
+  }
+})
+
+for (const [leader, options] of [['cpu-clock', {}], ['task-clock', { pin: true }]] as const) {
+  test(`measure() five times: page-faults and minor-faults members of a ${leader} leader ${JSON.stringify(options)}`, (t) => {
+    using g = new CounterGroup(leader, undefined, options)
+    g.add('page-faults')
+    g.add('minor-faults')
+    for (let k = 0; k < ROUNDS; k++) {
+      const { result: pages, stat } = g.measure(freshPages())
+      const [, faults, minor] = stat.members.map((m) => m.count)
+      t.true(faults >= BigInt(pages), `round ${k}: page-faults ${faults}`)
+      t.is(minor, faults, `round ${k}`)
+    }
+  })
+}
+
+test('measure() five times: a task-clock member of a page-faults leader runs every time', (t) => {
+  using g = new CounterGroup('page-faults')
+  g.add('task-clock')
+  for (let k = 0; k < ROUNDS; k++) {
+    const { result: pages, stat } = g.measure(freshPages())
+    const [faults, clock] = stat.members.map((m) => m.count)
+    t.true(faults >= BigInt(pages), `round ${k}: page-faults ${faults}`)
+    // Faulting 64 fresh pages takes tens of microseconds of CPU: the clock ran with its leader.
+    t.true(clock > 10_000n, `round ${k}: task-clock ${clock} ns`)
+  }
+})
+
+test('measure() five times: a tracepoint member of a page-faults leader counts every write', (t) => {
+  const g = tracepointGroup('page-faults', 'syscalls:sys_enter_write')
+  if (typeof g === 'string') return t.log(`skipped: ${g}`) as unknown as void
+  using _ = g
+  for (let k = 0; k < ROUNDS; k++) {
+    const { stat } = g.measure(() => writes(100))
+    t.is(stat.members[1].count, 100n, `round ${k}`)
+  }
+})
+
+test('measure() five times: a page-faults member of a tracepoint leader counts every fresh page', (t) => {
+  const g = tracepointGroup('syscalls:sys_enter_write', 'page-faults')
+  if (typeof g === 'string') return t.log(`skipped: ${g}`) as unknown as void
+  using _ = g
+  for (let k = 0; k < ROUNDS; k++) {
+    const touch = freshPages()
+    const { result, stat } = g.measure(() => [writes(7), touch()] as const)
+    t.is(stat.members[0].count, 7n, `round ${k}`)
+    t.true(stat.members[1].count >= BigInt(result[1]), `round ${k}: page-faults ${stat.members[1].count}`)
+  }
+})
+
+test('enable() twice, and a member added to a leader opened with enable: true, count from then on', (t) => {
+  let touch = freshPages()
+  using g = new CounterGroup('task-clock', undefined, { enable: true })
+  g.add('page-faults')
+  let pages = touch()
+  let faults = g.stat().members[1].count
+  t.true(faults >= BigInt(pages), `added to a running leader: page-faults ${faults} < ${pages}`)
+  g.disable()
+  g.reset()
+  touch = freshPages()
+  g.enable()
+  g.enable()
+  pages = touch()
+  g.disable()
+  faults = g.stat().members[1].count
+  t.true(faults >= BigInt(pages), `after enable() twice: page-faults ${faults} < ${pages}`)
+  freshPages()()
+  t.is(g.stat().members[1].count, faults, 'disabled: no more counts')
+})
+
+test('C: per-member enable (leader last) counts exactly where the group ioctls lose a member', (t) => {
+  mkdirSync(join(FIXTURES, 'build'), { recursive: true })
+  const exe = join(FIXTURES, 'build', 'group-reenable')
+  execFileSync('gcc', ['-O1', '-o', exe, join(FIXTURES, 'group-reenable.c')])
+  // Output: one line per sequence, "<sequence> <member counts of round 1..4>".
+  const out = execFileSync(exe, ['task-clock', 'page-faults'], { encoding: 'utf8' })
+  t.log(out.trim())
+  const rows = Object.fromEntries(out.trim().split('\n').map((l) => { const [k, ...v] = l.split(' '); return [k, v.map(Number)] }))
+  t.deepEqual(rows['each'], [64, 64, 64, 64])
 })

@@ -74,12 +74,15 @@ interface Switchable {
 export abstract class Handle<N extends Switchable, S> extends Resource<N> {
   abstract stat(): S
 
-  /** Starts counting (PERF_EVENT_IOC_ENABLE); a group enables every member at once (PERF_IOC_FLAG_GROUP). */
+  /**
+   * Starts counting (PERF_EVENT_IOC_ENABLE). A group enables each member, then the leader, which
+   * brings them all onto the PMU at once (README "Groups": why not PERF_IOC_FLAG_GROUP).
+   */
   enable(): void {
     this.call((n) => n.enable())
   }
 
-  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group disables every member at once. */
+  /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group stops all members at once (by disabling its leader). */
   disable(): void {
     this.call((n) => n.disable())
   }
