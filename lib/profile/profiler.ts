@@ -1,0 +1,348 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { Counter } from '../counter'
+import { PerfEventError } from '../errors'
+import { resolveEvent, type EventInput } from '../events'
+import type { CounterOptions } from '../options'
+import type { PerfRecord, Sampler } from '../sampler'
+import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
+import { symbolizer, type SymbolizedAddr } from './symbolizer'
+
+/** Options of `profile()` and `new Profiler()`. */
+export interface ProfileOptions {
+  /** Any event the package accepts (`'cpu-clock'`, `'page-faults'`, `'syscalls:sys_enter_write'`, `'cycles'`…). Default `'cpu-clock'`. */
+  event?: EventInput
+  /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
+  freq?: number
+  /** One sample every `period` events (default 1 for other software events and tracepoints). */
+  period?: number
+  /** `'thread'`: the calling JS thread (default). */
+  scope?: 'thread'
+  /**
+   * Kernel frames in stacks. Default: on where allowed (root, CAP_PERFMON, or perf_event_paranoid <= 1),
+   * else off with the reason in `profile.warnings`.
+   */
+  kernel?: boolean
+  /** Ring size as 2^exp data pages. Default: from the rate (about 2 s of samples, 16 to 1024 pages). */
+  ringPages?: number
+  /** Frames a stack keeps at most (default 127). */
+  maxStackFrames?: number
+}
+
+const CLOCKS = new Set(['cpuClock', 'taskClock'])
+const DEFAULT_FREQ = 999
+/** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
+const SAMPLE_BYTES = 64
+let warnedPerfMap = false
+
+function paranoid(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim())
+  } catch {
+    return 2
+  }
+}
+
+/** CAP_PERFMON (38) or CAP_SYS_ADMIN (21) in the effective set. */
+function privileged(): boolean {
+  if (process.getuid?.() === 0) return true
+  try {
+    const m = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (!m) return false
+    const caps = BigInt(`0x${m[1]}`)
+    return ((caps >> 38n) & 1n) === 1n || ((caps >> 21n) & 1n) === 1n
+  } catch {
+    return false
+  }
+}
+
+/** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
+export function perfMapEnabled(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof')
+}
+
+const PERF_MAP_HINT =
+  'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
+  'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
+
+function threadName(pid: number, tid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+  } catch {
+    return `thread ${tid}`
+  }
+}
+
+interface RawSample {
+  tid: number
+  pid: number
+  time: bigint
+  period: number
+  kernel: bigint[] | undefined
+  user: bigint[] | undefined
+}
+
+function checkNumber(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`Expected an integer from ${min} to ${max} for ${name} but received ${String(v)}`)
+  return v
+}
+
+/**
+ * Samples call chains of one event and turns them into a symbolized `Profile`.
+ *
+ * ```ts
+ * const p = new Profiler({ event: 'page-faults' })
+ * p.start(); work(); const profile = await p.stop()
+ * console.log(profile.top(10).table)
+ * ```
+ */
+export class Profiler {
+  readonly #event: EventInput
+  readonly #label: string
+  readonly #unit: string
+  readonly #freq: number | undefined
+  readonly #period: number | undefined
+  readonly #kernel: boolean
+  readonly #exp: number
+  readonly #maxFrames: number
+  readonly #warnings: string[] = []
+  #counter: Counter | undefined
+  #sampler: Sampler | undefined
+  #timer: NodeJS.Timeout | undefined
+  #raw: RawSample[] = []
+  #lostRecords = 0
+  #comms = new Map<number, string>()
+  #start = 0
+  #lostFormat = false
+
+  constructor(options: ProfileOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
+    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringPages', 'maxStackFrames'])
+    for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`Expected one of ${[...known].join(', ')} for options key but received ${k}`)
+    this.#event = options.event ?? 'cpu-clock'
+    const ev = resolveEvent(this.#event)
+    this.#label = ev.label
+    const isClock = ev.native.type === 'software' && CLOCKS.has(ev.native.name)
+    this.#unit = isClock ? 'ns' : 'events'
+    if (options.scope !== undefined && options.scope !== 'thread') throw new TypeError(`Expected 'thread' for options.scope but received ${String(options.scope)}`)
+    const freq = checkNumber(options.freq, 'options.freq', 1, 1_000_000)
+    const period = checkNumber(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
+    if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
+    const timeBased = isClock || ev.native.type === 'hardware' || ev.native.type === 'hwCache' || ev.native.type === 'raw' || ev.native.type === 'dynamic'
+    if (freq === undefined && period === undefined) {
+      if (timeBased) this.#freq = DEFAULT_FREQ
+      else this.#period = 1
+    } else {
+      this.#freq = freq
+      this.#period = period
+    }
+    this.#maxFrames = checkNumber(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127
+    if (options.kernel !== undefined && typeof options.kernel !== 'boolean') throw new TypeError(`Expected a boolean for options.kernel but received ${String(options.kernel)}`)
+    const allowed = privileged() || paranoid() <= 1
+    if (options.kernel === undefined) {
+      this.#kernel = allowed
+      if (!allowed)
+        this.#warnings.push(
+          `Kernel frames are off: kernel.perf_event_paranoid is ${paranoid()} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`,
+        )
+    } else this.#kernel = options.kernel
+    const ringExp = checkNumber(options.ringPages, 'options.ringPages', 0, 16)
+    if (ringExp !== undefined) this.#exp = ringExp
+    else {
+      const rate = this.#freq ?? 1000
+      const bytes = rate * 2 * (SAMPLE_BYTES + 8 * Math.min(this.#maxFrames, 64))
+      this.#exp = Math.min(10, Math.max(4, Math.ceil(Math.log2(bytes / 4096))))
+    }
+  }
+
+  /** Whether sampling is on. */
+  get running(): boolean {
+    return this.#counter !== undefined
+  }
+
+  /** Opens the event on this thread and starts sampling. */
+  start(): void {
+    if (this.#counter) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
+    const opts: CounterOptions = {
+      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
+      sampleFormat: { period: true, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
+      recordIdFormat: { task: true, time: true },
+      extraRecord: { comm: true },
+      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      statFormat: { lostRecords: true },
+    }
+    let counter: Counter
+    try {
+      counter = new Counter(this.#event, undefined, opts)
+      this.#lostFormat = true
+    } catch (e) {
+      // PERF_FORMAT_LOST needs Linux 6.0: fall back to the kernel's LOST records.
+      if (!(e instanceof PerfEventError) || !['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) throw e
+      counter = new Counter(this.#event, undefined, { ...opts, statFormat: undefined })
+      this.#lostFormat = false
+    }
+    try {
+      this.#sampler = counter.sampler(this.#exp)
+    } catch (e) {
+      counter.close()
+      throw e
+    }
+    this.#counter = counter
+    this.#raw = []
+    this.#lostRecords = 0
+    this.#start = Date.now()
+    // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
+    this.#timer = setInterval(() => this.#drain(), 50)
+    this.#timer.unref()
+    counter.enable()
+  }
+
+  #drain(): void {
+    const s = this.#sampler
+    if (!s) return
+    for (const r of s.drain() as PerfRecord[]) {
+      if (r.type === 'sample') {
+        const task = r.recordId.task
+        let kernel: bigint[] | undefined
+        let user: bigint[] | undefined
+        for (const c of r.callChain ?? []) {
+          if (c.context === 'kernel') kernel = c.ips
+          else if (c.context === 'user') user = c.ips
+        }
+        this.#raw.push({ tid: task?.tid ?? 0, pid: task?.pid ?? process.pid, time: r.recordId.time ?? 0n, period: Number(r.period ?? 1n), kernel, user })
+      } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
+      else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+    }
+  }
+
+  /** Stops sampling, symbolizes (off the JS thread) and returns the profile. */
+  async stop(): Promise<Profile> {
+    const counter = this.#counter
+    if (!counter) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    counter.disable()
+    clearInterval(this.#timer)
+    this.#drain()
+    let lost: LostSamples
+    const stat = counter.stat()
+    if (this.#lostFormat && stat.lostRecords !== undefined) lost = { count: Number(stat.lostRecords), source: 'PERF_FORMAT_LOST', records: this.#lostRecords }
+    else lost = { count: this.#lostRecords, source: 'PERF_RECORD_LOST', records: this.#lostRecords }
+    this.#sampler?.close()
+    counter.close()
+    this.#sampler = undefined
+    this.#counter = undefined
+    const end = Date.now()
+    const warnings = [...this.#warnings]
+    if (lost.count > 0)
+      warnings.push(`${lost.count} samples lost: the ring (2^${this.#exp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
+    const hasMap = perfMapEnabled() && existsSync(`/tmp/perf-${process.pid}.map`)
+    if (!hasMap) {
+      warnings.push(PERF_MAP_HINT)
+      if (!warnedPerfMap) {
+        warnedPerfMap = true
+        process.emitWarning(PERF_MAP_HINT, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
+      }
+    }
+    const raw = this.#raw
+    this.#raw = []
+    const builder = await buildProfile(raw, process.pid, hasMap, this.#comms)
+    return new Profile(
+      builder,
+      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, pid: process.pid, startTime: this.#start, endTime: end },
+      lost,
+      warnings,
+    )
+  }
+}
+
+/** V8 perf map entries: `JS:*name file:line:col` (also `Eval:`, `Script:`, and `LazyCompile:`/`Function:` of older V8). */
+const JS_RE = /^(?:JS|Eval|Script|Function|LazyCompile|InterpretedFunction):([~^*+]?)(.*?)(?: (\S+):(\d+):(\d+))?$/
+/** V8 code that is not a JS function: builtins, bytecode handlers, stubs, compiled regexps. */
+const V8_CODE_RE = /^(?:Builtin|BytecodeHandler|Stub|RegExp|Handler|CodeStub|WasmFunction|Wasm):/
+
+function toFrame(s: SymbolizedAddr | undefined, kernel: boolean, perfMapPath: string): Frame {
+  if (!s || s.name === undefined) {
+    const module = s?.module ?? (kernel ? '[kernel]' : undefined)
+    const label = module ? `[unknown] ${basename(module)}` : '[unknown]'
+    return { label, name: label, kind: kernel ? 'kernel' : 'unknown', module }
+  }
+  if (kernel) return { label: s.name, name: s.name, kind: 'kernel', module: '[kernel]' }
+  // Symbols from V8's perf map come without a module (blazesym) and in V8's own notation.
+  const m = s.module === undefined || s.module === perfMapPath ? JS_RE.exec(s.name) : null
+  if (m) {
+    const name = m[2] || '(anonymous)'
+    return {
+      label: s.name.slice(s.name.indexOf(':') + 1),
+      name,
+      kind: 'js',
+      tier: m[1],
+      module: perfMapPath,
+      file: m[3],
+      line: m[4] === undefined ? undefined : Number(m[4]),
+      column: m[5] === undefined ? undefined : Number(m[5]),
+    }
+  }
+  if ((s.module === undefined || s.module === perfMapPath) && V8_CODE_RE.test(s.name)) return { label: s.name, name: s.name, kind: 'builtin', module: perfMapPath }
+  const kind: FrameKind = 'native'
+  return { label: s.name, name: s.name, kind, module: s.module, file: s.file, line: s.line, column: s.column }
+}
+
+async function symbolize(addrs: bigint[], fn: (a: BigUint64Array) => Promise<SymbolizedAddr[]>): Promise<SymbolizedAddr[]> {
+  if (addrs.length === 0) return []
+  return fn(BigUint64Array.from(addrs))
+}
+
+/** Symbolizes raw samples (unique addresses once) and interns frames and stacks. */
+export async function buildProfile(raw: RawSample[], pid: number, perfMap: boolean, comms: Map<number, string>): Promise<ProfileBuilder> {
+  const userIdx = new Map<bigint, number>()
+  const kernIdx = new Map<bigint, number>()
+  // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
+  const key = (ips: bigint[], i: number) => (i === 0 ? ips[i] : ips[i] - 1n)
+  for (const r of raw) {
+    if (r.user) for (let i = 0; i < r.user.length; i++) if (!userIdx.has(key(r.user, i))) userIdx.set(key(r.user, i), userIdx.size)
+    if (r.kernel) for (let i = 0; i < r.kernel.length; i++) if (!kernIdx.has(key(r.kernel, i))) kernIdx.set(key(r.kernel, i), kernIdx.size)
+  }
+  const sym = symbolizer()
+  const [userSyms, kernSyms] = await Promise.all([
+    symbolize([...userIdx.keys()], (a) => sym.symbolizeProcess(pid, a, { perfMap })),
+    symbolize([...kernIdx.keys()], (a) => sym.symbolizeKernel(a)),
+  ])
+  const b = new ProfileBuilder()
+  const perfMapPath = `/tmp/perf-${pid}.map`
+  const userFrames = new Int32Array(userIdx.size)
+  for (const [, i] of userIdx) userFrames[i] = b.frame(toFrame(userSyms[i], false, perfMapPath))
+  const kernFrames = new Int32Array(kernIdx.size)
+  for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, perfMapPath))
+  const t0 = raw.length ? raw[0].time : 0n
+  for (const r of raw) {
+    let stack = -1
+    if (r.user) for (let i = r.user.length - 1; i >= 0; i--) stack = b.stack(stack, userFrames[userIdx.get(key(r.user, i))!])
+    if (r.kernel) for (let i = r.kernel.length - 1; i >= 0; i--) stack = b.stack(stack, kernFrames[kernIdx.get(key(r.kernel, i))!])
+    const thread = b.thread(r.tid, r.pid, comms.get(r.tid) ?? threadName(r.pid, r.tid))
+    b.sample(stack, thread, Number(r.time - t0), r.period)
+  }
+  return b
+}
+
+/**
+ * Profiles `fn` (sync or async) on this thread and returns the symbolized profile.
+ *
+ * ```ts
+ * const p = await profile(() => work(), { event: 'page-faults' })
+ * console.log(p.top(10).table)
+ * await p.write('work.pb.gz')
+ * ```
+ */
+export async function profile(fn: () => unknown, options?: ProfileOptions): Promise<Profile> {
+  if (typeof fn !== 'function') throw new TypeError(`Expected a function for fn but received ${fn === null ? 'null' : typeof fn}`)
+  const p = new Profiler(options)
+  p.start()
+  try {
+    await fn()
+  } catch (e) {
+    await p.stop().catch(() => undefined)
+    throw e
+  }
+  return p.stop()
+}
