@@ -50,7 +50,10 @@ export interface LostSamples {
 
 /** One row of `profile.top()`. */
 export interface TopRow {
+  /** The function (its first frame seen; a JS function compiled by several tiers has one frame per tier). */
   readonly frame: Frame
+  /** V8 tier marks this JS function ran in (`'~*'`…), empty for other code. */
+  readonly tiers: string
   /** Weight of samples whose leaf is this function (in `profile.unit`). */
   readonly self: number
   /** Weight of samples with this function anywhere on the stack. */
@@ -220,9 +223,26 @@ export class Profile {
   top(n = 20, options: { by?: 'self' | 'total'; thread?: number } = {}): TopResult {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected a positive integer for n but received ${String(n)}`)
     const by = options.by ?? 'self'
-    const self = new Float64Array(this.frames.length)
-    const total = new Float64Array(this.frames.length)
-    const seen = new Int32Array(this.frames.length).fill(-1)
+    // One row per function: the tiers of a JS function are merged.
+    const fn = new Int32Array(this.frames.length)
+    const fnIds = new Map<string, number>()
+    const fnFrame: number[] = []
+    const tiers: string[] = []
+    this.frames.forEach((f, i) => {
+      const key = f.kind === 'js' ? `js\0${f.name}\0${f.file}:${f.line}:${f.column}` : `${f.kind}\0${f.label}\0${f.module ?? ''}`
+      let id = fnIds.get(key)
+      if (id === undefined) {
+        id = fnFrame.length
+        fnIds.set(key, id)
+        fnFrame.push(i)
+        tiers.push('')
+      }
+      fn[i] = id
+      if (f.tier && !tiers[id].includes(f.tier)) tiers[id] += f.tier
+    })
+    const self = new Float64Array(fnFrame.length)
+    const total = new Float64Array(fnFrame.length)
+    const seen = new Int32Array(fnFrame.length).fill(-1)
     let all = 0
     for (let i = 0; i < this.sampleCount; i++) {
       if (options.thread !== undefined && this.samples.thread[i] !== options.thread) continue
@@ -230,21 +250,21 @@ export class Profile {
       all += w
       const leaf = this.samples.stack[i]
       if (leaf < 0) continue
-      self[this.stacks.frame[leaf]] += w
+      self[fn[this.stacks.frame[leaf]]] += w
       for (let s = leaf; s >= 0; s = this.stacks.parent[s]) {
-        const f = this.stacks.frame[s]
+        const f = fn[this.stacks.frame[s]]
         if (seen[f] === i) continue
         seen[f] = i
         total[f] += w
       }
     }
-    const ids = [...this.frames.keys()].filter((f) => total[f] > 0)
+    const ids = [...fnFrame.keys()].filter((f) => total[f] > 0)
     ids.sort((a, b) => (by === 'self' ? self[b] - self[a] || total[b] - total[a] : total[b] - total[a] || self[b] - self[a]))
     const pct = (v: number) => (all > 0 ? (100 * v) / all : 0)
-    const rows: TopRow[] = ids.slice(0, n).map((f) => ({ frame: this.frames[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }))
+    const rows: TopRow[] = ids.slice(0, n).map((f) => ({ frame: this.frames[fnFrame[f]], tiers: tiers[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }))
     const unit = this.meta.unit
     const head = ['self', 'self%', 'total', 'total%', 'kind', 'function']
-    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, r.frame.label])
+    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, r.frame.kind === 'js' ? r.tiers + r.frame.label.slice(r.frame.tier?.length ?? 0) : r.frame.label])
     const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)))
     const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : c >= 4 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')
     const title = `${this.meta.event}: ${this.sampleCount} samples, ${fmtWeight(all, unit)}` + (this.lost.count ? `, ${this.lost.count} samples lost` : '')

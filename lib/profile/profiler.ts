@@ -167,7 +167,9 @@ export class Profiler {
     if (this.#counter) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
     const opts: CounterOptions = {
       sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
-      sampleFormat: { period: true, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
+      // PERF_SAMPLE_PERIOD only in freq mode: with it, the kernel samples software events on every event
+      // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
+      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
       extraRecord: { comm: true },
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
@@ -211,7 +213,7 @@ export class Profiler {
           if (c.context === 'kernel') kernel = c.ips
           else if (c.context === 'user') user = c.ips
         }
-        this.#raw.push({ tid: task?.tid ?? 0, pid: task?.pid ?? process.pid, time: r.recordId.time ?? 0n, period: Number(r.period ?? 1n), kernel, user })
+        this.#raw.push({ tid: task?.tid ?? 0, pid: task?.pid ?? process.pid, time: r.recordId.time ?? 0n, period: r.period !== undefined ? Number(r.period) : (this.#period ?? 1), kernel, user })
       } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
       else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
     }

@@ -1,0 +1,320 @@
+// Profiles against the real kernel: child `node --perf-basic-prof` scripts with a known shape, their
+// profiles read back by independent readers (go tool pprof, pprof-format, perf report).
+import test from 'ava'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gunzipSync } from 'node:zlib'
+import { Profile as PprofProfile } from 'pprof-format'
+import { profile, Profiler, PerfEventError } from '../dist/index.js'
+import { tracefsMounted } from './helpers.ts'
+
+const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
+const dir = mkdtempSync(join(tmpdir(), 'pe-profile-'))
+
+/** The script prelude: the package, and a spin that lasts `ms` of this thread's CPU time (not wall time). */
+const PRELUDE = `
+const pe = require(${JSON.stringify(DIST)})
+const fs = require('node:fs')
+function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
+const out = process.argv[2]
+function report(p, extra) {
+  const rows = p.top(1000).rows.map((r) => ({ label: r.frame.label, name: r.frame.name, kind: r.frame.kind, tier: r.frame.tier, tiers: r.tiers, file: r.frame.file, line: r.frame.line, self: r.self, total: r.total }))
+  fs.writeFileSync(out + '.json', JSON.stringify({ rows, samples: p.sampleCount, total: p.totalWeight, unit: p.unit, event: p.event, lost: p.lost, warnings: p.warnings, threads: p.threads, ...extra }))
+}
+`
+
+/** Runs a script under `node --perf-basic-prof` (plus `nodeArgs`), optionally under `perf record`; returns its report. */
+function runChild(name: string, body: string, nodeArgs: string[] = [], wrap: string[] = []): any {
+  const script = join(dir, `${name}.js`)
+  writeFileSync(script, PRELUDE + body)
+  const out = join(dir, name)
+  const argv = [...wrap, process.execPath, '--perf-basic-prof', ...nodeArgs, script, out]
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 90_000 })
+  if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}\n${r.stdout}`)
+  return { ...JSON.parse(readFileSync(`${out}.json`, 'utf8')), out, stderr: r.stderr }
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+}
+
+/** Installs a Debian package when its command is missing (root only); returns why not when it cannot. */
+function ensure(cmd: string, pkg: string): string | undefined {
+  if (has(cmd)) return undefined
+  if (process.getuid?.() !== 0) return `${cmd} is missing and installing ${pkg} needs root`
+  const r = spawnSync('sh', ['-c', `apt-get install -y -qq ${pkg} || (apt-get update -qq && apt-get install -y -qq ${pkg})`], { stdio: 'ignore', timeout: 600_000 })
+  return r.status === 0 && has(cmd) ? undefined : `apt-get install ${pkg} failed`
+}
+
+/** 1-based line of `text` in a child script. */
+const lineOf = (name: string, text: string) => readFileSync(join(dir, `${name}.js`), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1
+
+const row = (rep: any, name: string) => rep.rows.find((r: any) => r.kind === 'js' && r.name === name)
+
+// hotA does 3x the work of hotB; both call one leaf. No inlining, so each is a frame of its own (perf sees the same).
+const SHAPE = `
+function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+function hotA() { return leaf(300000) }
+function hotB() { return leaf(100000) }
+;(async () => {
+  for (let i = 0; i < 20; i++) { hotA(); hotB() } // warm up (tiers settle)
+  const p = await pe.profile(() => { const end = cpuNs() + 1.5e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() } return s })
+  report(p)
+  console.log(p.top(8).table)
+  await p.write(out + '.pb.gz'); await p.write(out + '.folded'); await p.write(out + '.svg'); await p.write(out + '.cpuprofile')
+})()
+`
+
+let shape: any
+let perfReason: string | undefined
+test.before(() => {
+  perfReason = ensure('perf', 'linux-perf')
+  const wrap = perfReason ? [] : ['perf', 'record', '-q', '-g', '-F', '999', '-e', 'cpu-clock', '-o', join(dir, 'shape.perf.data'), '--']
+  shape = runChild('shape', SHAPE, ['--no-turbo-inlining'], wrap)
+})
+
+test('cpu-clock: hotA : hotB is 3 : 1 (self + children) within 10 %, JS frames named with tier and file:line:column', (t) => {
+  const a = row(shape, 'hotA')
+  const b = row(shape, 'hotB')
+  t.truthy(a, JSON.stringify(shape.rows.slice(0, 10)))
+  t.truthy(b)
+  const ratio = a.total / b.total
+  t.log(`hotA ${a.total} ns, hotB ${b.total} ns: ratio ${ratio.toFixed(3)}; ${shape.samples} samples, lost ${shape.lost.count}`)
+  t.true(ratio > 2.7 && ratio < 3.3, `ratio ${ratio}`)
+  t.is(shape.unit, 'ns')
+  t.is(shape.event, 'cpu-clock')
+  t.is(shape.lost.count, 0)
+  t.true(shape.samples > 1000, `${shape.samples} samples`)
+  t.true(['~', '^', '*', '+', ''].includes(a.tier))
+  t.true(a.file.endsWith('shape.js'))
+  t.is(a.line, lineOf('shape', 'function hotA'))
+  t.regex(a.label, /hotA .*shape\.js:\d+:\d+$/)
+  t.deepEqual(shape.warnings, [])
+  // Native frames of node/V8 get names too (ELF symbols).
+  t.true(shape.rows.some((r: any) => r.kind === 'native' && /^(v8::|node::|Builtins_|uv_)/.test(r.label)))
+  t.is(shape.threads.length, 1)
+  t.is(shape.threads[0].name, 'node')
+})
+
+test('cpu-clock: within 3 percentage points of perf record -g + perf report on the same run', (t) => {
+  if (perfReason) {
+    t.log(`skipped: ${perfReason}`)
+    t.pass()
+    return
+  }
+  const text = execFileSync('perf', ['report', '-i', join(dir, 'shape.perf.data'), '--stdio', '--children', '--sort', 'sym', '-g', 'none', '--percent-limit', '0'], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
+  const children = (fn: string) => {
+    const line = text.split('\n').find((l) => new RegExp(`JS:\\S?${fn} `).test(l))
+    if (!line) throw new Error(`${fn} not in perf report:\n${text.slice(0, 3000)}`)
+    return Number(/^\s*([\d.]+)%/.exec(line)![1])
+  }
+  const perfShare = (100 * children('hotA')) / (children('hotA') + children('hotB'))
+  const a = row(shape, 'hotA').total
+  const b = row(shape, 'hotB').total
+  const ours = (100 * a) / (a + b)
+  t.log(`hotA share of hotA+hotB: ours ${ours.toFixed(2)} %, perf ${perfShare.toFixed(2)} %`)
+  t.true(Math.abs(ours - perfShare) <= 3, `ours ${ours} perf ${perfShare}`)
+})
+
+test('pprof export: go tool pprof -top reads it; pprof-format decodes sample types named after the event', (t) => {
+  const buf = readFileSync(`${shape.out}.pb.gz`)
+  const p = PprofProfile.decode(gunzipSync(buf))
+  const str = (i: number | bigint) => p.stringTable.strings[Number(i)]
+  t.deepEqual(
+    p.sampleType.map((st) => [str(st.type), str(st.unit)]),
+    [
+      ['samples', 'count'],
+      ['cpu-clock', 'nanoseconds'],
+    ],
+  )
+  t.is(p.sample.length, shape.samples)
+  const sum = p.sample.reduce((s, x) => s + Number(x.value[1]), 0)
+  t.true(Math.abs(sum - shape.total) <= shape.samples, `${sum} vs ${shape.total}`)
+  t.true(p.sample.every((s) => s.label.some((l) => str(l.key) === 'thread' && str(l.str) === 'node')))
+  const goReason = ensure('go', 'golang-go')
+  if (goReason) {
+    t.log(`go tool pprof: skipped: ${goReason}`)
+    return
+  }
+  const top = execFileSync('go', ['tool', 'pprof', '-top', '-sample_index=1', `${shape.out}.pb.gz`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  t.log(top.split('\n').slice(0, 12).join('\n'))
+  t.regex(top, /Type: cpu-clock/)
+  t.regex(top, /hotA \[JS\]/)
+  t.regex(top, /hotB \[JS\]/)
+})
+
+test('folded, SVG and .cpuprofile exports have their formats\' structure', (t) => {
+  const folded = readFileSync(`${shape.out}.folded`, 'utf8').trim().split('\n')
+  t.true(folded.every((l) => /^\S.* \d+$/.test(l)))
+  t.true(folded.some((l) => /hotA [^;]*_\[j\](;|.* \d+$)/.test(l)))
+  const foldedTotal = folded.reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0)
+  t.true(Math.abs(foldedTotal - shape.total) <= folded.length)
+
+  const svg = readFileSync(`${shape.out}.svg`, 'utf8')
+  t.regex(svg, /^<\?xml/)
+  t.regex(svg, /<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/)
+  t.regex(svg, /hotA/)
+  t.regex(svg, /<\/svg>\s*$/)
+  t.true((svg.match(/<g>/g) ?? []).length > 10)
+
+  const cp = JSON.parse(readFileSync(`${shape.out}.cpuprofile`, 'utf8'))
+  t.is(cp.nodes[0].callFrame.functionName, '(root)')
+  const ids = new Set(cp.nodes.map((n: any) => n.id))
+  t.is(ids.size, cp.nodes.length)
+  for (const n of cp.nodes) for (const c of n.children ?? []) t.true(ids.has(c))
+  t.is(cp.samples.length, cp.timeDeltas.length)
+  t.is(cp.samples.length, shape.samples)
+  t.true(cp.samples.every((s: number) => ids.has(s)))
+  t.is(
+    cp.nodes.reduce((s: number, n: any) => s + n.hitCount, 0),
+    cp.samples.length,
+  )
+  t.true(cp.timeDeltas.every((d: number) => d >= 0))
+  t.true(cp.endTime >= cp.startTime)
+  const hotA = cp.nodes.find((n: any) => n.callFrame.functionName === 'hotA')
+  t.truthy(hotA)
+  t.true(hotA.callFrame.url.endsWith('shape.js'))
+  t.is(hotA.callFrame.lineNumber, lineOf('shape', 'function hotA') - 1) // 0-based
+})
+
+test('page-faults: the function that touches 64 MiB of fresh pages has >= 90 % of the weight', (t) => {
+  const rep = runChild(
+    'faults',
+    `
+function touch(bytes) { const b = Buffer.allocUnsafeSlow(bytes); for (let i = 0; i < b.length; i += 4096) b[i] = 1; return b }
+;(async () => {
+  // Warm up: compiled code stores inline. An interpreted store calls a frameless IC builtin, and frame-pointer
+  // call chains (perf's too) lose the direct caller of a frameless leaf.
+  for (let i = 0; i < 2000; i++) touch(1 << 16)
+  const p = await pe.profile(() => touch(64 << 20), { event: 'page-faults', period: 8 })
+  report(p)
+})()
+`,
+  )
+  const r = row(rep, 'touch')
+  t.truthy(r)
+  t.is(rep.unit, 'events')
+  const share = r.total / rep.total
+  t.log(`touch: ${r.total} of ${rep.total} page faults (${(100 * share).toFixed(1)} %), ${rep.samples} samples, lost ${rep.lost.count}`)
+  t.true(share >= 0.9)
+  t.true(r.total >= 16384 * 0.9)
+})
+
+test('syscalls:sys_enter_write sampled on every event: N writeSync calls give N samples in that JS function', (t) => {
+  if (!tracefsMounted()) {
+    t.log('skipped: tracefs is not mounted (npm test mounts it as root)')
+    t.pass()
+    return
+  }
+  const rep = runChild(
+    'writes',
+    `
+function writer(fd, n) { for (let i = 0; i < n; i++) fs.writeSync(fd, 'x') }
+;(async () => {
+  const fd = fs.openSync('/dev/null', 'w')
+  const p = await pe.profile(() => writer(fd, 1000), { event: 'syscalls:sys_enter_write' })
+  report(p)
+})()
+`,
+    // Without it, the first (interpreted) calls show as V8's interpreter trampoline, not as writer.
+    ['--interpreted-frames-native-stack'],
+  )
+  const r = row(rep, 'writer')
+  t.truthy(r, JSON.stringify(rep.rows.slice(0, 5)))
+  t.is(r.total, 1000)
+  t.is(rep.lost.count, 0)
+})
+
+test('lost samples: a one-page ring at a high rate reports the kernel\'s own count (PERF_FORMAT_LOST), never silently', (t) => {
+  const rep = runChild(
+    'lost',
+    `
+;(async () => {
+  const p = await pe.profile(() => { const end = cpuNs() + 3e8; let x = 0; while (cpuNs() < end) x++; return x }, { freq: 4000, ringPages: 0 })
+  report(p)
+})()
+`,
+  )
+  t.log(`${rep.samples} samples kept, ${rep.lost.count} lost (${rep.lost.source}), ${rep.lost.records} in LOST records`)
+  t.is(rep.lost.source, 'PERF_FORMAT_LOST')
+  t.true(rep.lost.count > 0)
+  t.true(rep.lost.records <= rep.lost.count)
+  t.true(rep.warnings.some((w: string) => /samples lost/.test(w) && /ringPages/.test(w)))
+})
+
+test('without --perf-basic-prof: says how to start Node (in the profile and once on stderr), still names native and kernel frames', async (t) => {
+  const warnings: string[] = []
+  const onWarning = (w: Error) => warnings.push(w.message)
+  process.on('warning', onWarning)
+  function spin() {
+    const end = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) + 2e8
+    let x = 0
+    while (Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) < end) x++
+    return x
+  }
+  const p = await profile(spin)
+  const p2 = await profile(spin)
+  await new Promise((r) => setImmediate(r))
+  process.off('warning', onWarning)
+  t.true(p.warnings.some((w) => w.includes('--perf-basic-prof') && w.includes('NODE_OPTIONS')))
+  t.true(p2.warnings.some((w) => w.includes('--perf-basic-prof')))
+  t.is(warnings.filter((w) => w.includes('--perf-basic-prof')).length <= 1, true)
+  const top = p.top(50)
+  t.log(top.table.split('\n').slice(0, 8).join('\n'))
+  t.true(top.rows.some((r) => r.frame.kind === 'native' && r.frame.module !== undefined))
+  t.true(top.rows.some((r) => r.frame.kind === 'kernel' && !r.frame.label.startsWith('[unknown]')))
+  t.false(top.rows.some((r) => r.frame.kind === 'js'))
+})
+
+test('async functions and Profiler start/stop', async (t) => {
+  const p = new Profiler({ event: 'task-clock', freq: 500 })
+  t.false(p.running)
+  p.start()
+  t.true(p.running)
+  t.throws(() => p.start(), { instanceOf: PerfEventError, code: 'ERR_PROFILER_RUNNING' })
+  const end = Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) + 1e8
+  while (Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) < end) await new Promise((r) => setImmediate(r))
+  const prof = await p.stop()
+  t.false(p.running)
+  t.true(prof.sampleCount > 10)
+  t.is(prof.event, 'task-clock')
+  t.is(prof.meta.freq, 500)
+  await t.throwsAsync(() => p.stop(), { instanceOf: PerfEventError, code: 'ERR_PROFILER_NOT_RUNNING' })
+  const a = await profile(async () => {
+    await new Promise((r) => setTimeout(r, 5))
+    return 1
+  })
+  t.true(a instanceof Object)
+  await t.throwsAsync(() => profile(() => Promise.reject(new Error('boom'))), { message: 'boom' })
+})
+
+test('bad options are TypeErrors/RangeErrors naming the option', async (t) => {
+  t.throws(() => new Profiler({ freq: 0 }), { instanceOf: RangeError, message: /options\.freq/ })
+  t.throws(() => new Profiler({ freq: 10, period: 10 }), { instanceOf: TypeError, message: /options\.freq or options\.period/ })
+  t.throws(() => new Profiler({ scope: 'galaxy' as 'thread' }), { instanceOf: TypeError, message: /options\.scope/ })
+  t.throws(() => new Profiler({ kernel: 'yes' as unknown as boolean }), { instanceOf: TypeError, message: /options\.kernel/ })
+  t.throws(() => new Profiler({ ringPages: 40 }), { instanceOf: RangeError, message: /options\.ringPages/ })
+  t.throws(() => new Profiler({ colour: 1 } as object), { instanceOf: TypeError, message: /colour/ })
+  t.throws(() => new Profiler({ event: 'no-such-event' }), { instanceOf: PerfEventError, code: 'ERR_UNKNOWN_EVENT' })
+  await t.throwsAsync(() => profile(42 as unknown as () => void), { instanceOf: TypeError, message: /Expected a function for fn/ })
+  const p = await profile(() => 1)
+  await t.throwsAsync(() => p.write(join(dir, 'x.txt')), { instanceOf: RangeError, message: /\.pb\.gz/ })
+  t.throws(() => p.top(0), { instanceOf: RangeError })
+})
+
+test('a missing symbolizer addon is a PerfEventError that says how to install it', (t) => {
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(DIST)}).profile(() => 1).catch((e) => { console.log(JSON.stringify({ code: e.code, hint: e.hint })) })`], {
+    encoding: 'utf8',
+    env: { ...process.env, PERF_EVENT_OPEN_SYMBOLIZE_PATH: join(dir, 'missing.node') },
+  })
+  const e = JSON.parse(r.stdout)
+  t.is(e.code, 'ERR_SYMBOLIZER_MISSING')
+  t.regex(e.hint, /npm install perf-event-open-symbolize/)
+  t.true(existsSync(join(import.meta.dirname, '..', 'symbolize', 'index.js')))
+})
