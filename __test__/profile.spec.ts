@@ -31,7 +31,8 @@ function runChild(name: string, body: string, nodeArgs: string[] = [], wrap: str
   writeFileSync(script, PRELUDE + body)
   const out = join(dir, name)
   const argv = [...wrap, process.execPath, '--perf-basic-prof', ...nodeArgs, script, out]
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 90_000 })
+  // cwd: V8 drops isolate-*.log files beside the perf map.
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 90_000, cwd: dir })
   if (r.status !== 0) throw new Error(`${name} exited ${r.status}: ${r.stderr}\n${r.stdout}`)
   return { ...JSON.parse(readFileSync(`${out}.json`, 'utf8')), out, stderr: r.stderr }
 }
@@ -63,7 +64,7 @@ function hotB() { return leaf(100000) }
   const p = await pe.profile(() => { const end = cpuNs() + 1.5e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() } return s })
   report(p)
   console.log(p.top(8).table)
-  await p.write(out + '.pb.gz'); await p.write(out + '.folded'); await p.write(out + '.svg'); await p.write(out + '.cpuprofile')
+  await p.write(out + '.pb.gz'); await p.write(out + '.folded'); await p.write(out + '.svg'); await p.write(out + '.cpuprofile'); await p.write(out + '.fx.json')
 })()
 `
 
@@ -181,6 +182,41 @@ test('folded, SVG and .cpuprofile exports have their formats\' structure', (t) =
   t.truthy(hotA)
   t.true(hotA.callFrame.url.endsWith('shape.js'))
   t.is(hotA.callFrame.lineNumber, lineOf('shape', 'function hotA') - 1) // 0-based
+})
+
+test('Firefox Profiler export: the processed format\'s tables are consistent, threads are threads, JS frames flagged', (t) => {
+  const j = JSON.parse(readFileSync(`${shape.out}.fx.json`, 'utf8'))
+  t.true(j.meta.preprocessedProfileVersion >= 40, `version ${j.meta.preprocessedProfileVersion}`)
+  t.deepEqual(
+    j.meta.categories.map((c: any) => c.name),
+    ['Other', 'JavaScript', 'V8 builtin', 'Native', 'Kernel', 'Unknown'],
+  )
+  t.is(j.threads.length, shape.threads.length)
+  const th = j.threads[0]
+  t.is(th.name, 'node')
+  t.is(String(th.tid), String(shape.threads[0].tid)) // the format keeps tids as strings
+  const { samples, stackTable, frameTable, funcTable, stringArray } = th
+  t.is(samples.length, shape.samples)
+  t.true(samples.stack.every((s: number | null) => s === null || (s >= 0 && s < stackTable.length)))
+  t.true(stackTable.prefix.every((p: number | null, i: number) => p === null || p < i))
+  t.true(stackTable.frame.every((f: number) => f >= 0 && f < frameTable.length))
+  t.true(frameTable.func.every((f: number) => f >= 0 && f < funcTable.length))
+  t.true(funcTable.name.every((n: number) => n >= 0 && n < stringArray.length))
+  const hotA = funcTable.name.findIndex((n: number) => /hotA /.test(stringArray[n]))
+  t.true(hotA >= 0)
+  t.true(funcTable.isJS[hotA])
+  // Weight of samples with hotA on the stack, as the Firefox Profiler's call tree counts it.
+  let withA = 0
+  for (let i = 0; i < samples.length; i++) {
+    for (let s = samples.stack[i]; s !== null; s = stackTable.prefix[s]) {
+      if (frameTable.func[stackTable.frame[s]] === hotA) {
+        withA += samples.weight ? samples.weight[i] : 1
+        break
+      }
+    }
+  }
+  const ours = row(shape, 'hotA').total / (shape.total / shape.samples)
+  t.true(Math.abs(withA - ours) <= shape.samples * 0.02, `${withA} vs ${ours}`)
 })
 
 test('page-faults: the function that touches 64 MiB of fresh pages has >= 90 % of the weight', (t) => {

@@ -9,6 +9,9 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** Writes a profile in the Firefox Profiler's processed format (JSON; open it at profiler.firefox.com), threads as threads. */
+export declare function firefoxProfile(input: FxInput): Promise<string>
+
 /** Draws a flame graph SVG from folded stacks, off the JS thread. */
 export declare function flameGraph(folded: string, options?: FlameGraphOptions | undefined | null): Promise<string>
 
@@ -20,6 +23,34 @@ export interface FlameGraphOptions {
   countName?: string
   /** Pixel width (default 1200). */
   width?: number
+}
+
+/** The profile model handed to `firefoxProfile` (columns of `Profile` in lib/profile/model.ts). */
+export interface FxInput {
+  /** Shown as the product name, e.g. `node app.js`. */
+  product: string
+  /** Event name, e.g. `cpu-clock`. */
+  event: string
+  /** Process id and name. */
+  pid: number
+  processName: string
+  /** Profile start, ms since the Unix epoch; sample times are ns after it. */
+  startTimeMs: number
+  /** Sampling interval in ms (1 / freq), for the profiler's display. */
+  intervalMs: number
+  /** Whether weights count samples of a clock (`true`) or events (`false`: weights are the periods). */
+  timeBased: boolean
+  frameLabel: Array<string>
+  /** `js`, `builtin`, `native`, `kernel` or `unknown`. */
+  frameKind: Array<string>
+  stackParent: Array<number>
+  stackFrame: Array<number>
+  sampleStack: Array<number>
+  sampleThread: Array<number>
+  sampleTimeNs: Array<number>
+  sampleWeight: Array<number>
+  threadTid: Array<number>
+  threadName: Array<string>
 }
 
 /** Options of `symbolizeProcess`. */
@@ -36,7 +67,7 @@ export interface ProcessOptions {
 export interface SymbolizedAddr {
   /** Function name (demangled), or the perf map's name for JIT code (`JS:*fib /app/x.js:1:15`). */
   name?: string
-  /** File the code belongs to: an ELF path, `[vdso]`, the perf map's path, or `[kernel]`. */
+  /** File the code belongs to: an ELF path, `[vdso]` or `[kernel]`; absent for names from V8's perf map. */
   module?: string
   /** Source file from DWARF line tables, when the binary has them. */
   file?: string

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
 import { extname } from 'node:path'
-import { toCpuProfile, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
+import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
 
 /**
  * The profile model: threads × samples × stacks × frames, each stack and frame stored once
@@ -292,13 +293,19 @@ export class Profile {
     return toSvg(this, options)
   }
 
+  /** Firefox Profiler processed format (JSON text; open it at profiler.firefox.com), threads as threads. */
+  toFirefox(): Promise<string> {
+    return toFirefox(this)
+  }
+
   /**
    * Writes the profile in the format its extension names: `.pb.gz`/`.pprof` (pprof), `.folded`,
-   * `.svg` (flame graph), `.cpuprofile` (Chrome/V8).
+   * `.svg` (flame graph), `.cpuprofile` (Chrome/V8), `.json`/`.json.gz` (Firefox Profiler).
    */
   async write(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path for path but received ${String(path)}`)
     if (path.endsWith('.pb.gz') || extname(path) === '.pprof') return writeFile(path, this.toPprof())
+    if (path.endsWith('.json.gz')) return writeFile(path, gzipSync(await this.toFirefox()))
     switch (extname(path)) {
       case '.folded':
         return writeFile(path, this.toFolded())
@@ -306,7 +313,9 @@ export class Profile {
         return writeFile(path, await this.toSvg())
       case '.cpuprofile':
         return writeFile(path, JSON.stringify(this.toCpuProfile()))
+      case '.json':
+        return writeFile(path, await this.toFirefox())
     }
-    throw new RangeError(`Expected a path ending in .pb.gz, .pprof, .folded, .svg or .cpuprofile for path but received ${path}`)
+    throw new RangeError(`Expected a path ending in .pb.gz, .pprof, .folded, .svg, .cpuprofile, .json or .json.gz for path but received ${path}`)
   }
 }

@@ -18,6 +18,25 @@ export interface SymbolizerBinding {
   symbolizeKernel(addrs: BigUint64Array, kallsyms?: string | null): Promise<SymbolizedAddr[]>
   symbolizeElf(path: string, offsets: BigUint64Array, debugSyms?: boolean | null): Promise<SymbolizedAddr[]>
   flameGraph(folded: string, options?: { title?: string; subtitle?: string; countName?: string; width?: number }): Promise<string>
+  firefoxProfile(input: {
+    product: string
+    event: string
+    pid: number
+    processName: string
+    startTimeMs: number
+    intervalMs: number
+    timeBased: boolean
+    frameLabel: string[]
+    frameKind: string[]
+    stackParent: number[]
+    stackFrame: number[]
+    sampleStack: number[]
+    sampleThread: number[]
+    sampleTimeNs: number[]
+    sampleWeight: number[]
+    threadTid: number[]
+    threadName: string[]
+  }): Promise<string>
   symbolizerInfo(): string
 }
 

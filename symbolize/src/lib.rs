@@ -205,8 +205,133 @@ pub fn flame_graph(folded: String, options: Option<FlameGraphOptions>) -> AsyncT
   })
 }
 
+/// The profile model handed to `firefoxProfile` (columns of `Profile` in lib/profile/model.ts).
+#[napi(object)]
+pub struct FxInput {
+  /// Shown as the product name, e.g. `node app.js`.
+  pub product: String,
+  /// Event name, e.g. `cpu-clock`.
+  pub event: String,
+  /// Process id and name.
+  pub pid: u32,
+  pub process_name: String,
+  /// Profile start, ms since the Unix epoch; sample times are ns after it.
+  pub start_time_ms: f64,
+  /// Sampling interval in ms (1 / freq), for the profiler's display.
+  pub interval_ms: f64,
+  /// Whether weights count samples of a clock (`true`) or events (`false`: weights are the periods).
+  pub time_based: bool,
+  pub frame_label: Vec<String>,
+  /// `js`, `builtin`, `native`, `kernel` or `unknown`.
+  pub frame_kind: Vec<String>,
+  pub stack_parent: Vec<i32>,
+  pub stack_frame: Vec<i32>,
+  pub sample_stack: Vec<i32>,
+  pub sample_thread: Vec<i32>,
+  pub sample_time_ns: Vec<f64>,
+  pub sample_weight: Vec<f64>,
+  pub thread_tid: Vec<u32>,
+  pub thread_name: Vec<String>,
+}
+
+/// Builds a Firefox Profiler processed profile (JSON) off the JS thread.
+pub struct FirefoxTask {
+  input: Option<FxInput>,
+}
+
+fn firefox_json(i: FxInput) -> Result<String> {
+  use fxprof_processed_profile::{
+    CategoryColor, CpuDelta, Frame, FrameFlags, FrameInfo, Profile, ReferenceTimestamp, SamplingInterval, StackHandle, Timestamp,
+  };
+  let bad = |m: &str| Error::new(Status::InvalidArg, m.to_string());
+  if i.frame_label.len() != i.frame_kind.len() || i.stack_parent.len() != i.stack_frame.len() {
+    return Err(bad("frame and stack columns differ in length"));
+  }
+  let n = i.sample_stack.len();
+  if i.sample_thread.len() != n || i.sample_time_ns.len() != n || i.sample_weight.len() != n || i.thread_tid.len() != i.thread_name.len() {
+    return Err(bad("sample or thread columns differ in length"));
+  }
+  let interval = SamplingInterval::from_nanos((i.interval_ms * 1e6).max(1.0) as u64);
+  let mut p = Profile::new(&i.product, ReferenceTimestamp::from_millis_since_unix_epoch(i.start_time_ms), interval);
+  p.set_symbolicated(true);
+  p.set_os_name("Linux");
+  let cat = |p: &mut Profile, name: &str, c: CategoryColor| p.add_category(name, c).into();
+  let js = cat(&mut p, "JavaScript", CategoryColor::Yellow);
+  let builtin = cat(&mut p, "V8 builtin", CategoryColor::Green);
+  let native = cat(&mut p, "Native", CategoryColor::Blue);
+  let kernel = cat(&mut p, "Kernel", CategoryColor::Orange);
+  let unknown = cat(&mut p, "Unknown", CategoryColor::Gray);
+  let process = p.add_process(&i.process_name, i.pid, Timestamp::from_millis_since_reference(0.0));
+  let mut threads = Vec::with_capacity(i.thread_tid.len());
+  for (k, (&tid, name)) in i.thread_tid.iter().zip(&i.thread_name).enumerate() {
+    let t = p.add_thread(process, tid, Timestamp::from_millis_since_reference(0.0), k == 0);
+    p.set_thread_name(t, name);
+    threads.push(t);
+  }
+  // Stacks are interned per thread (the format keeps one stack table per thread).
+  let mut memo: Vec<std::collections::HashMap<i32, StackHandle>> = vec![Default::default(); threads.len()];
+  let frame_count = i.frame_label.len() as i32;
+  for s in 0..n {
+    let t = usize::try_from(i.sample_thread[s]).ok().filter(|&t| t < threads.len()).ok_or_else(|| bad("sample thread out of range"))?;
+    let th = threads[t];
+    let leaf = i.sample_stack[s];
+    // Walk up to the first stack already interned for this thread, then intern downwards.
+    let mut chain = Vec::new();
+    let mut cur = leaf;
+    while cur >= 0 && !memo[t].contains_key(&cur) {
+      if cur as usize >= i.stack_parent.len() {
+        return Err(bad("stack id out of range"));
+      }
+      chain.push(cur);
+      cur = i.stack_parent[cur as usize];
+    }
+    let mut parent = if cur >= 0 { memo[t].get(&cur).copied() } else { None };
+    for &sid in chain.iter().rev() {
+      let f = i.stack_frame[sid as usize];
+      if f < 0 || f >= frame_count {
+        return Err(bad("frame id out of range"));
+      }
+      let (category, flags) = match i.frame_kind[f as usize].as_str() {
+        "js" => (js, FrameFlags::IS_JS),
+        "builtin" => (builtin, FrameFlags::IS_RELEVANT_FOR_JS),
+        "native" => (native, FrameFlags::empty()),
+        "kernel" => (kernel, FrameFlags::empty()),
+        _ => (unknown, FrameFlags::empty()),
+      };
+      let label = p.intern_string(&i.frame_label[f as usize]);
+      let fh = p.intern_frame(th, FrameInfo { frame: Frame::Label(label), category_pair: category, flags });
+      let sh = p.intern_stack(th, parent, fh);
+      memo[t].insert(sid, sh);
+      parent = Some(sh);
+    }
+    let stack = if leaf >= 0 { memo[t].get(&leaf).copied() } else { None };
+    let ts = Timestamp::from_nanos_since_reference(i.sample_time_ns[s].max(0.0) as u64);
+    let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
+    p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
+  }
+  let _ = &i.event;
+  serde_json::to_string(&p).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+}
+
+impl Task for FirefoxTask {
+  type Output = String;
+  type JsValue = String;
+  fn compute(&mut self) -> Result<String> {
+    firefox_json(self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice".to_string()))?)
+  }
+  fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+    Ok(output)
+  }
+}
+
+/// Writes a profile in the Firefox Profiler's processed format (JSON; open it at profiler.firefox.com), threads as threads.
+#[napi(ts_return_type = "Promise<string>")]
+pub fn firefox_profile(input: FxInput) -> AsyncTask<FirefoxTask> {
+  AsyncTask::new(FirefoxTask { input: Some(input) })
+}
+
 /// Versions of the libraries inside this addon.
 #[napi]
 pub fn symbolizer_info() -> String {
-  "blazesym 0.2.7, inferno 0.12.8".to_string()
+  "blazesym 0.2.7, inferno 0.12.8, fxprof-processed-profile 0.8.1".to_string()
 }
