@@ -24,13 +24,15 @@ echo "   installed: $(du -sb "$app/node_modules/perf-event-open-symbolize" "$app
 (cd "$app" && node -e "
 const s = require('perf-event-open-symbolize')
 const fs = require('node:fs')
-// An address inside node's own text: the first executable mapping of the node binary.
-const line = fs.readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => / r-xp /.test(l) && l.endsWith(fs.realpathSync(process.execPath)))
-const start = BigInt('0x' + line.split('-')[0])
-s.symbolizeProcess(process.pid, BigUint64Array.of(start + 0x1000n)).then(async ([r]) => {
+// An address in the middle of node's own text (its largest executable mapping).
+const [start, end] = fs.readFileSync('/proc/self/maps', 'utf8').split('\n')
+  .filter((l) => / r-xp /.test(l) && l.endsWith(fs.realpathSync(process.execPath)))
+  .map((l) => l.split(' ')[0].split('-').map((x) => BigInt('0x' + x)))
+  .sort((a, b) => (b[1] - b[0] > a[1] - a[0] ? 1 : -1))[0]
+s.symbolizeProcess(process.pid, BigUint64Array.of((start + end) / 2n)).then(async ([r]) => {
   if (!r.name) throw new Error('no name for an address in node: ' + JSON.stringify(r))
   const svg = await s.flameGraph('main;work;leaf 3\nmain;other 1\n', { title: 't' })
   if (!svg.includes('<svg') || !svg.includes('leaf')) throw new Error('bad svg')
-  console.log('   symbolized node+0x1000 as ' + r.name + '; flame graph ' + svg.length + ' bytes; ' + s.symbolizerInfo())
+  console.log('   symbolized the middle of node\'s text as ' + r.name + '; flame graph ' + svg.length + ' bytes; ' + s.symbolizerInfo())
 })
 ")
