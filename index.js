@@ -842,4 +842,5 @@ module.exports.addressOf = nativeBinding.addressOf
 module.exports.buildLinux = nativeBinding.buildLinux
 module.exports.counterStat = nativeBinding.counterStat
 module.exports.groupStat = nativeBinding.groupStat
+module.exports.setOutput = nativeBinding.setOutput
 module.exports.setStatBuffer = nativeBinding.setStatBuffer

@@ -96,7 +96,7 @@ test('cpu-clock: hotA : hotB is 3 : 1 (self + children) within 10 %, JS frames n
   // Native frames of node/V8 get names too (ELF symbols).
   t.true(shape.rows.some((r: any) => r.kind === 'native' && /^(v8::|node::|Builtins_|uv_)/.test(r.label)))
   t.is(shape.threads.length, 1)
-  t.is(shape.threads[0].name, 'node')
+  t.is(shape.threads[0].name, 'node (main)')
 })
 
 test('cpu-clock: within 3 percentage points of perf record -g + perf report on the same run', (t) => {
@@ -137,7 +137,7 @@ test('pprof export: go tool pprof -top reads it; pprof-format decodes sample typ
   t.is(p.sample.length, shape.samples)
   const sum = p.sample.reduce((s, x) => s + Number(x.value[1]), 0)
   t.true(Math.abs(sum - shape.total) <= shape.samples, `${sum} vs ${shape.total}`)
-  t.true(p.sample.every((s) => s.label.some((l) => str(l.key) === 'thread' && str(l.str) === 'node')))
+  t.true(p.sample.every((s) => s.label.some((l) => str(l.key) === 'thread' && str(l.str) === 'node (main)')))
   const goReason = ensure('go', 'golang-go')
   if (goReason) {
     t.log(`go tool pprof: skipped: ${goReason}`)
@@ -193,7 +193,7 @@ test('Firefox Profiler export: the processed format\'s tables are consistent, th
   )
   t.is(j.threads.length, shape.threads.length)
   const th = j.threads[0]
-  t.is(th.name, 'node')
+  t.is(th.name, 'node (main)')
   t.is(String(th.tid), String(shape.threads[0].tid)) // the format keeps tids as strings
   const { samples, stackTable, frameTable, funcTable, stringArray } = th
   t.is(samples.length, shape.samples)
@@ -308,6 +308,49 @@ test('without --perf-basic-prof: says how to start Node (in the profile and once
   t.false(top.rows.some((r) => r.frame.kind === 'js'))
 })
 
+test('scope process: pbkdf2 on the libuv pool, a running worker and a worker started later show on their own threads, named', (t) => {
+  const rep = runChild(
+    'process',
+    `
+const crypto = require('node:crypto')
+const { Worker } = require('node:worker_threads')
+const SPIN = "const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }\\n" +
+  "function workerSpin() { const end = cpuNs() + 3e8; let x = 0; while (cpuNs() < end) for (let i = 0; i < 1e4; i++) x += Math.sqrt(i); return x }\\n" +
+  "const { parentPort } = require('worker_threads'); parentPort.once('message', () => { workerSpin(); parentPort.postMessage('done') })"
+;(async () => {
+  const running = new Worker(SPIN, { eval: true })
+  await new Promise((r) => running.once('online', r))
+  const p = await pe.profile(async () => {
+    const done = new Promise((r) => running.once('message', r))
+    running.postMessage('go')
+    const later = new Worker("function lateWork() { let x = 0; for (let i = 0; i < 3e7; i++) x += i % 7; return x } lateWork()", { eval: true })
+    await Promise.all([done, new Promise((r) => crypto.pbkdf2('secret', 'salt', 200000, 64, 'sha512', r)), new Promise((r) => later.once('exit', r))])
+  }, { scope: 'process' })
+  const perThread = p.threads.map((th, i) => ({ ...th, weight: p.top(1, { thread: i }).totalWeight, top: p.top(200, { thread: i }).rows.map((r) => r.frame.label) }))
+  report(p, { perThread, scope: p.meta.scope, fds: p.meta.fds })
+  await running.terminate()
+})()
+`,
+  )
+  const names = rep.perThread.map((x: any) => `${x.name} ${x.tid}: ${x.weight} ns`)
+  t.log(`${rep.fds} perf events; threads: ${names.join(', ')}`)
+  t.is(rep.scope, 'process')
+  const cpus = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim()
+  t.true(rep.fds >= 2, `${rep.fds} fds on CPUs ${cpus}`)
+  t.is(rep.lost.count, 0)
+  const main = rep.perThread.find((x: any) => x.name === 'node (main)')
+  t.truthy(main)
+  const pool = rep.perThread.find((x: any) => /libuv pool/.test(x.name) && x.top.some((l: string) => /pbkdf2|sha512/i.test(l)))
+  t.truthy(pool, 'a libuv pool thread ran pbkdf2')
+  t.not(pool.tid, main.tid)
+  const spin = rep.perThread.find((x: any) => /Worker/.test(x.name) && x.top.some((l: string) => /workerSpin /.test(l)))
+  t.truthy(spin, 'the running worker ran workerSpin on its own thread')
+  t.true(spin.weight > 2e8 * 0.8, `${spin.weight} ns`)
+  const later = rep.perThread.find((x: any) => /Worker/.test(x.name) && x.top.some((l: string) => /lateWork /.test(l)))
+  t.truthy(later, 'the worker started after start() was followed (inherited)')
+  t.is(new Set([main.tid, pool.tid, spin.tid, later.tid]).size, 4)
+})
+
 test('async functions and Profiler start/stop', async (t) => {
   const p = new Profiler({ event: 'task-clock', freq: 500 })
   t.false(p.running)
@@ -333,7 +376,7 @@ test('async functions and Profiler start/stop', async (t) => {
 test('bad options are TypeErrors/RangeErrors naming the option', async (t) => {
   t.throws(() => new Profiler({ freq: 0 }), { instanceOf: RangeError, message: /options\.freq/ })
   t.throws(() => new Profiler({ freq: 10, period: 10 }), { instanceOf: TypeError, message: /options\.freq or options\.period/ })
-  t.throws(() => new Profiler({ scope: 'galaxy' as 'thread' }), { instanceOf: TypeError, message: /options\.scope/ })
+  t.throws(() => new Profiler({ scope: 'galaxy' as 'thread' }), { instanceOf: TypeError, message: /'thread' or 'process' for options\.scope/ })
   t.throws(() => new Profiler({ kernel: 'yes' as unknown as boolean }), { instanceOf: TypeError, message: /options\.kernel/ })
   t.throws(() => new Profiler({ ringPages: 40 }), { instanceOf: RangeError, message: /options\.ringPages/ })
   t.throws(() => new Profiler({ colour: 1 } as object), { instanceOf: TypeError, message: /colour/ })

@@ -35,7 +35,10 @@ export interface Frame {
 export interface ProfileThread {
   readonly tid: number
   readonly pid: number
-  /** The thread's name (`/proc/<pid>/task/<tid>/comm`, or from `comm` records): `node`, `libuv-worker`, `V8Worker`… */
+  /**
+   * The thread's name (`comm` records or `/proc/<pid>/task/<tid>/comm`) and, where the stacks tell,
+   * its role: `node (main)`, `node (libuv pool)`, `node (Worker)`, `node (V8 platform)`.
+   */
   readonly name: string
 }
 
@@ -85,6 +88,10 @@ export interface ProfileMeta {
   readonly period?: number
   /** Whether kernel frames were collected. */
   readonly kernel: boolean
+  /** `'thread'` (the calling JS thread) or `'process'` (every thread). */
+  readonly scope: 'thread' | 'process'
+  /** perf events (fds) the profile used: 1 for a thread, threads at start × CPUs for a process. */
+  readonly fds: number
   /** Process id of the profiled process. */
   readonly pid: number
   /** Start and end, ms since the Unix epoch. */
@@ -129,6 +136,12 @@ export class ProfileBuilder {
       this.#stackIds.set(key, id)
     }
     return id
+  }
+
+  /** Renames thread `index` (thread names found after the samples, e.g. from their stacks). */
+  rename(index: number, name: string): void {
+    const t = this.threads[index]
+    this.threads[index] = { ...t, name }
   }
 
   thread(tid: number, pid: number, name: string): number {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { binding } from '../binding'
 import { basename } from 'node:path'
 import { Counter } from '../counter'
 import { PerfEventError } from '../errors'
@@ -7,6 +8,7 @@ import type { CounterOptions } from '../options'
 import type { PerfRecord, Sampler } from '../sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
+import { PerfMap } from './perfmap'
 
 /** Options of `profile()` and `new Profiler()`. */
 export interface ProfileOptions {
@@ -16,8 +18,12 @@ export interface ProfileOptions {
   freq?: number
   /** One sample every `period` events (default 1 for other software events and tracepoints). */
   period?: number
-  /** `'thread'`: the calling JS thread (default). */
-  scope?: 'thread'
+  /**
+   * `'thread'`: the calling JS thread (default). `'process'`: every thread of this process — the
+   * libuv pool, workers, V8's helpers — including threads started later (inherited), with one event
+   * per thread per CPU redirected into one ring per CPU (as `perf record -p`): threads at start × CPUs fds.
+   */
+  scope?: 'thread' | 'process'
   /**
    * Kernel frames in stacks. Default: on where allowed (root, CAP_PERFMON, or perf_event_paranoid <= 1),
    * else off with the reason in `profile.warnings`.
@@ -66,13 +72,42 @@ const PERF_MAP_HINT =
   'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
   'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
 
+/** A thread's name; for a thread that has ended, its process's (threads inherit it). */
 function threadName(pid: number, tid: number): string {
+  for (const path of [`/proc/${pid}/task/${tid}/comm`, `/proc/${pid}/comm`]) {
+    try {
+      return readFileSync(path, 'utf8').trim()
+    } catch {
+      // ended
+    }
+  }
+  return `thread ${tid}`
+}
+
+/** CPUs online now (`/sys/devices/system/cpu/online`, e.g. `0-3,6`). */
+function onlineCpus(): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+    const out: number[] = []
+    for (const part of readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',')) {
+      const [a, b] = part.split('-').map(Number)
+      for (let c = a; c <= (b ?? a); c++) out.push(c)
+    }
+    return out
   } catch {
-    return `thread ${tid}`
+    return [...Array(require('node:os').cpus().length).keys()]
   }
 }
+
+/**
+ * What a thread is, from its stacks, where its name is only the process's (Node names none of its
+ * threads): the JS main thread, a libuv pool thread, a worker_threads Worker, a V8 platform thread.
+ */
+const ROLES: [RegExp, string][] = [
+  [/^node::worker::Worker::/, 'Worker'],
+  [/^uv__queue_work|^uv__fs_work|^worker$|uv__threadpool/, 'libuv pool'],
+  [/PlatformWorkerThread|WorkerThreadsTaskRunner/, 'V8 platform'],
+  [/^node::inspector::/, 'inspector'],
+]
 
 interface RawSample {
   tid: number
@@ -108,8 +143,9 @@ export class Profiler {
   readonly #exp: number
   readonly #maxFrames: number
   readonly #warnings: string[] = []
-  #counter: Counter | undefined
-  #sampler: Sampler | undefined
+  readonly #scope: 'thread' | 'process'
+  #counters: Counter[] = []
+  #samplers: Sampler[] = []
   #timer: NodeJS.Timeout | undefined
   #raw: RawSample[] = []
   #lostRecords = 0
@@ -126,7 +162,9 @@ export class Profiler {
     this.#label = ev.label
     const isClock = ev.native.type === 'software' && CLOCKS.has(ev.native.name)
     this.#unit = isClock ? 'ns' : 'events'
-    if (options.scope !== undefined && options.scope !== 'thread') throw new TypeError(`Expected 'thread' for options.scope but received ${String(options.scope)}`)
+    if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process')
+      throw new TypeError(`Expected 'thread' or 'process' for options.scope but received ${String(options.scope)}`)
+    this.#scope = options.scope ?? 'thread'
     const freq = checkNumber(options.freq, 'options.freq', 1, 1_000_000)
     const period = checkNumber(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
     if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
@@ -159,12 +197,12 @@ export class Profiler {
 
   /** Whether sampling is on. */
   get running(): boolean {
-    return this.#counter !== undefined
+    return this.#counters.length > 0
   }
 
-  /** Opens the event on this thread and starts sampling. */
+  /** Opens the event (on this thread, or on every thread of the process) and starts sampling. */
   start(): void {
-    if (this.#counter) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
     const opts: CounterOptions = {
       sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
       // PERF_SAMPLE_PERIOD only in freq mode: with it, the kernel samples software events on every event
@@ -175,35 +213,80 @@ export class Profiler {
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
     }
-    let counter: Counter
-    try {
-      counter = new Counter(this.#event, undefined, opts)
-      this.#lostFormat = true
-    } catch (e) {
-      // PERF_FORMAT_LOST needs Linux 6.0: fall back to the kernel's LOST records.
-      if (!(e instanceof PerfEventError) || !['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) throw e
-      counter = new Counter(this.#event, undefined, { ...opts, statFormat: undefined })
-      this.#lostFormat = false
-    }
-    try {
-      this.#sampler = counter.sampler(this.#exp)
-    } catch (e) {
-      counter.close()
-      throw e
-    }
-    this.#counter = counter
     this.#raw = []
     this.#lostRecords = 0
+    this.#lostFormat = true
+    try {
+      if (this.#scope === 'thread') {
+        const c = this.#open(undefined, opts)
+        this.#counters.push(c)
+        this.#samplers.push(c.sampler(this.#exp))
+      } else this.#openProcess(opts)
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
     this.#start = Date.now()
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
     this.#timer = setInterval(() => this.#drain(), 50)
     this.#timer.unref()
-    counter.enable()
+    for (const c of this.#counters) c.enable()
+  }
+
+  /** Opens one event; without PERF_FORMAT_LOST (Linux 6.0) where the kernel or the build lacks it. */
+  #open(target: { pid: number; cpu: number } | undefined, opts: CounterOptions): Counter {
+    if (this.#lostFormat) {
+      try {
+        return new Counter(this.#event, target, opts)
+      } catch (e) {
+        if (!(e instanceof PerfEventError) || !['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) throw e
+        this.#lostFormat = false
+      }
+    }
+    return new Counter(this.#event, target, { ...opts, statFormat: undefined })
+  }
+
+  /** One event per thread per CPU, inherited by later threads; per CPU, all redirected into one ring. */
+  #openProcess(opts: CounterOptions): void {
+    const cpus = onlineCpus()
+    const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b))
+    let inherit: 'newThread' | 'newChild' = 'newThread'
+    const setOutput = binding().setOutput
+    for (const cpu of cpus) {
+      let ring: Counter | undefined
+      for (const tid of tids) {
+        let c: Counter
+        try {
+          c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
+        } catch (e) {
+          // inherit_thread needs Linux 5.13: inherit to every child instead.
+          if (e instanceof PerfEventError && inherit === 'newThread' && ['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) {
+            inherit = 'newChild'
+            c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
+          } else if (e instanceof PerfEventError && e.code === 'ESRCH') continue // the thread ended meanwhile
+          else throw e
+        }
+        this.#counters.push(c)
+        if (!ring) {
+          ring = c
+          this.#samplers.push(c.sampler(this.#exp))
+        } else setOutput(c.fd, ring.fd)
+      }
+    }
+  }
+
+  #closeAll(): void {
+    for (const s of this.#samplers) s.close()
+    for (const c of this.#counters) c.close()
+    this.#samplers = []
+    this.#counters = []
   }
 
   #drain(): void {
-    const s = this.#sampler
-    if (!s) return
+    for (const s of this.#samplers) this.#drainOne(s)
+  }
+
+  #drainOne(s: Sampler): void {
     for (const r of s.drain() as PerfRecord[]) {
       if (r.type === 'sample') {
         const task = r.recordId.task
@@ -221,19 +304,18 @@ export class Profiler {
 
   /** Stops sampling, symbolizes (off the JS thread) and returns the profile. */
   async stop(): Promise<Profile> {
-    const counter = this.#counter
-    if (!counter) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
-    counter.disable()
+    if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    for (const c of this.#counters) c.disable()
     clearInterval(this.#timer)
     this.#drain()
     let lost: LostSamples
-    const stat = counter.stat()
-    if (this.#lostFormat && stat.lostRecords !== undefined) lost = { count: Number(stat.lostRecords), source: 'PERF_FORMAT_LOST', records: this.#lostRecords }
-    else lost = { count: this.#lostRecords, source: 'PERF_RECORD_LOST', records: this.#lostRecords }
-    this.#sampler?.close()
-    counter.close()
-    this.#sampler = undefined
-    this.#counter = undefined
+    if (this.#lostFormat) {
+      let n = 0
+      for (const c of this.#counters) n += Number(c.stat().lostRecords ?? 0n)
+      lost = { count: n, source: 'PERF_FORMAT_LOST', records: this.#lostRecords }
+    } else lost = { count: this.#lostRecords, source: 'PERF_RECORD_LOST', records: this.#lostRecords }
+    const fds = this.#counters.length
+    this.#closeAll()
     const end = Date.now()
     const warnings = [...this.#warnings]
     if (lost.count > 0)
@@ -251,7 +333,7 @@ export class Profiler {
     const builder = await buildProfile(raw, process.pid, hasMap, this.#comms)
     return new Profile(
       builder,
-      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, pid: process.pid, startTime: this.#start, endTime: end },
+      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: process.pid, startTime: this.#start, endTime: end },
       lost,
       warnings,
     )
@@ -290,6 +372,26 @@ function toFrame(s: SymbolizedAddr | undefined, kernel: boolean, perfMapPath: st
   return { label: s.name, name: s.name, kind, module: s.module, file: s.file, line: s.line, column: s.column }
 }
 
+/** Adds each thread's role (main, libuv pool, Worker, V8 platform) to its name, from the frames of its first samples. */
+function nameThreads(b: ProfileBuilder): void {
+  const checked = new Map<number, number>()
+  const role = new Map<number, string>()
+  for (let i = 0; i < b.sampleStack.length; i++) {
+    const t = b.sampleThread[i]
+    const n = checked.get(t) ?? 0
+    if (role.has(t) || n >= 8) continue
+    checked.set(t, n + 1)
+    for (let s = b.sampleStack[i]; s >= 0 && !role.has(t); s = b.stackParent[s]) {
+      const f = b.frames[b.stackFrame[s]]
+      for (const [re, r] of ROLES) if (re.test(f.name)) role.set(t, r)
+    }
+  }
+  b.threads.forEach((t, i) => {
+    const r = t.tid === t.pid ? 'main' : role.get(i)
+    if (r) b.rename(i, `${t.name} (${r})`)
+  })
+}
+
 async function symbolize(addrs: bigint[], fn: (a: BigUint64Array) => Promise<SymbolizedAddr[]>): Promise<SymbolizedAddr[]> {
   if (addrs.length === 0) return []
   return fn(BigUint64Array.from(addrs))
@@ -312,6 +414,17 @@ export async function buildProfile(raw: RawSample[], pid: number, perfMap: boole
   ])
   const b = new ProfileBuilder()
   const perfMapPath = `/tmp/perf-${pid}.map`
+  // JIT code that is unmapped by now (a worker that ended): V8's perf map still names it.
+  const userAddrs = [...userIdx.keys()]
+  if (perfMap && userSyms.some((s) => s.name === undefined && s.reason === 'Unmapped')) {
+    const map = PerfMap.read(perfMapPath)
+    if (map)
+      userSyms.forEach((s, i) => {
+        if (s.name !== undefined || s.reason !== 'Unmapped') return
+        const name = map.lookup(userAddrs[i])
+        if (name !== undefined) userSyms[i] = { name }
+      })
+  }
   const userFrames = new Int32Array(userIdx.size)
   for (const [, i] of userIdx) userFrames[i] = b.frame(toFrame(userSyms[i], false, perfMapPath))
   const kernFrames = new Int32Array(kernIdx.size)
@@ -324,6 +437,7 @@ export async function buildProfile(raw: RawSample[], pid: number, perfMap: boole
     const thread = b.thread(r.tid, r.pid, comms.get(r.tid) ?? threadName(r.pid, r.tid))
     b.sample(stack, thread, Number(r.time - t0), r.period)
   }
+  nameThreads(b)
   return b
 }
 
