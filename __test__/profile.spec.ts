@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
-import { profile, Profiler, PerfEventError } from '../dist/index.js'
+import { profile, profileCommand, Profiler, PerfEventError } from '../dist/index.js'
 import { tracefsMounted } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
@@ -349,6 +349,36 @@ const SPIN = "const fs = require('fs'); function cpuNs() { return Number(fs.read
   const later = rep.perThread.find((x: any) => /Worker/.test(x.name) && x.top.some((l: string) => /lateWork /.test(l)))
   t.truthy(later, 'the worker started after start() was followed (inherited)')
   t.is(new Set([main.tid, pool.tid, spin.tid, later.tid]).size, 4)
+})
+
+test('profileCommand: a child Node program from exec to exit, symbolized after it exited (mmap records + its perf map): hotA : hotB is 3 : 1', async (t) => {
+  const script = join(dir, 'command.js')
+  writeFileSync(
+    script,
+    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+function hotA() { return leaf(300000) }
+function hotB() { return leaf(100000) }
+const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
+const end = cpuNs() + 1e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
+process.exitCode = 3
+`,
+  )
+  const p = await profileCommand(process.execPath, ['--perf-basic-prof', '--no-turbo-inlining', script], { cwd: dir })
+  t.is(p.meta.scope, 'command')
+  t.is(p.meta.exitCode, 3)
+  t.not(p.meta.pid, process.pid)
+  t.false(existsSync(`/proc/${p.meta.pid}/maps`), 'the command has exited before symbolization')
+  t.deepEqual(p.warnings, [])
+  const rows = p.top(500, { by: 'total' }).rows
+  const total = (name: string) => rows.find((r) => r.frame.kind === 'js' && r.frame.name === name)?.total ?? 0
+  const ratio = total('hotA') / total('hotB')
+  t.log(`hotA ${total('hotA')} ns, hotB ${total('hotB')} ns: ratio ${ratio.toFixed(3)}; ${p.sampleCount} samples on ${p.meta.fds} perf events`)
+  t.true(ratio > 2.7 && ratio < 3.3, `ratio ${ratio}`)
+  // Native frames from the node binary, symbolized at file offsets.
+  t.true(rows.some((r) => r.frame.kind === 'native' && r.frame.label.startsWith('node::Start')))
+  t.is(p.threads.find((th) => th.tid === p.meta.pid)?.name, 'node (main)')
+  await t.throwsAsync(() => profileCommand(join(dir, 'no-such-command')), { instanceOf: PerfEventError, code: 'ENOENT' })
+  await t.throwsAsync(() => profileCommand(process.execPath, ['x'], { scope: 'process' } as object), { instanceOf: TypeError, message: /scope/ })
 })
 
 test('async functions and Profiler start/stop', async (t) => {

@@ -49,4 +49,4 @@ export function addressOf(view: ArrayBufferView): bigint {
   if (view.byteLength === 0) throw new RangeError('Expected a non-empty Buffer or typed array for view but received an empty one')
   return binding().addressOf(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
 }
-export { profile, Profiler, Profile, perfMapEnabled, type ProfileOptions, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta, type CpuProfile, type FoldedOptions } from './profile'
+export { profile, profileCommand, Profiler, Profile, perfMapEnabled, type ProfileOptions, type CommandOptions, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta, type CpuProfile, type FoldedOptions } from './profile'

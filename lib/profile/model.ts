@@ -88,8 +88,11 @@ export interface ProfileMeta {
   readonly period?: number
   /** Whether kernel frames were collected. */
   readonly kernel: boolean
-  /** `'thread'` (the calling JS thread) or `'process'` (every thread). */
-  readonly scope: 'thread' | 'process'
+  /** `'thread'` (the calling JS thread), `'process'` (every thread) or `'command'` (a child started by `profileCommand`). */
+  readonly scope: 'thread' | 'process' | 'command'
+  /** `profileCommand`: the command's exit code (or signal). */
+  readonly exitCode?: number | null
+  readonly signal?: string | null
   /** perf events (fds) the profile used: 1 for a thread, threads at start × CPUs for a process. */
   readonly fds: number
   /** Process id of the profiled process. */

@@ -109,7 +109,59 @@ const ROLES: [RegExp, string][] = [
   [/^node::inspector::/, 'inspector'],
 ]
 
-interface RawSample {
+/** An executable mapping of a process, from its mmap records. */
+interface MmapRec {
+  addr: bigint
+  end: bigint
+  pageOffset: bigint
+  file: string
+}
+
+/**
+ * Symbolizes the addresses of a process that may have exited: each address's file and offset from
+ * the mmap records (ELF/DWARF at that file offset), JIT code from its V8 perf map file.
+ */
+function exitedSymbolizer(mmaps: Map<number, MmapRec[]>): UserSymbolizer {
+  return async (pid, addrs) => {
+    const maps = mmaps.get(pid) ?? []
+    const out: SymbolizedAddr[] = new Array(addrs.length)
+    const byFile = new Map<string, { idx: number[]; offsets: bigint[] }>()
+    let perfMap: PerfMap | undefined | null = null
+    addrs.forEach((a, i) => {
+      let m: MmapRec | undefined
+      for (let k = maps.length - 1; k >= 0; k--)
+        if (a >= maps[k].addr && a < maps[k].end) {
+          m = maps[k]
+          break
+        }
+      if (m && m.file.startsWith('/') && !m.file.startsWith('//') && !m.file.startsWith('/memfd:') && !m.file.startsWith('/dev/')) {
+        let g = byFile.get(m.file)
+        if (!g) byFile.set(m.file, (g = { idx: [], offsets: [] }))
+        g.idx.push(i)
+        g.offsets.push(a - m.addr + m.pageOffset)
+        return
+      }
+      if (perfMap === null) perfMap = PerfMap.read(`/tmp/perf-${pid}.map`)
+      const name = perfMap?.lookup(a)
+      out[i] = name !== undefined ? { name } : { module: m?.file, reason: m ? 'NoFile' : 'Unmapped' }
+    })
+    await Promise.all(
+      [...byFile].map(async ([file, g]) => {
+        try {
+          const r = await symbolizer().symbolizeElf(file, BigUint64Array.from(g.offsets))
+          g.idx.forEach((i, k) => (out[i] = { ...r[k], module: r[k].module ?? file }))
+        } catch (e) {
+          // The file is gone or unreadable now: its frames stay unknown, in that module.
+          const reason = (e as Error).message
+          for (const i of g.idx) out[i] = { module: file, reason }
+        }
+      }),
+    )
+    return out
+  }
+}
+
+export interface RawSample {
   tid: number
   pid: number
   time: bigint
@@ -150,6 +202,9 @@ export class Profiler {
   #raw: RawSample[] = []
   #lostRecords = 0
   #comms = new Map<number, string>()
+  /** Child mode: the pid of the command, and its executable mappings (from mmap records) by pid. */
+  #child: number | undefined
+  #mmaps = new Map<number, MmapRec[]>()
   #start = 0
   #lostFormat = false
 
@@ -233,6 +288,44 @@ export class Profiler {
     for (const c of this.#counters) c.enable()
   }
 
+  /**
+   * @internal `profileCommand`: opens one event per CPU on `pid` (stopped before its exec), enabled by
+   * the kernel at exec and inherited by its threads and children, with mmap records for symbolizing
+   * it after it exits.
+   */
+  attachChild(pid: number): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first.' })
+    const opts: CounterOptions = {
+      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
+      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
+      recordIdFormat: { task: true, time: true },
+      recordIdAll: true,
+      extraRecord: { comm: true, mmap: { code: true } },
+      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      statFormat: { lostRecords: true },
+      inherit: 'newChild',
+      onExecve: 'enable',
+    }
+    this.#raw = []
+    this.#lostRecords = 0
+    this.#lostFormat = true
+    this.#child = pid
+    this.#mmaps = new Map()
+    try {
+      for (const cpu of onlineCpus()) {
+        const c = this.#open({ pid, cpu }, opts)
+        this.#counters.push(c)
+        this.#samplers.push(c.sampler(this.#exp))
+      }
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
+    this.#start = Date.now()
+    this.#timer = setInterval(() => this.#drain(), 50)
+    this.#timer.unref()
+  }
+
   /** Opens one event; without PERF_FORMAT_LOST (Linux 6.0) where the kernel or the build lacks it. */
   #open(target: { pid: number; cpu: number } | undefined, opts: CounterOptions): Counter {
     if (this.#lostFormat) {
@@ -299,6 +392,11 @@ export class Profiler {
         this.#raw.push({ tid: task?.tid ?? 0, pid: task?.pid ?? process.pid, time: r.recordId.time ?? 0n, period: r.period !== undefined ? Number(r.period) : (this.#period ?? 1), kernel, user })
       } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
       else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+      else if (r.type === 'mmap' && r.executable) {
+        let list = this.#mmaps.get(r.task.pid)
+        if (!list) this.#mmaps.set(r.task.pid, (list = []))
+        list.push({ addr: r.addr, end: r.addr + r.len, pageOffset: r.pageOffset, file: r.file })
+      }
     }
   }
 
@@ -320,6 +418,25 @@ export class Profiler {
     const warnings = [...this.#warnings]
     if (lost.count > 0)
       warnings.push(`${lost.count} samples lost: the ring (2^${this.#exp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
+    const child = this.#child
+    this.#child = undefined
+    if (child !== undefined) {
+      const raw = this.#raw
+      this.#raw = []
+      const pids = new Set(raw.map((r) => r.pid))
+      const noMap = [...pids].filter((pid) => !existsSync(`/tmp/perf-${pid}.map`))
+      if (noMap.length)
+        warnings.push(
+          `No V8 perf map for pid ${noMap.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`,
+        )
+      const builder = await buildProfile(raw, exitedSymbolizer(this.#mmaps), this.#comms)
+      return new Profile(
+        builder,
+        { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: 'command', fds, pid: child, startTime: this.#start, endTime: end },
+        lost,
+        warnings,
+      )
+    }
     const hasMap = perfMapEnabled() && existsSync(`/tmp/perf-${process.pid}.map`)
     if (!hasMap) {
       warnings.push(PERF_MAP_HINT)
@@ -330,7 +447,7 @@ export class Profiler {
     }
     const raw = this.#raw
     this.#raw = []
-    const builder = await buildProfile(raw, process.pid, hasMap, this.#comms)
+    const builder = await buildProfile(raw, liveSymbolizer(hasMap), this.#comms)
     return new Profile(
       builder,
       { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: process.pid, startTime: this.#start, endTime: end },
@@ -392,47 +509,66 @@ function nameThreads(b: ProfileBuilder): void {
   })
 }
 
-async function symbolize(addrs: bigint[], fn: (a: BigUint64Array) => Promise<SymbolizedAddr[]>): Promise<SymbolizedAddr[]> {
-  if (addrs.length === 0) return []
-  return fn(BigUint64Array.from(addrs))
+
+/** Names user-space addresses of one process, one result per address. */
+export type UserSymbolizer = (pid: number, addrs: bigint[]) => Promise<SymbolizedAddr[]>
+
+/** Symbolizes the addresses of a live process (ELF/DWARF, its perf map), and JIT code unmapped by now from the perf map file. */
+export function liveSymbolizer(perfMap: boolean): UserSymbolizer {
+  return async (pid, addrs) => {
+    const syms = await symbolizer().symbolizeProcess(pid, BigUint64Array.from(addrs), { perfMap })
+    // JIT code that is unmapped by now (a worker that ended): V8's perf map still names it.
+    if (perfMap && syms.some((s) => s.name === undefined && s.reason === 'Unmapped')) {
+      const map = PerfMap.read(`/tmp/perf-${pid}.map`)
+      if (map)
+        syms.forEach((s, i) => {
+          if (s.name !== undefined || s.reason !== 'Unmapped') return
+          const name = map.lookup(addrs[i])
+          if (name !== undefined) syms[i] = { name }
+        })
+    }
+    return syms
+  }
 }
 
-/** Symbolizes raw samples (unique addresses once) and interns frames and stacks. */
-export async function buildProfile(raw: RawSample[], pid: number, perfMap: boolean, comms: Map<number, string>): Promise<ProfileBuilder> {
-  const userIdx = new Map<bigint, number>()
+/** Symbolizes raw samples (unique addresses once per process) and interns frames and stacks. */
+export async function buildProfile(raw: RawSample[], userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
+  const userIdx = new Map<number, Map<bigint, number>>()
   const kernIdx = new Map<bigint, number>()
   // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
   const key = (ips: bigint[], i: number) => (i === 0 ? ips[i] : ips[i] - 1n)
   for (const r of raw) {
-    if (r.user) for (let i = 0; i < r.user.length; i++) if (!userIdx.has(key(r.user, i))) userIdx.set(key(r.user, i), userIdx.size)
+    if (r.user) {
+      let m = userIdx.get(r.pid)
+      if (!m) userIdx.set(r.pid, (m = new Map()))
+      for (let i = 0; i < r.user.length; i++) if (!m.has(key(r.user, i))) m.set(key(r.user, i), m.size)
+    }
     if (r.kernel) for (let i = 0; i < r.kernel.length; i++) if (!kernIdx.has(key(r.kernel, i))) kernIdx.set(key(r.kernel, i), kernIdx.size)
   }
-  const sym = symbolizer()
-  const [userSyms, kernSyms] = await Promise.all([
-    symbolize([...userIdx.keys()], (a) => sym.symbolizeProcess(pid, a, { perfMap })),
-    symbolize([...kernIdx.keys()], (a) => sym.symbolizeKernel(a)),
+  symbolizer() // a clear error when the addon is missing, even for an empty profile
+  const pids = [...userIdx.keys()]
+  const [kernSyms, ...userSyms] = await Promise.all([
+    kernIdx.size ? symbolizer().symbolizeKernel(BigUint64Array.from(kernIdx.keys())) : Promise.resolve([]),
+    ...pids.map((pid) => userSymbolize(pid, [...userIdx.get(pid)!.keys()])),
   ])
   const b = new ProfileBuilder()
-  const perfMapPath = `/tmp/perf-${pid}.map`
-  // JIT code that is unmapped by now (a worker that ended): V8's perf map still names it.
-  const userAddrs = [...userIdx.keys()]
-  if (perfMap && userSyms.some((s) => s.name === undefined && s.reason === 'Unmapped')) {
-    const map = PerfMap.read(perfMapPath)
-    if (map)
-      userSyms.forEach((s, i) => {
-        if (s.name !== undefined || s.reason !== 'Unmapped') return
-        const name = map.lookup(userAddrs[i])
-        if (name !== undefined) userSyms[i] = { name }
-      })
-  }
-  const userFrames = new Int32Array(userIdx.size)
-  for (const [, i] of userIdx) userFrames[i] = b.frame(toFrame(userSyms[i], false, perfMapPath))
+  const userFrames = new Map<number, Int32Array>()
+  pids.forEach((pid, k) => {
+    const m = userIdx.get(pid)!
+    const frames = new Int32Array(m.size)
+    for (const [, i] of m) frames[i] = b.frame(toFrame(userSyms[k][i], false, `/tmp/perf-${pid}.map`))
+    userFrames.set(pid, frames)
+  })
   const kernFrames = new Int32Array(kernIdx.size)
-  for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, perfMapPath))
+  for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, ''))
   const t0 = raw.length ? raw[0].time : 0n
   for (const r of raw) {
     let stack = -1
-    if (r.user) for (let i = r.user.length - 1; i >= 0; i--) stack = b.stack(stack, userFrames[userIdx.get(key(r.user, i))!])
+    if (r.user) {
+      const m = userIdx.get(r.pid)!
+      const frames = userFrames.get(r.pid)!
+      for (let i = r.user.length - 1; i >= 0; i--) stack = b.stack(stack, frames[m.get(key(r.user, i))!])
+    }
     if (r.kernel) for (let i = r.kernel.length - 1; i >= 0; i--) stack = b.stack(stack, kernFrames[kernIdx.get(key(r.kernel, i))!])
     const thread = b.thread(r.tid, r.pid, comms.get(r.tid) ?? threadName(r.pid, r.tid))
     b.sample(stack, thread, Number(r.time - t0), r.period)
