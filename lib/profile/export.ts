@@ -63,6 +63,15 @@ export async function toSvg(p: Profile, options: { title?: string; width?: numbe
 class ProtoWriter {
   #chunks: number[] = []
   varint(v: number | bigint): void {
+    if (typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+      let n = v
+      while (n >= 0x80) {
+        this.#chunks.push((n % 0x80) | 0x80)
+        n = Math.floor(n / 0x80)
+      }
+      this.#chunks.push(n)
+      return
+    }
     let x = BigInt(v)
     if (x < 0n) x = BigInt.asUintN(64, x)
     while (x >= 0x80n) {
@@ -132,16 +141,25 @@ export function toPprof(p: Profile): Buffer {
     m.uint(1, str(p.meta.event))
     m.uint(2, str(unit))
   })
-  // Samples: locations leaf first; one pprof sample per perf sample (pprof sums them).
+  // Samples: locations leaf first; samples of one stack on one thread merged (pprof sums values).
+  const merged = new Map<number, { stack: number; thread: number; count: number; weight: number }>()
   for (let i = 0; i < p.sampleCount; i++) {
-    const frames = p.samples.stack[i] < 0 ? [] : p.stackFrames(p.samples.stack[i]).reverse()
-    const t = p.threads[p.samples.thread[i]]
+    const key = (p.samples.stack[i] + 1) * 65536 + p.samples.thread[i]
+    const e = merged.get(key)
+    if (e) {
+      e.count++
+      e.weight += p.samples.weight[i]
+    } else merged.set(key, { stack: p.samples.stack[i], thread: p.samples.thread[i], count: 1, weight: p.samples.weight[i] })
+  }
+  for (const e of merged.values()) {
+    const frames = e.stack < 0 ? [] : p.stackFrames(e.stack).reverse()
+    const t = p.threads[e.thread]
     w.message(2, (m) => {
       m.packed(
         1,
         frames.map((f) => f + 1),
       )
-      m.packed(2, [1, Math.round(p.samples.weight[i])])
+      m.packed(2, [e.count, Math.round(e.weight)])
       m.message(3, (l) => {
         l.uint(1, str('thread'))
         l.uint(2, str(t.name))

@@ -114,7 +114,7 @@ export class ProfileBuilder {
   readonly sampleWeight: number[] = []
   readonly threads: ProfileThread[] = []
   readonly #frameIds = new Map<string, number>()
-  readonly #stackIds = new Map<string, number>()
+  readonly #stackIds = new Map<number, number>()
   readonly #threadIds = new Map<number, number>()
 
   frame(f: Frame): number {
@@ -130,7 +130,8 @@ export class ProfileBuilder {
 
   /** The stack `parent` + `frame` (`parent` -1: a root frame). */
   stack(parent: number, frame: number): number {
-    const key = `${parent},${frame}`
+    // A number key (parent < 2^31, frame < 2^21): hashing numbers is far cheaper than strings.
+    const key = (parent + 1) * 2097152 + frame
     let id = this.#stackIds.get(key)
     if (id === undefined) {
       id = this.stackParent.length
@@ -147,11 +148,11 @@ export class ProfileBuilder {
     this.threads[index] = { ...t, name }
   }
 
-  thread(tid: number, pid: number, name: string): number {
+  thread(tid: number, pid: number, name: () => string): number {
     let id = this.#threadIds.get(tid)
     if (id === undefined) {
       id = this.threads.length
-      this.threads.push({ tid, pid, name })
+      this.threads.push({ tid, pid, name: name() })
       this.#threadIds.set(tid, id)
     }
     return id

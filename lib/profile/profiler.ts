@@ -535,16 +535,28 @@ export function liveSymbolizer(perfMap: boolean): UserSymbolizer {
 export async function buildProfile(raw: RawSample[], userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
   const userIdx = new Map<number, Map<bigint, number>>()
   const kernIdx = new Map<bigint, number>()
-  // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
-  const key = (ips: bigint[], i: number) => (i === 0 ? ips[i] : ips[i] - 1n)
-  for (const r of raw) {
+  // Address ids per sample, user then kernel part, leaf first (one lookup per frame).
+  const ids: Int32Array[] = new Array(raw.length)
+  const intern = (m: Map<bigint, number>, ips: bigint[], out: Int32Array, at: number) => {
+    for (let i = 0; i < ips.length; i++) {
+      // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
+      const a = i === 0 ? ips[i] : ips[i] - 1n
+      let id = m.get(a)
+      if (id === undefined) m.set(a, (id = m.size))
+      out[at + i] = id
+    }
+  }
+  raw.forEach((r, k) => {
+    const nu = r.user?.length ?? 0
+    const out = new Int32Array(nu + (r.kernel?.length ?? 0))
     if (r.user) {
       let m = userIdx.get(r.pid)
       if (!m) userIdx.set(r.pid, (m = new Map()))
-      for (let i = 0; i < r.user.length; i++) if (!m.has(key(r.user, i))) m.set(key(r.user, i), m.size)
+      intern(m, r.user, out, 0)
     }
-    if (r.kernel) for (let i = 0; i < r.kernel.length; i++) if (!kernIdx.has(key(r.kernel, i))) kernIdx.set(key(r.kernel, i), kernIdx.size)
-  }
+    if (r.kernel) intern(kernIdx, r.kernel, out, nu)
+    ids[k] = out
+  })
   symbolizer() // a clear error when the addon is missing, even for an empty profile
   const pids = [...userIdx.keys()]
   const [kernSyms, ...userSyms] = await Promise.all([
@@ -562,17 +574,18 @@ export async function buildProfile(raw: RawSample[], userSymbolize: UserSymboliz
   const kernFrames = new Int32Array(kernIdx.size)
   for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, ''))
   const t0 = raw.length ? raw[0].time : 0n
-  for (const r of raw) {
+  raw.forEach((r, k) => {
+    const out = ids[k]
+    const nu = r.user?.length ?? 0
     let stack = -1
-    if (r.user) {
-      const m = userIdx.get(r.pid)!
+    if (nu) {
       const frames = userFrames.get(r.pid)!
-      for (let i = r.user.length - 1; i >= 0; i--) stack = b.stack(stack, frames[m.get(key(r.user, i))!])
+      for (let i = nu - 1; i >= 0; i--) stack = b.stack(stack, frames[out[i]])
     }
-    if (r.kernel) for (let i = r.kernel.length - 1; i >= 0; i--) stack = b.stack(stack, kernFrames[kernIdx.get(key(r.kernel, i))!])
-    const thread = b.thread(r.tid, r.pid, comms.get(r.tid) ?? threadName(r.pid, r.tid))
+    for (let i = out.length - 1; i >= nu; i--) stack = b.stack(stack, kernFrames[out[i]])
+    const thread = b.thread(r.tid, r.pid, () => comms.get(r.tid) ?? threadName(r.pid, r.tid))
     b.sample(stack, thread, Number(r.time - t0), r.period)
-  }
+  })
   nameThreads(b)
   return b
 }
