@@ -384,6 +384,57 @@ process.exitCode = 3
   await t.throwsAsync(() => profileCommand(process.execPath, ['x'], { scope: 'process' } as object), { instanceOf: TypeError, message: /scope/ })
 })
 
+test('unprivileged (perf_event_paranoid 2, user nobody): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => {
+  const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
+  if (process.getuid?.() !== 0 || paranoid < 2) {
+    t.log(`skipped: needs root to run a child as nobody, and perf_event_paranoid >= 2 (it is ${paranoid})`)
+    t.pass()
+    return
+  }
+  const code = `const pe = require(${JSON.stringify(DIST)})
+const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
+;(async () => {
+  const p = await pe.profile(spin)
+  let err
+  try { await pe.profile(spin, { kernel: true }) } catch (e) { err = { code: e.code, hint: e.hint, name: e.name } }
+  console.log(JSON.stringify({ kernel: p.meta.kernel, warnings: p.warnings, kernelFrames: p.frames.filter((f) => f.kind === 'kernel').length, err }))
+})()`
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: tmpdir() })
+  t.is(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout)
+  t.false(out.kernel)
+  t.is(out.kernelFrames, 0)
+  t.true(out.warnings.some((w: string) => /Kernel frames are off: kernel.perf_event_paranoid is \d/.test(w) && /sysctl kernel.perf_event_paranoid=1/.test(w)))
+  t.is(out.err?.name, 'PerfEventError')
+  t.is(out.err?.code, 'EACCES')
+  t.regex(out.err?.hint ?? '', /paranoid|CAP_PERFMON/)
+})
+
+test('top(): a JS function\'s tiers are one row, recursion counts once in total, the table has units and %', async (t) => {
+  const { ProfileBuilder, Profile } = await import('../dist/profile/model.js')
+  const b = new ProfileBuilder()
+  const fib1 = b.frame({ label: '~fib /a.js:1:1', name: 'fib', kind: 'js', tier: '~', file: '/a.js', line: 1, column: 1 })
+  const fib2 = b.frame({ label: '*fib /a.js:1:1', name: 'fib', kind: 'js', tier: '*', file: '/a.js', line: 1, column: 1 })
+  const main = b.frame({ label: 'main', name: 'main', kind: 'native', module: '/bin/x' })
+  const th = b.thread(1, 1, () => 'node')
+  const sMain = b.stack(-1, main)
+  const s1 = b.stack(b.stack(sMain, fib1), fib2) // main > ~fib > *fib (recursion across tiers)
+  b.sample(s1, th, 0, 3e6)
+  b.sample(sMain, th, 1e6, 1e6)
+  const p = new Profile(b, { event: 'cpu-clock', unit: 'ns', freq: 999, kernel: false, scope: 'thread', fds: 1, pid: 1, startTime: 0, endTime: 4 }, { count: 0, source: 'PERF_FORMAT_LOST', records: 0 }, [])
+  const top = p.top(5)
+  t.is(top.rows.length, 2)
+  const fib = top.rows.find((r) => r.frame.name === 'fib')!
+  t.is(fib.tiers, '~*')
+  t.is(fib.self, 3e6)
+  t.is(fib.total, 3e6) // once per sample, not once per frame
+  t.is(fib.selfPercent, 75)
+  t.is(top.totalWeight, 4e6)
+  t.regex(top.table, /^cpu-clock: 2 samples, 4\.0 ms/)
+  t.regex(top.table, /3\.0 ms +75\.0% +3\.0 ms +75\.0% +js +~\*fib \/a\.js:1:1/)
+  t.is(p.toFolded(), 'main;~fib /a.js:1:1_[j];*fib /a.js:1:1_[j] 3000000\nmain 1000000\n')
+})
+
 test('async functions and Profiler start/stop', async (t) => {
   const p = new Profiler({ event: 'task-clock', freq: 500 })
   t.false(p.running)
