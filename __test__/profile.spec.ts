@@ -1,7 +1,7 @@
 // Profiles against the real kernel: child `node --perf-basic-prof` scripts with a known shape, their
 // profiles read back by independent readers (go tool pprof, pprof-format, perf report).
 import test from 'ava'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -433,6 +433,54 @@ test('top(): a JS function\'s tiers are one row, recursion counts once in total,
   t.regex(top.table, /^cpu-clock: 2 samples, 4\.0 ms/)
   t.regex(top.table, /3\.0 ms +75\.0% +3\.0 ms +75\.0% +js +~\*fib \/a\.js:1:1/)
   t.is(p.toFolded(), 'main;~fib /a.js:1:1_[j];*fib /a.js:1:1_[j] 3000000\nmain 1000000\n')
+})
+
+test('scope process with pid: another running Node process, every thread, symbolized while it runs: hotA : hotB is 3 : 1', async (t) => {
+  const script = join(dir, 'other.js')
+  writeFileSync(
+    script,
+    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+function hotA() { return leaf(300000) }
+function hotB() { return leaf(100000) }
+const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
+for (let i = 0; i < 20; i++) { hotA(); hotB() }
+console.log('ready')
+process.stdin.once('data', () => {
+  const end = cpuNs() + 1e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
+  console.log('done')
+  process.stdin.once('end', () => process.exit(0))
+})
+`,
+  )
+  const child = spawn(process.execPath, ['--perf-basic-prof', '--no-turbo-inlining', script], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit'] })
+  const lines: string[] = []
+  const waitFor = (line: string) =>
+    new Promise<void>((resolve) => {
+      const check = () => (lines.includes(line) ? resolve() : setTimeout(check, 10))
+      check()
+    })
+  child.stdout.on('data', (d) => lines.push(...String(d).trim().split('\n')))
+  await waitFor('ready')
+  const p = new Profiler({ scope: 'process', pid: child.pid })
+  p.start()
+  child.stdin.write('go\n')
+  await waitFor('done')
+  const prof = await p.stop()
+  child.stdin.end()
+  await new Promise((r) => child.once('exit', r))
+  t.is(prof.meta.pid, child.pid)
+  t.true(prof.threads.every((th) => th.pid === child.pid))
+  t.deepEqual(prof.warnings, [])
+  const rows = prof.top(500, { by: 'total' }).rows
+  const total = (name: string) => rows.find((r) => r.frame.kind === 'js' && r.frame.name === name)?.total ?? 0
+  const ratio = total('hotA') / total('hotB')
+  t.log(`hotA ${total('hotA')} ns, hotB ${total('hotB')} ns: ratio ${ratio.toFixed(3)}; ${prof.sampleCount} samples, ${prof.threads.length} threads, ${prof.meta.fds} perf events`)
+  t.true(ratio > 2.7 && ratio < 3.3, `ratio ${ratio}`)
+  t.throws(() => new Profiler({ pid: child.pid }), { instanceOf: TypeError, message: /scope: 'process'/ })
+  t.throws(() => new Profiler({ scope: 'process', pid: 0 }), { instanceOf: RangeError, message: /options\.pid/ })
+  const gone = new Profiler({ scope: 'process', pid: child.pid })
+  t.throws(() => gone.start(), { instanceOf: PerfEventError, code: 'ESRCH' })
+  t.false(gone.running)
 })
 
 test('async functions and Profiler start/stop', async (t) => {

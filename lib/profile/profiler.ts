@@ -33,6 +33,12 @@ export interface ProfileOptions {
   ringPages?: number
   /** Frames a stack keeps at most (default 127). */
   maxStackFrames?: number
+  /**
+   * With `scope: 'process'`: another running process (all its threads, and threads it starts later)
+   * instead of this one. Needs the permission to trace it (same user, or CAP_PERFMON / root).
+   * It is symbolized while it still runs: stop() before it exits (or use `profileCommand`).
+   */
+  pid?: number
 }
 
 const CLOCKS = new Set(['cpuClock', 'taskClock'])
@@ -196,6 +202,8 @@ export class Profiler {
   readonly #maxFrames: number
   readonly #warnings: string[] = []
   readonly #scope: 'thread' | 'process'
+  /** The profiled process. */
+  readonly #pid: number
   #counters: Counter[] = []
   #samplers: Sampler[] = []
   #timer: NodeJS.Timeout | undefined
@@ -210,7 +218,7 @@ export class Profiler {
 
   constructor(options: ProfileOptions = {}) {
     if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
-    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringPages', 'maxStackFrames'])
+    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringPages', 'maxStackFrames', 'pid'])
     for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`Expected one of ${[...known].join(', ')} for options key but received ${k}`)
     this.#event = options.event ?? 'cpu-clock'
     const ev = resolveEvent(this.#event)
@@ -220,6 +228,9 @@ export class Profiler {
     if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process')
       throw new TypeError(`Expected 'thread' or 'process' for options.scope but received ${String(options.scope)}`)
     this.#scope = options.scope ?? 'thread'
+    const pid = checkNumber(options.pid, 'options.pid', 1, 0x7fffffff)
+    if (pid !== undefined && this.#scope !== 'process') throw new TypeError(`Expected scope: 'process' with options.pid but received scope: '${this.#scope}'`)
+    this.#pid = pid ?? process.pid
     const freq = checkNumber(options.freq, 'options.freq', 1, 1_000_000)
     const period = checkNumber(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
     if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
@@ -342,7 +353,13 @@ export class Profiler {
   /** One event per thread per CPU, inherited by later threads; per CPU, all redirected into one ring. */
   #openProcess(opts: CounterOptions): void {
     const cpus = onlineCpus()
-    const tids = readdirSync('/proc/self/task').map(Number).sort((a, b) => (a === process.pid ? -1 : b === process.pid ? 1 : a - b))
+    const pid = this.#pid
+    let tids: number[]
+    try {
+      tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b))
+    } catch {
+      throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: 'Give the pid of a running process (options.pid).' })
+    }
     let inherit: 'newThread' | 'newChild' = 'newThread'
     const setOutput = binding().setOutput
     for (const cpu of cpus) {
@@ -437,8 +454,10 @@ export class Profiler {
         warnings,
       )
     }
-    const hasMap = perfMapEnabled() && existsSync(`/tmp/perf-${process.pid}.map`)
-    if (!hasMap) {
+    const own = this.#pid === process.pid
+    const hasMap = (!own || perfMapEnabled()) && existsSync(`/tmp/perf-${this.#pid}.map`)
+    if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
+    if (!hasMap && own) {
       warnings.push(PERF_MAP_HINT)
       if (!warnedPerfMap) {
         warnedPerfMap = true
@@ -450,7 +469,7 @@ export class Profiler {
     const builder = await buildProfile(raw, liveSymbolizer(hasMap), this.#comms)
     return new Profile(
       builder,
-      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: process.pid, startTime: this.#start, endTime: end },
+      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: this.#pid, startTime: this.#start, endTime: end },
       lost,
       warnings,
     )
