@@ -362,11 +362,13 @@ test('profileCommand: a child Node program from exec to exit, symbolized after i
 function hotA() { return leaf(300000) }
 function hotB() { return leaf(100000) }
 const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
-const end = cpuNs() + 1e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
+for (let i = 0; i < 20; i++) { hotA(); hotB() }
+const end = cpuNs() + 2e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
 process.exitCode = 3
 `,
   )
-  const p = await profileCommand(process.execPath, ['--perf-basic-prof', '--no-turbo-inlining', script], { cwd: dir })
+  // The whole program is profiled, first (interpreted) calls included: name those frames too.
+  const p = await profileCommand(process.execPath, ['--perf-basic-prof', '--interpreted-frames-native-stack', '--no-turbo-inlining', script], { cwd: dir })
   t.is(p.meta.scope, 'command')
   t.is(p.meta.exitCode, 3)
   t.not(p.meta.pid, process.pid)
@@ -446,7 +448,7 @@ const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/pro
 for (let i = 0; i < 20; i++) { hotA(); hotB() }
 console.log('ready')
 process.stdin.once('data', () => {
-  const end = cpuNs() + 1e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
+  const end = cpuNs() + 2e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() }
   console.log('done')
   process.stdin.once('end', () => process.exit(0))
 })
