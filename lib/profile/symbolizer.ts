@@ -74,8 +74,8 @@ export function symbolizer(): SymbolizerBinding {
   throw new PerfEventError(`The symbolizer addon (${SYMBOLIZER_PACKAGE}) could not be loaded; tried:\n  ${tried.join('\n  ')}`, 'ERR_SYMBOLIZER_MISSING', {
     syscall: 'load',
     hint:
-      `Install it beside perf-event-open: npm install ${SYMBOLIZER_PACKAGE} (it is an optional dependency with one package per platform, ` +
-      `e.g. ${SYMBOLIZER_PACKAGE}-linux-x64-gnu; npm skips it with --omit=optional). In a clone of the repository run npm run build:symbolize. ` +
+      `Install it beside perf-event-open: npm install ${SYMBOLIZER_PACKAGE} (it brings its platform package, ` +
+      `e.g. ${SYMBOLIZER_PACKAGE}-linux-x64-gnu, as an optional dependency: do not use --omit=optional). In a clone of the repository run npm run build:symbolize. ` +
       'Or set PERF_EVENT_OPEN_SYMBOLIZE_PATH to its .node file.',
   })
 }
