@@ -410,6 +410,14 @@ const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
   t.is(out.err?.name, 'PerfEventError')
   t.is(out.err?.code, 'EACCES')
   t.regex(out.err?.hint ?? '', /paranoid|CAP_PERFMON/)
+  // A small memlock limit: the default ring shrinks until the kernel maps it, and the profile says so.
+  const small = `const pe = require(${JSON.stringify(DIST)})
+pe.profile(() => { let x = 0; for (let i = 0; i < 1e7; i++) x += i; return x }, { freq: 4000 }).then((p) => console.log(JSON.stringify({ warnings: p.warnings, samples: p.sampleCount })))`
+  const r2 = spawnSync('/bin/sh', ['-c', 'ulimit -l 0 && exec "$0" -e "$1"', process.execPath, small], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: tmpdir() })
+  t.is(r2.status, 0, r2.stderr)
+  const out2 = JSON.parse(r2.stdout)
+  t.true(out2.warnings.some((w: string) => /The ring was reduced from 2\^\d+ to 2\^\d+ pages by the memlock limit/.test(w)), JSON.stringify(out2.warnings))
+  t.true(out2.samples > 0)
 })
 
 test('top(): a JS function\'s tiers are one row, recursion counts once in total, the table has units and %', async (t) => {

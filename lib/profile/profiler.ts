@@ -199,8 +199,14 @@ export class Profiler {
   readonly #period: number | undefined
   readonly #kernel: boolean
   readonly #exp: number
+  /** Whether the user chose the ring size (then it is never reduced). */
+  readonly #expChosen: boolean
+  /** The ring size in use (reduced where the memlock limit refuses `#exp`). */
+  #ringExp = 0
   readonly #maxFrames: number
   readonly #warnings: string[] = []
+  /** Warnings of the current run. */
+  #runWarnings: string[] = []
   readonly #scope: 'thread' | 'process'
   /** The profiled process. */
   readonly #pid: number
@@ -253,6 +259,7 @@ export class Profiler {
         )
     } else this.#kernel = options.kernel
     const ringExp = checkNumber(options.ringPages, 'options.ringPages', 0, 16)
+    this.#expChosen = ringExp !== undefined
     if (ringExp !== undefined) this.#exp = ringExp
     else {
       const rate = this.#freq ?? 1000
@@ -282,11 +289,13 @@ export class Profiler {
     this.#raw = []
     this.#lostRecords = 0
     this.#lostFormat = true
+    this.#ringExp = 0
+    this.#runWarnings = []
     try {
       if (this.#scope === 'thread') {
         const c = this.#open(undefined, opts)
         this.#counters.push(c)
-        this.#samplers.push(c.sampler(this.#exp))
+        this.#samplers.push(this.#ring(c))
       } else this.#openProcess(opts)
     } catch (e) {
       this.#closeAll()
@@ -322,11 +331,13 @@ export class Profiler {
     this.#lostFormat = true
     this.#child = pid
     this.#mmaps = new Map()
+    this.#ringExp = 0
+    this.#runWarnings = []
     try {
       for (const cpu of onlineCpus()) {
         const c = this.#open({ pid, cpu }, opts)
         this.#counters.push(c)
-        this.#samplers.push(c.sampler(this.#exp))
+        this.#samplers.push(this.#ring(c))
       }
     } catch (e) {
       this.#closeAll()
@@ -379,8 +390,28 @@ export class Profiler {
         this.#counters.push(c)
         if (!ring) {
           ring = c
-          this.#samplers.push(c.sampler(this.#exp))
+          this.#samplers.push(this.#ring(c))
         } else setOutput(c.fd, ring.fd)
+      }
+    }
+  }
+
+  /**
+   * Maps the ring of `c`: 2^exp pages, halved while the memlock limit (perf_event_mlock_kb,
+   * RLIMIT_MEMLOCK) refuses it, unless the user chose the size; said in `warnings`.
+   */
+  #ring(c: Counter): Sampler {
+    let exp = this.#ringExp || this.#exp
+    for (;;) {
+      try {
+        const s = c.sampler(exp)
+        if (exp < this.#exp && this.#ringExp !== exp)
+          this.#runWarnings.push(`The ring was reduced from 2^${this.#exp} to 2^${exp} pages by the memlock limit (kernel.perf_event_mlock_kb, ulimit -l): raise it, or await between chunks of work, to lose fewer samples.`)
+        this.#ringExp = exp
+        return s
+      } catch (e) {
+        if (this.#expChosen || exp <= 2 || !(e instanceof PerfEventError) || !['EPERM', 'ENOMEM'].includes(e.code)) throw e
+        exp--
       }
     }
   }
@@ -432,9 +463,9 @@ export class Profiler {
     const fds = this.#counters.length
     this.#closeAll()
     const end = Date.now()
-    const warnings = [...this.#warnings]
+    const warnings = [...this.#warnings, ...this.#runWarnings]
     if (lost.count > 0)
-      warnings.push(`${lost.count} samples lost: the ring (2^${this.#exp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
+      warnings.push(`${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
     const child = this.#child
     this.#child = undefined
     if (child !== undefined) {
