@@ -167,13 +167,54 @@ function exitedSymbolizer(mmaps: Map<number, MmapRec[]>): UserSymbolizer {
   }
 }
 
-export interface RawSample {
-  tid: number
-  pid: number
-  time: bigint
-  period: number
-  kernel: bigint[] | undefined
-  user: bigint[] | undefined
+/**
+ * Samples as they are drained, with their addresses interned at once (ids per process, return
+ * addresses looked up at ip - 1): memory holds one small Int32Array per sample, not arrays of bigints.
+ */
+export class SampleStore {
+  readonly userIdx = new Map<number, Map<bigint, number>>()
+  readonly kernIdx = new Map<bigint, number>()
+  readonly tid: number[] = []
+  readonly pid: number[] = []
+  /** ns since the first sample. */
+  readonly time: number[] = []
+  readonly period: number[] = []
+  /** Address ids, user part (leaf first) then kernel part (leaf first); `nUser[i]` user ids. */
+  readonly ids: Int32Array[] = []
+  readonly nUser: number[] = []
+  #t0: bigint | undefined
+
+  get length(): number {
+    return this.tid.length
+  }
+
+  static #intern(m: Map<bigint, number>, ips: bigint[], out: Int32Array, at: number): void {
+    for (let i = 0; i < ips.length; i++) {
+      // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
+      const a = i === 0 ? ips[i] : ips[i] - 1n
+      let id = m.get(a)
+      if (id === undefined) m.set(a, (id = m.size))
+      out[at + i] = id
+    }
+  }
+
+  add(tid: number, pid: number, time: bigint, period: number, user: bigint[] | undefined, kernel: bigint[] | undefined): void {
+    this.#t0 ??= time
+    const nu = user?.length ?? 0
+    const out = new Int32Array(nu + (kernel?.length ?? 0))
+    if (user) {
+      let m = this.userIdx.get(pid)
+      if (!m) this.userIdx.set(pid, (m = new Map()))
+      SampleStore.#intern(m, user, out, 0)
+    }
+    if (kernel) SampleStore.#intern(this.kernIdx, kernel, out, nu)
+    this.tid.push(tid)
+    this.pid.push(pid)
+    this.time.push(Number(time - this.#t0))
+    this.period.push(period)
+    this.ids.push(out)
+    this.nUser.push(nu)
+  }
 }
 
 function checkNumber(v: unknown, name: string, min: number, max: number): number | undefined {
@@ -213,7 +254,7 @@ export class Profiler {
   #counters: Counter[] = []
   #samplers: Sampler[] = []
   #timer: NodeJS.Timeout | undefined
-  #raw: RawSample[] = []
+  #store = new SampleStore()
   #lostRecords = 0
   #comms = new Map<number, string>()
   /** Child mode: the pid of the command, and its executable mappings (from mmap records) by pid. */
@@ -286,7 +327,7 @@ export class Profiler {
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
     }
-    this.#raw = []
+    this.#store = new SampleStore()
     this.#lostRecords = 0
     this.#lostFormat = true
     this.#ringExp = 0
@@ -326,7 +367,7 @@ export class Profiler {
       inherit: 'newChild',
       onExecve: 'enable',
     }
-    this.#raw = []
+    this.#store = new SampleStore()
     this.#lostRecords = 0
     this.#lostFormat = true
     this.#child = pid
@@ -437,7 +478,7 @@ export class Profiler {
           if (c.context === 'kernel') kernel = c.ips
           else if (c.context === 'user') user = c.ips
         }
-        this.#raw.push({ tid: task?.tid ?? 0, pid: task?.pid ?? process.pid, time: r.recordId.time ?? 0n, period: r.period !== undefined ? Number(r.period) : (this.#period ?? 1), kernel, user })
+        this.#store.add(task?.tid ?? 0, task?.pid ?? process.pid, r.recordId.time ?? 0n, r.period !== undefined ? Number(r.period) : (this.#period ?? 1), user, kernel)
       } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
       else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
       else if (r.type === 'mmap' && r.executable) {
@@ -469,9 +510,9 @@ export class Profiler {
     const child = this.#child
     this.#child = undefined
     if (child !== undefined) {
-      const raw = this.#raw
-      this.#raw = []
-      const pids = new Set(raw.map((r) => r.pid))
+      const raw = this.#store
+      this.#store = new SampleStore()
+      const pids = new Set(raw.pid)
       const noMap = [...pids].filter((pid) => !existsSync(`/tmp/perf-${pid}.map`))
       if (noMap.length)
         warnings.push(
@@ -495,8 +536,8 @@ export class Profiler {
         process.emitWarning(PERF_MAP_HINT, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
       }
     }
-    const raw = this.#raw
-    this.#raw = []
+    const raw = this.#store
+    this.#store = new SampleStore()
     const builder = await buildProfile(raw, liveSymbolizer(hasMap), this.#comms)
     return new Profile(
       builder,
@@ -582,31 +623,8 @@ export function liveSymbolizer(perfMap: boolean): UserSymbolizer {
 }
 
 /** Symbolizes raw samples (unique addresses once per process) and interns frames and stacks. */
-export async function buildProfile(raw: RawSample[], userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
-  const userIdx = new Map<number, Map<bigint, number>>()
-  const kernIdx = new Map<bigint, number>()
-  // Address ids per sample, user then kernel part, leaf first (one lookup per frame).
-  const ids: Int32Array[] = new Array(raw.length)
-  const intern = (m: Map<bigint, number>, ips: bigint[], out: Int32Array, at: number) => {
-    for (let i = 0; i < ips.length; i++) {
-      // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
-      const a = i === 0 ? ips[i] : ips[i] - 1n
-      let id = m.get(a)
-      if (id === undefined) m.set(a, (id = m.size))
-      out[at + i] = id
-    }
-  }
-  raw.forEach((r, k) => {
-    const nu = r.user?.length ?? 0
-    const out = new Int32Array(nu + (r.kernel?.length ?? 0))
-    if (r.user) {
-      let m = userIdx.get(r.pid)
-      if (!m) userIdx.set(r.pid, (m = new Map()))
-      intern(m, r.user, out, 0)
-    }
-    if (r.kernel) intern(kernIdx, r.kernel, out, nu)
-    ids[k] = out
-  })
+export async function buildProfile(raw: SampleStore, userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
+  const { userIdx, kernIdx } = raw
   symbolizer() // a clear error when the addon is missing, even for an empty profile
   const pids = [...userIdx.keys()]
   const [kernSyms, ...userSyms] = await Promise.all([
@@ -623,19 +641,20 @@ export async function buildProfile(raw: RawSample[], userSymbolize: UserSymboliz
   })
   const kernFrames = new Int32Array(kernIdx.size)
   for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, ''))
-  const t0 = raw.length ? raw[0].time : 0n
-  raw.forEach((r, k) => {
-    const out = ids[k]
-    const nu = r.user?.length ?? 0
+  for (let k = 0; k < raw.length; k++) {
+    const out = raw.ids[k]
+    const nu = raw.nUser[k]
+    const pid = raw.pid[k]
+    const tid = raw.tid[k]
     let stack = -1
     if (nu) {
-      const frames = userFrames.get(r.pid)!
+      const frames = userFrames.get(pid)!
       for (let i = nu - 1; i >= 0; i--) stack = b.stack(stack, frames[out[i]])
     }
     for (let i = out.length - 1; i >= nu; i--) stack = b.stack(stack, kernFrames[out[i]])
-    const thread = b.thread(r.tid, r.pid, () => comms.get(r.tid) ?? threadName(r.pid, r.tid))
-    b.sample(stack, thread, Number(r.time - t0), r.period)
-  })
+    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadName(pid, tid))
+    b.sample(stack, thread, raw.time[k], raw.period[k])
+  }
   nameThreads(b)
   return b
 }
