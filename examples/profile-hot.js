@@ -1,6 +1,6 @@
 // Profile a JS function with cpu-clock (or any event) and export the profile in every format:
 // flame graph SVG, pprof, folded stacks, Chrome .cpuprofile, Firefox Profiler (.json).
-//   node --perf-basic-prof examples/profile-hot.js [out-dir]
+//   node --perf-basic-prof --interpreted-frames-native-stack examples/profile-hot.js [out-dir]
 // Without --perf-basic-prof, JS frames stay unnamed and the profile (and stderr) says how to fix it.
 const { profile } = require('perf-event-open')
 const fs = require('node:fs')
