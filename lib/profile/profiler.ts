@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { binding } from '../binding'
+import { cpus } from 'node:os'
 import { basename } from 'node:path'
+import { binding } from '../binding'
 import { Counter } from '../counter'
 import { PerfEventError } from '../errors'
 import { resolveEvent, type EventInput } from '../events'
@@ -100,7 +101,7 @@ function onlineCpus(): number[] {
     }
     return out
   } catch {
-    return [...Array(require('node:os').cpus().length).keys()]
+    return [...Array(cpus().length).keys()]
   }
 }
 
