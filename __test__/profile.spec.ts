@@ -56,12 +56,13 @@ const row = (rep: any, name: string) => rep.rows.find((r: any) => r.kind === 'js
 
 // hotA does 3x the work of hotB; both call one leaf. No inlining, so each is a frame of its own (perf sees the same).
 const SHAPE = `
-function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + (i & 7)); return x }
 function hotA() { return leaf(300000) }
 function hotB() { return leaf(100000) }
 ;(async () => {
   for (let i = 0; i < 20; i++) { hotA(); hotB() } // warm up (tiers settle)
-  const p = await pe.profile(() => { const end = cpuNs() + 1.5e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() } return s })
+  // A fixed period of 250 µs of CPU (4x the samples of 1 kHz, for a tight ratio); the ring holds them all.
+  const p = await pe.profile(() => { const end = cpuNs() + 1.5e9; let s = 0; while (cpuNs() < end) { s += hotA(); s += hotB() } return s }, { period: 250000, ringPages: 11 })
   report(p)
   console.log(p.top(8).table)
   await p.write(out + '.pb.gz'); await p.write(out + '.folded'); await p.write(out + '.svg'); await p.write(out + '.cpuprofile'); await p.write(out + '.fx.json')
@@ -72,7 +73,7 @@ let shape: any
 let perfReason: string | undefined
 test.before(() => {
   perfReason = ensure('perf', 'linux-perf')
-  const wrap = perfReason ? [] : ['perf', 'record', '-q', '-g', '-F', '999', '-e', 'cpu-clock', '-o', join(dir, 'shape.perf.data'), '--']
+  const wrap = perfReason ? [] : ['perf', 'record', '-q', '-g', '-c', '250000', '-e', 'cpu-clock', '-o', join(dir, 'shape.perf.data'), '--']
   shape = runChild('shape', SHAPE, ['--no-turbo-inlining'], wrap)
 })
 
@@ -87,7 +88,7 @@ test('cpu-clock: hotA : hotB is 3 : 1 (self + children) within 10 %, JS frames n
   t.is(shape.unit, 'ns')
   t.is(shape.event, 'cpu-clock')
   t.is(shape.lost.count, 0)
-  t.true(shape.samples > 1000, `${shape.samples} samples`)
+  t.true(shape.samples > 4000, `${shape.samples} samples`)
   t.true(['~', '^', '*', '+', ''].includes(a.tier))
   t.true(a.file.endsWith('shape.js'))
   t.is(a.line, lineOf('shape', 'function hotA'))
@@ -358,7 +359,7 @@ test('profileCommand: a child Node program from exec to exit, symbolized after i
   const script = join(dir, 'command.js')
   writeFileSync(
     script,
-    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + (i & 7)); return x }
 function hotA() { return leaf(300000) }
 function hotB() { return leaf(100000) }
 const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
@@ -368,7 +369,9 @@ process.exitCode = 3
 `,
   )
   // The whole program is profiled, first (interpreted) calls included: name those frames too.
-  const p = await profileCommand(process.execPath, ['--perf-basic-prof', '--interpreted-frames-native-stack', '--no-turbo-inlining', script], { cwd: dir })
+  // A fixed period (250 µs of CPU: 4x the samples of 1 kHz, for a tight ratio): frequency mode adapts the period of each per-CPU event on its own,
+  // which skews weights when the command moves between CPUs.
+  const p = await profileCommand(process.execPath, ['--perf-basic-prof', '--interpreted-frames-native-stack', '--no-turbo-inlining', script], { cwd: dir, period: 250_000 })
   t.is(p.meta.scope, 'command')
   t.is(p.meta.exitCode, 3)
   t.not(p.meta.pid, process.pid)
@@ -449,7 +452,7 @@ test('scope process with pid: another running Node process, every thread, symbol
   const script = join(dir, 'other.js')
   writeFileSync(
     script,
-    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + x % 7); return x }
+    `function leaf(n) { let x = 0; for (let i = 0; i < n; i++) x += Math.sqrt(i + (i & 7)); return x }
 function hotA() { return leaf(300000) }
 function hotB() { return leaf(100000) }
 const fs = require('fs'); function cpuNs() { return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) }
@@ -471,7 +474,7 @@ process.stdin.once('data', () => {
     })
   child.stdout.on('data', (d) => lines.push(...String(d).trim().split('\n')))
   await waitFor('ready')
-  const p = new Profiler({ scope: 'process', pid: child.pid })
+  const p = new Profiler({ scope: 'process', pid: child.pid, period: 250_000 })
   p.start()
   child.stdin.write('go\n')
   await waitFor('done')
