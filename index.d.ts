@@ -593,6 +593,12 @@ export interface NativeWakeUpOn {
 /** How sample weights are represented. */
 export type NativeWeight = 'full' | 'vars'
 
+/**
+ * Redirects the records of the event on `fd` into the ring of the event on `target_fd`
+ * (PERF_EVENT_IOC_SET_OUTPUT; both on the same CPU, or both per-thread). Since Linux 2.6.32.
+ */
+export declare function setOutput(fd: number, targetFd: number): void
+
 /** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
 export declare function setStatBuffer(buf: BigUint64Array): void
 

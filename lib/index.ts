@@ -56,3 +56,4 @@ export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type Proc
 export { currentTid, threadIds, threadName } from './thread'
 export { listEvents, type EventInfo, type EventKind, type ListOptions } from './list'
 export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './doctor'
+export { profile, profileCommand, Profiler, Profile, perfMapEnabled, type ProfileOptions, type CommandOptions, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta, type CpuProfile, type FoldedOptions } from './profile'

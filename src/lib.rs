@@ -10,6 +10,7 @@ mod event;
 mod group;
 mod handles;
 mod options;
+mod output;
 mod record;
 mod sampler;
 

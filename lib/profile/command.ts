@@ -1,0 +1,51 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import { PerfEventError } from '../errors'
+import type { Profile } from './model'
+import { Profiler, type ProfileOptions } from './profiler'
+
+/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
+export interface CommandOptions extends Omit<ProfileOptions, 'scope'> {
+  cwd?: string
+  env?: NodeJS.ProcessEnv
+  /** The command's stdin, stdout and stderr: `'inherit'` (default) or `'ignore'`. */
+  stdio?: 'inherit' | 'ignore'
+}
+
+/**
+ * Starts `file` with `args`, profiles it and everything it starts (its threads, and its children:
+ * the events are inherited) from its exec to its exit, and symbolizes it after it has exited, from
+ * its mmap records (ELF/DWARF at file offsets) and its V8 perf map file. For a Node program pass
+ * `--perf-basic-prof`: `profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])`.
+ * One event per CPU (enabled by the kernel at exec), one ring per CPU. `profile.meta.exitCode` /
+ * `signal` tell how it ended.
+ */
+export async function profileCommand(file: string, args: readonly string[] = [], options: CommandOptions = {}): Promise<Profile> {
+  if (typeof file !== 'string' || file === '') throw new TypeError(`Expected a command for file but received ${file === '' ? 'an empty string' : typeof file}`)
+  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new TypeError('Expected an array of strings for args but received something else')
+  if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
+  const { cwd, env, stdio = 'inherit', ...profileOptions } = options
+  if ('scope' in profileOptions) throw new TypeError('Expected no options.scope for profileCommand (it profiles the command and its children) but received one')
+  if (stdio !== 'inherit' && stdio !== 'ignore') throw new TypeError(`Expected 'inherit' or 'ignore' for options.stdio but received ${String(stdio)}`)
+  const profiler = new Profiler(profileOptions)
+  // The shell waits on fd 3 until the events are open, then execs the command: the kernel enables
+  // them at that exec, so the profile starts with the command's first instruction.
+  const child = spawn('/bin/sh', ['-c', 'read _ <&3; exec 3<&-; exec "$@"', 'sh', file, ...args], { cwd, env, stdio: [stdio, stdio, stdio, 'pipe'] })
+  await once(child, 'spawn')
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+  try {
+    profiler.attachChild(child.pid!)
+  } catch (e) {
+    child.kill('SIGKILL')
+    await exited
+    throw e
+  }
+  ;(child.stdio[3] as Writable).end('go\n')
+  const { code, signal } = await exited
+  const p = await profiler.stop()
+  if (code === 127 && p.sampleCount === 0)
+    throw new PerfEventError(`Could not start ${file}: not found or not executable`, 'ENOENT', { syscall: 'execve', hint: 'Give the path of an executable (or a name on PATH).' })
+  Object.assign(p.meta, { exitCode: code, signal })
+  return p
+}

@@ -1,0 +1,338 @@
+import { writeFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
+import { extname } from 'node:path'
+import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
+
+/**
+ * The profile model: threads × samples × stacks × frames, each stack and frame stored once
+ * (a prefix tree of stacks over a table of interned frames, as samply and inferno do). Every
+ * export (pprof, folded, SVG, .cpuprofile) is a view of this one model.
+ */
+
+/** What kind of code a frame is. `js`: a JavaScript function named by V8's perf map. */
+export type FrameKind = 'js' | 'builtin' | 'native' | 'kernel' | 'unknown'
+
+/** One function (interned: the same function at different addresses is one frame). */
+export interface Frame {
+  /** Display name: JS frames as V8 writes them in its perf map (`*hot /app/x.js:3:14`), native frames demangled. */
+  readonly label: string
+  /** The function's name alone (`hot`), without tier mark or location. */
+  readonly name: string
+  readonly kind: FrameKind
+  /** V8's tier mark of a JS frame: `~` interpreted/baseline, `^` Sparkplug/Maglev, `*` TurboFan, `''` none. */
+  readonly tier?: string
+  /** ELF file, `[vdso]`, `[kernel]`, or V8's perf map file for JIT code. */
+  readonly module?: string
+  /** Source file (JS script, or C/C++/Rust file from DWARF). */
+  readonly file?: string
+  /** 1-based line. */
+  readonly line?: number
+  /** 1-based column. */
+  readonly column?: number
+}
+
+/** A thread that has samples. */
+export interface ProfileThread {
+  readonly tid: number
+  readonly pid: number
+  /**
+   * The thread's name (`comm` records or `/proc/<pid>/task/<tid>/comm`) and, where the stacks tell,
+   * its role: `node (main)`, `node (libuv pool)`, `node (Worker)`, `node (V8 platform)`.
+   */
+  readonly name: string
+}
+
+/** Samples the kernel could not write into the ring (too small or drained too late). */
+export interface LostSamples {
+  /** Lost samples as the kernel counted them (PERF_FORMAT_LOST when available, else the sum of LOST records). */
+  readonly count: number
+  /** Where `count` comes from. */
+  readonly source: 'PERF_FORMAT_LOST' | 'PERF_RECORD_LOST'
+  /** The sum of the PERF_RECORD_LOST records read from the ring (the kernel writes one only once the ring has room again, so it can lag `count`). */
+  readonly records: number
+}
+
+/** One row of `profile.top()`. */
+export interface TopRow {
+  /** The function (its first frame seen; a JS function compiled by several tiers has one frame per tier). */
+  readonly frame: Frame
+  /** V8 tier marks this JS function ran in (`'~*'`…), empty for other code. */
+  readonly tiers: string
+  /** Weight of samples whose leaf is this function (in `profile.unit`). */
+  readonly self: number
+  /** Weight of samples with this function anywhere on the stack. */
+  readonly total: number
+  /** `self` as a percentage of all weight. */
+  readonly selfPercent: number
+  readonly totalPercent: number
+}
+
+/** The hottest functions: `rows` as data, `table` as printable text. */
+export interface TopResult {
+  readonly rows: TopRow[]
+  /** All weight of the profile, in `unit`. */
+  readonly totalWeight: number
+  readonly unit: string
+  /** A printed table (self/total, %), one line per row. */
+  readonly table: string
+}
+
+/** What a profile was measured with. */
+export interface ProfileMeta {
+  /** The event as given (`cpu-clock`, `page-faults`, `syscalls:sys_enter_write`…). */
+  readonly event: string
+  /** Unit of a sample's weight: `ns` for clocks, `events` otherwise. */
+  readonly unit: string
+  /** Sampling frequency (Hz) or period (events per sample): one of them. */
+  readonly freq?: number
+  readonly period?: number
+  /** Whether kernel frames were collected. */
+  readonly kernel: boolean
+  /** `'thread'` (the calling JS thread), `'process'` (every thread) or `'command'` (a child started by `profileCommand`). */
+  readonly scope: 'thread' | 'process' | 'command'
+  /** `profileCommand`: the command's exit code (or signal). */
+  readonly exitCode?: number | null
+  readonly signal?: string | null
+  /** perf events (fds) the profile used: 1 for a thread, threads at start × CPUs for a process. */
+  readonly fds: number
+  /** Process id of the profiled process. */
+  readonly pid: number
+  /** Start and end, ms since the Unix epoch. */
+  readonly startTime: number
+  readonly endTime: number
+}
+
+/** Builds a Profile: interns frames and stacks as samples arrive. */
+export class ProfileBuilder {
+  readonly frames: Frame[] = []
+  readonly stackParent: number[] = []
+  readonly stackFrame: number[] = []
+  readonly sampleStack: number[] = []
+  readonly sampleThread: number[] = []
+  /** ns since the first sample. */
+  readonly sampleTime: number[] = []
+  readonly sampleWeight: number[] = []
+  readonly threads: ProfileThread[] = []
+  readonly #frameIds = new Map<string, number>()
+  readonly #stackIds = new Map<number, number>()
+  readonly #threadIds = new Map<number, number>()
+
+  frame(f: Frame): number {
+    const key = `${f.kind}\0${f.label}\0${f.module ?? ''}`
+    let id = this.#frameIds.get(key)
+    if (id === undefined) {
+      id = this.frames.length
+      this.frames.push(f)
+      this.#frameIds.set(key, id)
+    }
+    return id
+  }
+
+  /** The stack `parent` + `frame` (`parent` -1: a root frame). */
+  stack(parent: number, frame: number): number {
+    // A number key (parent < 2^31, frame < 2^21): hashing numbers is far cheaper than strings.
+    const key = (parent + 1) * 2097152 + frame
+    let id = this.#stackIds.get(key)
+    if (id === undefined) {
+      id = this.stackParent.length
+      this.stackParent.push(parent)
+      this.stackFrame.push(frame)
+      this.#stackIds.set(key, id)
+    }
+    return id
+  }
+
+  /** Renames thread `index` (thread names found after the samples, e.g. from their stacks). */
+  rename(index: number, name: string): void {
+    const t = this.threads[index]
+    this.threads[index] = { ...t, name }
+  }
+
+  thread(tid: number, pid: number, name: () => string): number {
+    let id = this.#threadIds.get(tid)
+    if (id === undefined) {
+      id = this.threads.length
+      this.threads.push({ tid, pid, name: name() })
+      this.#threadIds.set(tid, id)
+    }
+    return id
+  }
+
+  sample(stack: number, thread: number, time: number, weight: number): void {
+    this.sampleStack.push(stack)
+    this.sampleThread.push(thread)
+    this.sampleTime.push(time)
+    this.sampleWeight.push(weight)
+  }
+}
+
+function fmtWeight(v: number, unit: string): string {
+  if (unit === 'ns') {
+    if (v >= 1e9) return `${(v / 1e9).toFixed(2)} s`
+    if (v >= 1e6) return `${(v / 1e6).toFixed(1)} ms`
+    if (v >= 1e3) return `${(v / 1e3).toFixed(1)} µs`
+    return `${v} ns`
+  }
+  return `${v} ${unit}`
+}
+
+/**
+ * A symbolized profile: `samples` (stack, thread, time, weight) over interned `stacks` and `frames`.
+ * Export it with `write(path)` (by extension) or `toPprof()`, `toFolded()`, `toSvg()`, `toCpuProfile()`.
+ */
+export class Profile {
+  readonly meta: ProfileMeta
+  readonly frames: readonly Frame[]
+  /** Stack tree: `stacks.parent[i]` (-1 for a root) and `stacks.frame[i]`. */
+  readonly stacks: { readonly parent: Int32Array; readonly frame: Int32Array }
+  /** Columns, one entry per sample: leaf stack id, thread index, time (ns since the first sample), weight (`meta.unit`). */
+  readonly samples: { readonly stack: Int32Array; readonly thread: Int32Array; readonly time: Float64Array; readonly weight: Float64Array }
+  readonly threads: readonly ProfileThread[]
+  readonly lost: LostSamples
+  /** Things that limit this profile (no perf map: JS frames unnamed; kernel frames off…), each with the fix. */
+  readonly warnings: readonly string[]
+
+  /** @internal built by `Profiler`. */
+  constructor(b: ProfileBuilder, meta: ProfileMeta, lost: LostSamples, warnings: string[]) {
+    this.meta = meta
+    this.frames = b.frames
+    this.stacks = { parent: Int32Array.from(b.stackParent), frame: Int32Array.from(b.stackFrame) }
+    this.samples = {
+      stack: Int32Array.from(b.sampleStack),
+      thread: Int32Array.from(b.sampleThread),
+      time: Float64Array.from(b.sampleTime),
+      weight: Float64Array.from(b.sampleWeight),
+    }
+    this.threads = b.threads
+    this.lost = lost
+    this.warnings = warnings
+  }
+
+  /** Event name. */
+  get event(): string {
+    return this.meta.event
+  }
+  /** Unit of the weights. */
+  get unit(): string {
+    return this.meta.unit
+  }
+  /** Number of samples. */
+  get sampleCount(): number {
+    return this.samples.stack.length
+  }
+  /** Sum of all samples' weight, in `unit`. */
+  get totalWeight(): number {
+    let t = 0
+    for (const w of this.samples.weight) t += w
+    return t
+  }
+
+  /** Frame ids of a stack, root first. */
+  stackFrames(stack: number): number[] {
+    const out: number[] = []
+    for (let s = stack; s >= 0; s = this.stacks.parent[s]) out.push(this.stacks.frame[s])
+    return out.reverse()
+  }
+
+  /**
+   * The `n` hottest functions by self weight (ties by total), with a printed table.
+   * Total counts a function once per sample even when it recurses.
+   */
+  top(n = 20, options: { by?: 'self' | 'total'; thread?: number } = {}): TopResult {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected a positive integer for n but received ${String(n)}`)
+    const by = options.by ?? 'self'
+    // One row per function: the tiers of a JS function are merged.
+    const fn = new Int32Array(this.frames.length)
+    const fnIds = new Map<string, number>()
+    const fnFrame: number[] = []
+    const tiers: string[] = []
+    this.frames.forEach((f, i) => {
+      const key = f.kind === 'js' ? `js\0${f.name}\0${f.file}:${f.line}:${f.column}` : `${f.kind}\0${f.label}\0${f.module ?? ''}`
+      let id = fnIds.get(key)
+      if (id === undefined) {
+        id = fnFrame.length
+        fnIds.set(key, id)
+        fnFrame.push(i)
+        tiers.push('')
+      }
+      fn[i] = id
+      if (f.tier && !tiers[id].includes(f.tier)) tiers[id] += f.tier
+    })
+    const self = new Float64Array(fnFrame.length)
+    const total = new Float64Array(fnFrame.length)
+    const seen = new Int32Array(fnFrame.length).fill(-1)
+    let all = 0
+    for (let i = 0; i < this.sampleCount; i++) {
+      if (options.thread !== undefined && this.samples.thread[i] !== options.thread) continue
+      const w = this.samples.weight[i]
+      all += w
+      const leaf = this.samples.stack[i]
+      if (leaf < 0) continue
+      self[fn[this.stacks.frame[leaf]]] += w
+      for (let s = leaf; s >= 0; s = this.stacks.parent[s]) {
+        const f = fn[this.stacks.frame[s]]
+        if (seen[f] === i) continue
+        seen[f] = i
+        total[f] += w
+      }
+    }
+    const ids = [...fnFrame.keys()].filter((f) => total[f] > 0)
+    ids.sort((a, b) => (by === 'self' ? self[b] - self[a] || total[b] - total[a] : total[b] - total[a] || self[b] - self[a]))
+    const pct = (v: number) => (all > 0 ? (100 * v) / all : 0)
+    const rows: TopRow[] = ids.slice(0, n).map((f) => ({ frame: this.frames[fnFrame[f]], tiers: tiers[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }))
+    const unit = this.meta.unit
+    const head = ['self', 'self%', 'total', 'total%', 'kind', 'function']
+    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, r.frame.kind === 'js' ? r.tiers + r.frame.label.slice(r.frame.tier?.length ?? 0) : r.frame.label])
+    const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)))
+    const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : c >= 4 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')
+    const title = `${this.meta.event}: ${this.sampleCount} samples, ${fmtWeight(all, unit)}` + (this.lost.count ? `, ${this.lost.count} samples lost` : '')
+    const table = [title, line(head), ...body.map(line)].join('\n')
+    return { rows, totalWeight: all, unit, table }
+  }
+
+  /** pprof (`profile.proto`, gzipped): `go tool pprof`, Pyroscope, Parca, Grafana. */
+  toPprof(): Buffer {
+    return toPprof(this)
+  }
+
+  /** Folded stacks (`root;…;leaf weight`), for flamegraph.pl, inferno and speedscope. */
+  toFolded(options?: FoldedOptions): string {
+    return toFolded(this, options)
+  }
+
+  /** Chrome/V8 `.cpuprofile` (what `node --cpu-prof` writes) as an object; `JSON.stringify` it. */
+  toCpuProfile(): CpuProfile {
+    return toCpuProfile(this)
+  }
+
+  /** A self-contained flame graph SVG (drawn off the JS thread). */
+  toSvg(options?: { title?: string; width?: number }): Promise<string> {
+    return toSvg(this, options)
+  }
+
+  /** Firefox Profiler processed format (JSON text; open it at profiler.firefox.com), threads as threads. */
+  toFirefox(): Promise<string> {
+    return toFirefox(this)
+  }
+
+  /**
+   * Writes the profile in the format its extension names: `.pb.gz`/`.pprof` (pprof), `.folded`,
+   * `.svg` (flame graph), `.cpuprofile` (Chrome/V8), `.json`/`.json.gz` (Firefox Profiler).
+   */
+  async write(path: string): Promise<void> {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path for path but received ${String(path)}`)
+    if (path.endsWith('.pb.gz') || extname(path) === '.pprof') return writeFile(path, this.toPprof())
+    if (path.endsWith('.json.gz')) return writeFile(path, gzipSync(await this.toFirefox()))
+    switch (extname(path)) {
+      case '.folded':
+        return writeFile(path, this.toFolded())
+      case '.svg':
+        return writeFile(path, await this.toSvg())
+      case '.cpuprofile':
+        return writeFile(path, JSON.stringify(this.toCpuProfile()))
+      case '.json':
+        return writeFile(path, await this.toFirefox())
+    }
+    throw new RangeError(`Expected a path ending in .pb.gz, .pprof, .folded, .svg, .cpuprofile, .json or .json.gz for path but received ${path}`)
+  }
+}

@@ -1,0 +1,683 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { basename } from 'node:path'
+import { binding } from '../binding'
+import { Counter } from '../counter'
+import { PerfEventError } from '../errors'
+import { resolveEvent, type EventInput } from '../events'
+import type { CounterOptions } from '../options'
+import type { PerfRecord, Sampler } from '../sampler'
+import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
+import { symbolizer, type SymbolizedAddr } from './symbolizer'
+import { PerfMap } from './perfmap'
+
+/** Options of `profile()` and `new Profiler()`. */
+export interface ProfileOptions {
+  /** Any event the package accepts (`'cpu-clock'`, `'page-faults'`, `'syscalls:sys_enter_write'`, `'cycles'`…). Default `'cpu-clock'`. */
+  event?: EventInput
+  /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
+  freq?: number
+  /** One sample every `period` events (default 1 for other software events and tracepoints). */
+  period?: number
+  /**
+   * `'thread'`: the calling JS thread (default). `'process'`: every thread of this process — the
+   * libuv pool, workers, V8's helpers — including threads started later (inherited), with one event
+   * per thread per CPU redirected into one ring per CPU (as `perf record -p`): threads at start × CPUs fds.
+   */
+  scope?: 'thread' | 'process'
+  /**
+   * Kernel frames in stacks. Default: on where allowed (root, CAP_PERFMON, or perf_event_paranoid <= 1),
+   * else off with the reason in `profile.warnings`.
+   */
+  kernel?: boolean
+  /** Ring size as 2^exp data pages. Default: from the rate (about 2 s of samples, 16 to 1024 pages). */
+  ringPages?: number
+  /** Frames a stack keeps at most (default 127). */
+  maxStackFrames?: number
+  /**
+   * With `scope: 'process'`: another running process (all its threads, and threads it starts later)
+   * instead of this one. Needs the permission to trace it (same user, or CAP_PERFMON / root).
+   * It is symbolized while it still runs: stop() before it exits (or use `profileCommand`).
+   */
+  pid?: number
+}
+
+const CLOCKS = new Set(['cpuClock', 'taskClock'])
+const DEFAULT_FREQ = 999
+/** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
+const SAMPLE_BYTES = 64
+let warnedPerfMap = false
+
+function paranoid(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim())
+  } catch {
+    return 2
+  }
+}
+
+/** CAP_PERFMON (38) or CAP_SYS_ADMIN (21) in the effective set. */
+function privileged(): boolean {
+  if (process.getuid?.() === 0) return true
+  try {
+    const m = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))
+    if (!m) return false
+    const caps = BigInt(`0x${m[1]}`)
+    return ((caps >> 38n) & 1n) === 1n || ((caps >> 21n) & 1n) === 1n
+  } catch {
+    return false
+  }
+}
+
+/** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
+export function perfMapEnabled(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof')
+}
+
+const PERF_MAP_HINT =
+  'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
+  'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
+
+/** A thread's name; for a thread that has ended, its process's (threads inherit it). */
+function threadName(pid: number, tid: number): string {
+  for (const path of [`/proc/${pid}/task/${tid}/comm`, `/proc/${pid}/comm`]) {
+    try {
+      return readFileSync(path, 'utf8').trim()
+    } catch {
+      // ended
+    }
+  }
+  return `thread ${tid}`
+}
+
+/** CPUs online now (`/sys/devices/system/cpu/online`, e.g. `0-3,6`). */
+function onlineCpus(): number[] {
+  try {
+    const out: number[] = []
+    for (const part of readFileSync('/sys/devices/system/cpu/online', 'utf8').trim().split(',')) {
+      const [a, b] = part.split('-').map(Number)
+      for (let c = a; c <= (b ?? a); c++) out.push(c)
+    }
+    return out
+  } catch {
+    return [...Array(cpus().length).keys()]
+  }
+}
+
+/**
+ * What a thread is, from its stacks, where its name is only the process's (Node names none of its
+ * threads): the JS main thread, a libuv pool thread, a worker_threads Worker, a V8 platform thread.
+ */
+const ROLES: [RegExp, string][] = [
+  [/^node::worker::Worker::/, 'Worker'],
+  [/^uv__queue_work|^uv__fs_work|^worker$|uv__threadpool/, 'libuv pool'],
+  [/PlatformWorkerThread|WorkerThreadsTaskRunner/, 'V8 platform'],
+  [/^node::inspector::/, 'inspector'],
+]
+
+/** An executable mapping of a process, from its mmap records. */
+interface MmapRec {
+  addr: bigint
+  end: bigint
+  pageOffset: bigint
+  file: string
+}
+
+/**
+ * Symbolizes the addresses of a process that may have exited: each address's file and offset from
+ * the mmap records (ELF/DWARF at that file offset), JIT code from its V8 perf map file.
+ */
+function exitedSymbolizer(mmaps: Map<number, MmapRec[]>): UserSymbolizer {
+  return async (pid, addrs) => {
+    const maps = mmaps.get(pid) ?? []
+    const out: SymbolizedAddr[] = new Array(addrs.length)
+    const byFile = new Map<string, { idx: number[]; offsets: bigint[] }>()
+    let perfMap: PerfMap | undefined | null = null
+    addrs.forEach((a, i) => {
+      let m: MmapRec | undefined
+      for (let k = maps.length - 1; k >= 0; k--)
+        if (a >= maps[k].addr && a < maps[k].end) {
+          m = maps[k]
+          break
+        }
+      if (m && m.file.startsWith('/') && !m.file.startsWith('//') && !m.file.startsWith('/memfd:') && !m.file.startsWith('/dev/')) {
+        let g = byFile.get(m.file)
+        if (!g) byFile.set(m.file, (g = { idx: [], offsets: [] }))
+        g.idx.push(i)
+        g.offsets.push(a - m.addr + m.pageOffset)
+        return
+      }
+      if (perfMap === null) perfMap = PerfMap.read(`/tmp/perf-${pid}.map`)
+      const name = perfMap?.lookup(a)
+      out[i] = name !== undefined ? { name } : { module: m?.file, reason: m ? 'NoFile' : 'Unmapped' }
+    })
+    await Promise.all(
+      [...byFile].map(async ([file, g]) => {
+        try {
+          const r = await symbolizer().symbolizeElf(file, BigUint64Array.from(g.offsets))
+          g.idx.forEach((i, k) => (out[i] = { ...r[k], module: r[k].module ?? file }))
+        } catch (e) {
+          // The file is gone or unreadable now: its frames stay unknown, in that module.
+          const reason = (e as Error).message
+          for (const i of g.idx) out[i] = { module: file, reason }
+        }
+      }),
+    )
+    return out
+  }
+}
+
+/**
+ * Samples as they are drained, with their addresses interned at once (ids per process, return
+ * addresses looked up at ip - 1): memory holds one small Int32Array per sample, not arrays of bigints.
+ */
+export class SampleStore {
+  readonly userIdx = new Map<number, Map<bigint, number>>()
+  readonly kernIdx = new Map<bigint, number>()
+  readonly tid: number[] = []
+  readonly pid: number[] = []
+  /** ns since the first sample. */
+  readonly time: number[] = []
+  readonly period: number[] = []
+  /** Address ids, user part (leaf first) then kernel part (leaf first); `nUser[i]` user ids. */
+  readonly ids: Int32Array[] = []
+  readonly nUser: number[] = []
+  #t0: bigint | undefined
+
+  get length(): number {
+    return this.tid.length
+  }
+
+  static #intern(m: Map<bigint, number>, ips: bigint[], out: Int32Array, at: number): void {
+    for (let i = 0; i < ips.length; i++) {
+      // Return addresses point after the call: look up ip - 1 for every frame but the leaf.
+      const a = i === 0 ? ips[i] : ips[i] - 1n
+      let id = m.get(a)
+      if (id === undefined) m.set(a, (id = m.size))
+      out[at + i] = id
+    }
+  }
+
+  add(tid: number, pid: number, time: bigint, period: number, user: bigint[] | undefined, kernel: bigint[] | undefined): void {
+    this.#t0 ??= time
+    const nu = user?.length ?? 0
+    const out = new Int32Array(nu + (kernel?.length ?? 0))
+    if (user) {
+      let m = this.userIdx.get(pid)
+      if (!m) this.userIdx.set(pid, (m = new Map()))
+      SampleStore.#intern(m, user, out, 0)
+    }
+    if (kernel) SampleStore.#intern(this.kernIdx, kernel, out, nu)
+    this.tid.push(tid)
+    this.pid.push(pid)
+    this.time.push(Number(time - this.#t0))
+    this.period.push(period)
+    this.ids.push(out)
+    this.nUser.push(nu)
+  }
+}
+
+function checkNumber(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`Expected an integer from ${min} to ${max} for ${name} but received ${String(v)}`)
+  return v
+}
+
+/**
+ * Samples call chains of one event and turns them into a symbolized `Profile`.
+ *
+ * ```ts
+ * const p = new Profiler({ event: 'page-faults' })
+ * p.start(); work(); const profile = await p.stop()
+ * console.log(profile.top(10).table)
+ * ```
+ */
+export class Profiler {
+  readonly #event: EventInput
+  readonly #label: string
+  readonly #unit: string
+  readonly #freq: number | undefined
+  readonly #period: number | undefined
+  readonly #kernel: boolean
+  readonly #exp: number
+  /** Whether the user chose the ring size (then it is never reduced). */
+  readonly #expChosen: boolean
+  /** The ring size in use (reduced where the memlock limit refuses `#exp`). */
+  #ringExp = 0
+  readonly #maxFrames: number
+  readonly #warnings: string[] = []
+  /** Warnings of the current run. */
+  #runWarnings: string[] = []
+  readonly #scope: 'thread' | 'process'
+  /** The profiled process. */
+  readonly #pid: number
+  #counters: Counter[] = []
+  #samplers: Sampler[] = []
+  #timer: NodeJS.Timeout | undefined
+  #store = new SampleStore()
+  #lostRecords = 0
+  #comms = new Map<number, string>()
+  /** Child mode: the pid of the command, and its executable mappings (from mmap records) by pid. */
+  #child: number | undefined
+  #mmaps = new Map<number, MmapRec[]>()
+  #start = 0
+  #lostFormat = false
+
+  constructor(options: ProfileOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
+    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringPages', 'maxStackFrames', 'pid'])
+    for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`Expected one of ${[...known].join(', ')} for options key but received ${k}`)
+    this.#event = options.event ?? 'cpu-clock'
+    const ev = resolveEvent(this.#event)
+    this.#label = ev.label
+    const isClock = ev.native.type === 'software' && CLOCKS.has(ev.native.name)
+    this.#unit = isClock ? 'ns' : 'events'
+    if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process')
+      throw new TypeError(`Expected 'thread' or 'process' for options.scope but received ${String(options.scope)}`)
+    this.#scope = options.scope ?? 'thread'
+    const pid = checkNumber(options.pid, 'options.pid', 1, 0x7fffffff)
+    if (pid !== undefined && this.#scope !== 'process') throw new TypeError(`Expected scope: 'process' with options.pid but received scope: '${this.#scope}'`)
+    this.#pid = pid ?? process.pid
+    const freq = checkNumber(options.freq, 'options.freq', 1, 1_000_000)
+    const period = checkNumber(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
+    if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
+    const timeBased = isClock || ev.native.type === 'hardware' || ev.native.type === 'hwCache' || ev.native.type === 'raw' || ev.native.type === 'dynamic'
+    if (freq === undefined && period === undefined) {
+      if (timeBased) this.#freq = DEFAULT_FREQ
+      else this.#period = 1
+    } else {
+      this.#freq = freq
+      this.#period = period
+    }
+    this.#maxFrames = checkNumber(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127
+    if (options.kernel !== undefined && typeof options.kernel !== 'boolean') throw new TypeError(`Expected a boolean for options.kernel but received ${String(options.kernel)}`)
+    const allowed = privileged() || paranoid() <= 1
+    if (options.kernel === undefined) {
+      this.#kernel = allowed
+      if (!allowed)
+        this.#warnings.push(
+          `Kernel frames are off: kernel.perf_event_paranoid is ${paranoid()} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`,
+        )
+    } else this.#kernel = options.kernel
+    const ringExp = checkNumber(options.ringPages, 'options.ringPages', 0, 16)
+    this.#expChosen = ringExp !== undefined
+    if (ringExp !== undefined) this.#exp = ringExp
+    else {
+      const rate = this.#freq ?? 1000
+      const bytes = rate * 2 * (SAMPLE_BYTES + 8 * Math.min(this.#maxFrames, 64))
+      this.#exp = Math.min(10, Math.max(4, Math.ceil(Math.log2(bytes / 4096))))
+    }
+  }
+
+  /** Whether sampling is on. */
+  get running(): boolean {
+    return this.#counters.length > 0
+  }
+
+  /** Opens the event (on this thread, or on every thread of the process) and starts sampling. */
+  start(): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
+    const opts: CounterOptions = {
+      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
+      // PERF_SAMPLE_PERIOD only in freq mode: with it, the kernel samples software events on every event
+      // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
+      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
+      recordIdFormat: { task: true, time: true },
+      extraRecord: { comm: true },
+      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      statFormat: { lostRecords: true },
+    }
+    this.#store = new SampleStore()
+    this.#lostRecords = 0
+    this.#lostFormat = true
+    this.#ringExp = 0
+    this.#runWarnings = []
+    try {
+      if (this.#scope === 'thread') {
+        const c = this.#open(undefined, opts)
+        this.#counters.push(c)
+        this.#samplers.push(this.#ring(c))
+      } else this.#openProcess(opts)
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
+    this.#start = Date.now()
+    // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
+    this.#timer = setInterval(() => this.#drain(), 50)
+    this.#timer.unref()
+    for (const c of this.#counters) c.enable()
+  }
+
+  /**
+   * @internal `profileCommand`: opens one event per CPU on `pid` (stopped before its exec), enabled by
+   * the kernel at exec and inherited by its threads and children, with mmap records for symbolizing
+   * it after it exits.
+   */
+  attachChild(pid: number): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first.' })
+    const opts: CounterOptions = {
+      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
+      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
+      recordIdFormat: { task: true, time: true },
+      recordIdAll: true,
+      extraRecord: { comm: true, mmap: { code: true } },
+      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      statFormat: { lostRecords: true },
+      inherit: 'newChild',
+      onExecve: 'enable',
+    }
+    this.#store = new SampleStore()
+    this.#lostRecords = 0
+    this.#lostFormat = true
+    this.#child = pid
+    this.#mmaps = new Map()
+    this.#ringExp = 0
+    this.#runWarnings = []
+    try {
+      for (const cpu of onlineCpus()) {
+        const c = this.#open({ pid, cpu }, opts)
+        this.#counters.push(c)
+        this.#samplers.push(this.#ring(c))
+      }
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
+    this.#start = Date.now()
+    this.#timer = setInterval(() => this.#drain(), 50)
+    this.#timer.unref()
+  }
+
+  /** Opens one event; without PERF_FORMAT_LOST (Linux 6.0) where the kernel or the build lacks it. */
+  #open(target: { pid: number; cpu: number } | undefined, opts: CounterOptions): Counter {
+    if (this.#lostFormat) {
+      try {
+        return new Counter(this.#event, target, opts)
+      } catch (e) {
+        if (!(e instanceof PerfEventError) || !['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) throw e
+        this.#lostFormat = false
+      }
+    }
+    return new Counter(this.#event, target, { ...opts, statFormat: undefined })
+  }
+
+  /** One event per thread per CPU, inherited by later threads; per CPU, all redirected into one ring. */
+  #openProcess(opts: CounterOptions): void {
+    const cpus = onlineCpus()
+    const pid = this.#pid
+    let tids: number[]
+    try {
+      tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b))
+    } catch {
+      throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: 'Give the pid of a running process (options.pid).' })
+    }
+    let inherit: 'newThread' | 'newChild' = 'newThread'
+    const setOutput = binding().setOutput
+    for (const cpu of cpus) {
+      let ring: Counter | undefined
+      for (const tid of tids) {
+        let c: Counter
+        try {
+          c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
+        } catch (e) {
+          // inherit_thread needs Linux 5.13: inherit to every child instead.
+          if (e instanceof PerfEventError && inherit === 'newThread' && ['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) {
+            inherit = 'newChild'
+            c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
+          } else if (e instanceof PerfEventError && e.code === 'ESRCH') continue // the thread ended meanwhile
+          else throw e
+        }
+        this.#counters.push(c)
+        if (!ring) {
+          ring = c
+          this.#samplers.push(this.#ring(c))
+        } else setOutput(c.fd, ring.fd)
+      }
+    }
+  }
+
+  /**
+   * Maps the ring of `c`: 2^exp pages, halved while the memlock limit (perf_event_mlock_kb,
+   * RLIMIT_MEMLOCK) refuses it, unless the user chose the size; said in `warnings`.
+   */
+  #ring(c: Counter): Sampler {
+    let exp = this.#ringExp || this.#exp
+    for (;;) {
+      try {
+        const s = c.sampler(exp)
+        if (exp < this.#exp && this.#ringExp !== exp)
+          this.#runWarnings.push(`The ring was reduced from 2^${this.#exp} to 2^${exp} pages by the memlock limit (kernel.perf_event_mlock_kb, ulimit -l): raise it, or await between chunks of work, to lose fewer samples.`)
+        this.#ringExp = exp
+        return s
+      } catch (e) {
+        if (this.#expChosen || exp <= 2 || !(e instanceof PerfEventError) || !['EPERM', 'ENOMEM'].includes(e.code)) throw e
+        exp--
+      }
+    }
+  }
+
+  #closeAll(): void {
+    for (const s of this.#samplers) s.close()
+    for (const c of this.#counters) c.close()
+    this.#samplers = []
+    this.#counters = []
+  }
+
+  #drain(): void {
+    for (const s of this.#samplers) this.#drainOne(s)
+  }
+
+  #drainOne(s: Sampler): void {
+    for (const r of s.drain() as PerfRecord[]) {
+      if (r.type === 'sample') {
+        const task = r.recordId.task
+        let kernel: bigint[] | undefined
+        let user: bigint[] | undefined
+        for (const c of r.callChain ?? []) {
+          if (c.context === 'kernel') kernel = c.ips
+          else if (c.context === 'user') user = c.ips
+        }
+        this.#store.add(task?.tid ?? 0, task?.pid ?? process.pid, r.recordId.time ?? 0n, r.period !== undefined ? Number(r.period) : (this.#period ?? 1), user, kernel)
+      } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
+      else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+      else if (r.type === 'mmap' && r.executable) {
+        let list = this.#mmaps.get(r.task.pid)
+        if (!list) this.#mmaps.set(r.task.pid, (list = []))
+        list.push({ addr: r.addr, end: r.addr + r.len, pageOffset: r.pageOffset, file: r.file })
+      }
+    }
+  }
+
+  /** Stops sampling, symbolizes (off the JS thread) and returns the profile. */
+  async stop(): Promise<Profile> {
+    if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    for (const c of this.#counters) c.disable()
+    clearInterval(this.#timer)
+    this.#drain()
+    let lost: LostSamples
+    if (this.#lostFormat) {
+      let n = 0
+      for (const c of this.#counters) n += Number(c.stat().lostRecords ?? 0n)
+      lost = { count: n, source: 'PERF_FORMAT_LOST', records: this.#lostRecords }
+    } else lost = { count: this.#lostRecords, source: 'PERF_RECORD_LOST', records: this.#lostRecords }
+    const fds = this.#counters.length
+    this.#closeAll()
+    const end = Date.now()
+    const warnings = [...this.#warnings, ...this.#runWarnings]
+    if (lost.count > 0)
+      warnings.push(`${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
+    const child = this.#child
+    this.#child = undefined
+    if (child !== undefined) {
+      const raw = this.#store
+      this.#store = new SampleStore()
+      const pids = new Set(raw.pid)
+      const noMap = [...pids].filter((pid) => !existsSync(`/tmp/perf-${pid}.map`))
+      if (noMap.length)
+        warnings.push(
+          `No V8 perf map for pid ${noMap.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`,
+        )
+      const builder = await buildProfile(raw, exitedSymbolizer(this.#mmaps), this.#comms)
+      return new Profile(
+        builder,
+        { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: 'command', fds, pid: child, startTime: this.#start, endTime: end },
+        lost,
+        warnings,
+      )
+    }
+    const own = this.#pid === process.pid
+    const hasMap = (!own || perfMapEnabled()) && existsSync(`/tmp/perf-${this.#pid}.map`)
+    if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
+    if (!hasMap && own) {
+      warnings.push(PERF_MAP_HINT)
+      if (!warnedPerfMap) {
+        warnedPerfMap = true
+        process.emitWarning(PERF_MAP_HINT, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
+      }
+    }
+    const raw = this.#store
+    this.#store = new SampleStore()
+    const builder = await buildProfile(raw, liveSymbolizer(hasMap), this.#comms)
+    return new Profile(
+      builder,
+      { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: this.#pid, startTime: this.#start, endTime: end },
+      lost,
+      warnings,
+    )
+  }
+}
+
+/** V8 perf map entries: `JS:*name file:line:col` (also `Eval:`, `Script:`, and `LazyCompile:`/`Function:` of older V8). */
+const JS_RE = /^(?:JS|Eval|Script|Function|LazyCompile|InterpretedFunction):([~^*+]?)(.*?)(?: (\S+):(\d+):(\d+))?$/
+/** V8 code that is not a JS function: builtins, bytecode handlers, stubs, compiled regexps. */
+const V8_CODE_RE = /^(?:Builtin|BytecodeHandler|Stub|RegExp|Handler|CodeStub|WasmFunction|Wasm):/
+
+function toFrame(s: SymbolizedAddr | undefined, kernel: boolean, perfMapPath: string): Frame {
+  if (!s || s.name === undefined) {
+    const module = s?.module ?? (kernel ? '[kernel]' : undefined)
+    const label = module ? `[unknown] ${basename(module)}` : '[unknown]'
+    return { label, name: label, kind: kernel ? 'kernel' : 'unknown', module }
+  }
+  if (kernel) return { label: s.name, name: s.name, kind: 'kernel', module: '[kernel]' }
+  // Symbols from V8's perf map come without a module (blazesym) and in V8's own notation.
+  const m = s.module === undefined || s.module === perfMapPath ? JS_RE.exec(s.name) : null
+  if (m) {
+    const name = m[2] || '(anonymous)'
+    return {
+      label: s.name.slice(s.name.indexOf(':') + 1),
+      name,
+      kind: 'js',
+      tier: m[1],
+      module: perfMapPath,
+      file: m[3],
+      line: m[4] === undefined ? undefined : Number(m[4]),
+      column: m[5] === undefined ? undefined : Number(m[5]),
+    }
+  }
+  if ((s.module === undefined || s.module === perfMapPath) && V8_CODE_RE.test(s.name)) return { label: s.name, name: s.name, kind: 'builtin', module: perfMapPath }
+  const kind: FrameKind = 'native'
+  return { label: s.name, name: s.name, kind, module: s.module, file: s.file, line: s.line, column: s.column }
+}
+
+/** Adds each thread's role (main, libuv pool, Worker, V8 platform) to its name, from the frames of its first samples. */
+function nameThreads(b: ProfileBuilder): void {
+  const checked = new Map<number, number>()
+  const role = new Map<number, string>()
+  for (let i = 0; i < b.sampleStack.length; i++) {
+    const t = b.sampleThread[i]
+    const n = checked.get(t) ?? 0
+    if (role.has(t) || n >= 8) continue
+    checked.set(t, n + 1)
+    for (let s = b.sampleStack[i]; s >= 0 && !role.has(t); s = b.stackParent[s]) {
+      const f = b.frames[b.stackFrame[s]]
+      for (const [re, r] of ROLES) if (re.test(f.name)) role.set(t, r)
+    }
+  }
+  b.threads.forEach((t, i) => {
+    const r = t.tid === t.pid ? 'main' : role.get(i)
+    if (r) b.rename(i, `${t.name} (${r})`)
+  })
+}
+
+
+/** Names user-space addresses of one process, one result per address. */
+export type UserSymbolizer = (pid: number, addrs: bigint[]) => Promise<SymbolizedAddr[]>
+
+/** Symbolizes the addresses of a live process (ELF/DWARF, its perf map), and JIT code unmapped by now from the perf map file. */
+export function liveSymbolizer(perfMap: boolean): UserSymbolizer {
+  return async (pid, addrs) => {
+    const syms = await symbolizer().symbolizeProcess(pid, BigUint64Array.from(addrs), { perfMap })
+    // JIT code that is unmapped by now (a worker that ended): V8's perf map still names it.
+    if (perfMap && syms.some((s) => s.name === undefined && s.reason === 'Unmapped')) {
+      const map = PerfMap.read(`/tmp/perf-${pid}.map`)
+      if (map)
+        syms.forEach((s, i) => {
+          if (s.name !== undefined || s.reason !== 'Unmapped') return
+          const name = map.lookup(addrs[i])
+          if (name !== undefined) syms[i] = { name }
+        })
+    }
+    return syms
+  }
+}
+
+/** Symbolizes raw samples (unique addresses once per process) and interns frames and stacks. */
+export async function buildProfile(raw: SampleStore, userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
+  const { userIdx, kernIdx } = raw
+  symbolizer() // a clear error when the addon is missing, even for an empty profile
+  const pids = [...userIdx.keys()]
+  const [kernSyms, ...userSyms] = await Promise.all([
+    kernIdx.size ? symbolizer().symbolizeKernel(BigUint64Array.from(kernIdx.keys())) : Promise.resolve([]),
+    ...pids.map((pid) => userSymbolize(pid, [...userIdx.get(pid)!.keys()])),
+  ])
+  const b = new ProfileBuilder()
+  const userFrames = new Map<number, Int32Array>()
+  pids.forEach((pid, k) => {
+    const m = userIdx.get(pid)!
+    const frames = new Int32Array(m.size)
+    for (const [, i] of m) frames[i] = b.frame(toFrame(userSyms[k][i], false, `/tmp/perf-${pid}.map`))
+    userFrames.set(pid, frames)
+  })
+  const kernFrames = new Int32Array(kernIdx.size)
+  for (const [, i] of kernIdx) kernFrames[i] = b.frame(toFrame(kernSyms[i], true, ''))
+  for (let k = 0; k < raw.length; k++) {
+    const out = raw.ids[k]
+    const nu = raw.nUser[k]
+    const pid = raw.pid[k]
+    const tid = raw.tid[k]
+    let stack = -1
+    if (nu) {
+      const frames = userFrames.get(pid)!
+      for (let i = nu - 1; i >= 0; i--) stack = b.stack(stack, frames[out[i]])
+    }
+    for (let i = out.length - 1; i >= nu; i--) stack = b.stack(stack, kernFrames[out[i]])
+    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadName(pid, tid))
+    b.sample(stack, thread, raw.time[k], raw.period[k])
+  }
+  nameThreads(b)
+  return b
+}
+
+/**
+ * Profiles `fn` (sync or async) on this thread and returns the symbolized profile.
+ *
+ * ```ts
+ * const p = await profile(() => work(), { event: 'page-faults' })
+ * console.log(p.top(10).table)
+ * await p.write('work.pb.gz')
+ * ```
+ */
+export async function profile(fn: () => unknown, options?: ProfileOptions): Promise<Profile> {
+  if (typeof fn !== 'function') throw new TypeError(`Expected a function for fn but received ${fn === null ? 'null' : typeof fn}`)
+  const p = new Profiler(options)
+  p.start()
+  try {
+    await fn()
+  } catch (e) {
+    await p.stop().catch(() => undefined)
+    throw e
+  }
+  return p.stop()
+}
