@@ -53,7 +53,12 @@ export declare class NativeGroup {
 
 /** Owns a counter's ring buffer mapping. */
 export declare class NativeSampler {
-  /** Parses up to `max` pending records, copying them out of the ring, in one call. */
+  /**
+   * Parses up to `max` pending records, copying them out of the ring, in one call.
+   * One call copies out at most one ring's worth of bytes, so it ends even when the
+   * kernel writes records as fast as they are copied out (e.g. a counter sampling
+   * the draining thread itself).
+   */
   drain(max: number): Array<NativeRecord>
   /** Waits until the kernel wakes readers (per `wakeUp`), the target exits, or `cancelWait()`. */
   wait(): Promise<'readable' | 'hup' | 'error' | 'cancelled'>
@@ -428,5 +433,8 @@ export interface NativeWakeUpOn {
   samples?: number
 }
 
-/** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
+/**
+ * Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
+ * reference and checks before every write that it is still attached).
+ */
 export declare function setStatBuffer(buf: BigUint64Array): void

@@ -4,10 +4,10 @@ import { packageName, variantWith } from './variants'
 import { currentTarget } from './loader'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
-import { Sampler } from './sampler'
+import { isClockEvent, Sampler } from './sampler'
 import { resolveEvent, type EventInput, type ResolvedEvent } from './events'
 import { counterOptions, needsNewer, OPERATION_SINCE, resolveTarget, versionLess, type CounterOptions, type Target } from './options'
-import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, readStat, statSlots, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
 /** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …)` */
@@ -65,6 +65,8 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #binding: NativeBinding
   readonly #handle: number
   readonly #ctx: ErrorContext
+  /** A cpu-clock/task-clock counter opened with `sampleOn: { freq }` (see Sampler.setSampleOn). */
+  readonly #clockFreq: boolean
   /** The event as given (string) or a short description of the object. */
   readonly label: string
 
@@ -82,6 +84,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
     const opts = counterOptions(options, ev)
     this.label = ev.label
     this.#ctx = contextFor(ev, opts, t)
+    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
     this.#binding = binding()
     let native: NativeCounter
     try {
@@ -111,8 +114,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    this.call(() => this.#binding.counterStat(this.#handle))
-    return decodeStat(lastRead())
+    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)))
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
@@ -129,7 +131,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   sampler(exp: number): Sampler {
     if (!Number.isInteger(exp) || exp < 0 || exp > 30) throw rangeError('an integer from 0 to 30 (2^exp data pages)', 'exp', exp)
     const native = this.call((n) => n.sampler(exp))
-    return new Sampler(native, this.#ctx)
+    return new Sampler(native, this.#ctx, this.#clockFreq)
   }
 
   /** The perf event file descriptor (owned by this counter; do not close it). */

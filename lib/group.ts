@@ -5,7 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './counter'
-import { decodeGroup, ensureStatBuffer, lastRead, statSlots, type GroupStat } from './stat'
+import { decodeGroup, ensureStatBuffer, readStat, statSlots, type GroupStat } from './stat'
 import type { NativeBinding } from './binding'
 
 /** A member of a group. */
@@ -109,8 +109,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
 
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
-    this.call(() => this.#binding.groupStat(this.#handle))
-    return decodeGroup(lastRead(), this.#members)
+    return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members)
   }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */

@@ -1,4 +1,4 @@
-import type { NativeRecord, NativeSampler } from '../index'
+import type { NativeEvent, NativeRecord, NativeSampler } from '../index'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Resource } from './handle'
 import { toU64, type U64 } from './events'
@@ -27,17 +27,30 @@ export interface RecordsOptions {
 const ALL = 0xffffffff
 
 /**
+ * cpu-clock and task-clock run on hrtimers: the kernel turns `sampleOn: { freq }` into a fixed
+ * period (1e9 / freq ns) when the event opens, so PERF_EVENT_IOC_PERIOD then takes a period.
+ */
+export function isClockEvent(ev: NativeEvent): boolean {
+  const e = ev as { type: string; name?: string; pmu?: number | string; config?: bigint | number }
+  if (e.type === 'software') return e.name === 'cpuClock' || e.name === 'taskClock'
+  if (e.type === 'dynamic' && (e.pmu === 'software' || e.pmu === 1)) return BigInt(e.config ?? -1) <= 1n && BigInt(e.config ?? -1) >= 0n
+  return false
+}
+
+/**
  * The ring buffer of a counter (`counter.sampler(exp)`). Records are copied out of the
  * ring in batches: `drain()`, `for (const r of sampler)`, or `for await (const r of sampler.records())`.
  */
 export class Sampler extends Resource<NativeSampler> {
   readonly #context: ErrorContext
+  readonly #clockFreq: boolean
   #iterating = false
 
   /** @internal use `counter.sampler(exp)` */
-  constructor(native: NativeSampler, context: ErrorContext) {
+  constructor(native: NativeSampler, context: ErrorContext, clockFreq = false) {
     super('Sampler')
     this.#context = context
+    this.#clockFreq = clockFreq
     this.attach(native, context)
   }
 
@@ -108,9 +121,18 @@ export class Sampler extends Resource<NativeSampler> {
     this.call((n) => n.refresh(overflows))
   }
 
-  /** New period (`sampleOn: { count }`) or frequency (`sampleOn: { freq }`) of the counter (PERF_EVENT_IOC_PERIOD). */
+  /**
+   * New period (`sampleOn: { count }`) or frequency in Hz (`sampleOn: { freq }`) of the counter
+   * (PERF_EVENT_IOC_PERIOD, at most `/proc/sys/kernel/perf_event_max_sample_rate` Hz). For cpu-clock and
+   * task-clock the kernel keeps a period in ns instead of a frequency: the facade converts
+   * (`1e9 / value`), so `value` is a frequency for every `sampleOn: { freq }` counter.
+   */
   setSampleOn(value: U64): void {
-    const v = toU64(value, 'value')
+    let v = toU64(value, 'value')
+    if (this.#clockFreq) {
+      if (v === 0n) throw rangeError('a frequency above 0 Hz', 'value', value)
+      v = 1_000_000_000n / v || 1n
+    }
     this.call((n) => n.setSampleOn(v))
   }
 

@@ -47,10 +47,11 @@ export interface GroupStat {
 // Layout written by the native `counterStat`/`groupStat` (src/counter.rs, write_stat): the one decoder.
 export const STAT_HEADER = 7
 export const STAT_PER_SIBLING = 3
-const HAS_TIME_ENABLED = 1n
-const HAS_TIME_RUNNING = 2n
-const HAS_ID = 4n
-const HAS_LOST = 8n
+// Flag bits of slot 0 (decoded as a number: no BigInt bit operations on the hot path).
+const HAS_TIME_ENABLED = 1
+const HAS_TIME_RUNNING = 2
+const HAS_ID = 4
+const HAS_LOST = 8
 
 /** Slots needed for a read of `members` events. */
 export function statSlots(members: number): number {
@@ -65,7 +66,7 @@ export function scale(count: bigint, enabled: bigint | undefined, running: bigin
 
 /** Decodes a single counter's read. */
 export function decodeStat(b: BigUint64Array): Stat {
-  const flags = b[0]
+  const flags = Number(b[0])
   const count = b[1]
   const timeEnabled = flags & HAS_TIME_ENABLED ? b[2] : undefined
   const timeRunning = flags & HAS_TIME_RUNNING ? b[3] : undefined
@@ -109,14 +110,21 @@ export function decodeGroup(b: BigUint64Array, members: readonly { label: string
   }
 }
 
-// The thread's stat buffer: native reads write into it, `decode*` read from it.
-// More than 64 bytes, so V8 keeps it off-heap and its memory never moves;
-// module-level, so it lives as long as this thread's env.
+// This copy of the facade's stat buffer: native reads write into it, `decode*` read from it.
+// Module-level, so it lives as long as this thread's env. The native side holds one registered
+// buffer per thread (a reference, checked before each write); another copy of this facade in the
+// same thread (a test runner's module registry, a bundler duplicating the package) registers its
+// own. Every write sets a flag bit in slot 0, so `readStat` sees when a read went to the other
+// copy's buffer, registers this one again and repeats the read.
 let statBuffer = new BigUint64Array(64)
-let registeredWith: { setStatBuffer(b: BigUint64Array): void } | undefined
+let registeredWith: StatBinding | undefined
 
-/** Registers (once per binding) a stat buffer of at least `slots` slots and returns it. */
-export function ensureStatBuffer(b: { setStatBuffer(b: BigUint64Array): void }, slots: number): void {
+interface StatBinding {
+  setStatBuffer(b: BigUint64Array): void
+}
+
+/** Makes this copy's stat buffer hold at least `slots` slots and registers it (once per binding). */
+export function ensureStatBuffer(b: StatBinding, slots: number): void {
   if (slots > statBuffer.length) {
     statBuffer = new BigUint64Array(Math.max(slots, statBuffer.length * 2))
     registeredWith = undefined
@@ -127,7 +135,21 @@ export function ensureStatBuffer(b: { setStatBuffer(b: BigUint64Array): void }, 
   }
 }
 
-/** The buffer the last native read wrote into. */
-export function lastRead(): BigUint64Array {
-  return statBuffer
+/** Runs a native read (`counterStat`/`groupStat` of `handle`) into this copy's buffer and returns it. */
+export function readStat(b: StatBinding, read: (handle: number) => number, handle: number): BigUint64Array {
+  const buf = statBuffer
+  buf[0] = 0n
+  let failed = false
+  try {
+    read(handle)
+  } catch {
+    failed = true // e.g. the registered buffer was detached: register ours and try once more
+  }
+  if (failed || buf[0] === 0n) {
+    // The read went into another facade copy's buffer (or failed): take the registration back and read again.
+    b.setStatBuffer(buf)
+    registeredWith = b
+    read(handle)
+  }
+  return buf
 }

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd};
 
-use napi::bindgen_prelude::{BigInt, BigUint64Array};
+use napi::bindgen_prelude::{BigInt, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use perf_event_open::count::{Counter, Stat};
@@ -25,6 +25,10 @@ const HAS_TIME_ENABLED: u64 = 1;
 const HAS_TIME_RUNNING: u64 = 2;
 const HAS_ID: u64 = 4;
 const HAS_LOST: u64 = 8;
+/// Always set by a write: the facade clears slot 0 before a read and sees
+/// whether this call wrote into its own buffer (another copy of the facade
+/// in the same thread may have registered its buffer since).
+const WRITTEN: u64 = 16;
 
 /// Writes a `Stat` into the thread's stat buffer (no allocation on the JS heap).
 pub fn write_stat(stat: &Stat, out: &mut [u64]) -> Result<u32> {
@@ -32,7 +36,7 @@ pub fn write_stat(stat: &Stat, out: &mut [u64]) -> Result<u32> {
     if out.len() < need {
         return Err(invalid(format!("stat buffer holds {} slots, needs {need}", out.len())));
     }
-    let mut flags = 0;
+    let mut flags = WRITTEN;
     let mut opt = |v: Option<u64>, bit: u64| {
         v.map_or(0, |v| {
             flags |= bit;
@@ -101,21 +105,18 @@ fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
 
 /// Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`).
 #[napi]
-pub fn counter_stat(handle: u32) -> Result<u32> {
+pub fn counter_stat(env: Env, handle: u32) -> Result<u32> {
     with_counter(handle, |c| {
         let stat = c.stat().op("read")?;
-        with_stat_buffer(|out| write_stat(&stat, out))
+        with_stat_buffer(&env, |out| write_stat(&stat, out))
     })
 }
 
-/// Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive).
-#[napi]
-pub fn set_stat_buffer(buf: BigUint64Array) -> Result<()> {
-    if buf.len() <= 8 {
-        return Err(invalid("the stat buffer needs more than 8 slots (off the V8 heap)"));
-    }
-    crate::handles::set_stat_buffer(buf);
-    Ok(())
+/// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
+/// reference and checks before every write that it is still attached).
+#[napi(ts_args_type = "buf: BigUint64Array")]
+pub fn set_stat_buffer(env: Env, buf: Unknown<'_>) -> Result<()> {
+    crate::handles::set_stat_buffer(&env, buf)
 }
 
 /// Owns one perf event fd (through the thread's counter table).

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use napi::bindgen_prelude::BigInt;
+use napi::Env;
 use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
@@ -34,10 +35,10 @@ fn member(g: &CounterGroup, index: u32) -> Result<&Counter> {
 
 /// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
 #[napi]
-pub fn group_stat(handle: u32) -> Result<u32> {
+pub fn group_stat(env: Env, handle: u32) -> Result<u32> {
     GROUPS.with(handle, "group", |e| {
         let stat = e.group.leader().stat().op("read")?;
-        with_stat_buffer(|out| write_stat(&stat, out))
+        with_stat_buffer(&env, |out| write_stat(&stat, out))
     })
 }
 

@@ -2,11 +2,17 @@
 //! batches, and waited on without blocking JS.
 //!
 //! Waiting: every sampler of the process shares one poller, the IO driver of
-//! napi-rs's tokio runtime (one epoll instance). A wait registers a private dup
-//! of the perf fd (so closing the sampler never leaves the poller with a reused
-//! fd number), resolves with `'readable'`, `'hup'` (the target exited) or
-//! `'error'` (EPOLLERR is data, not a crash), or `'cancelled'` when JS aborts or
-//! the sampler is closed. No libuv pool thread is ever parked on poll(2).
+//! napi-rs's tokio runtime (one epoll instance). Each sampler registers a
+//! private dup of its perf fd once, when it opens, for its whole life (so a
+//! closed sampler never leaves the poller with a reused fd number, and no
+//! kernel wake-up is lost between two waits: `perf_poll()` consumes a pending
+//! wake-up, so a fresh registration per wait could miss the one that came
+//! before it and stall while the ring is full). The registration is
+//! edge-triggered; the poller remembers a wake-up that arrives while nobody
+//! waits, and the facade drains before every wait. A wait resolves with
+//! `'readable'`, `'hup'` (the target exited) or `'error'` (EPOLLERR is data,
+//! not a crash), or `'cancelled'` when JS aborts or the sampler is closed. No
+//! libuv pool thread is ever parked on poll(2).
 
 use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -25,10 +31,18 @@ use crate::event::u64_of;
 use crate::handles::{Owned, Slab, Table};
 use crate::record::{to_js, NativeRecord};
 
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 { n as usize } else { 4096 }
+}
+
 struct Entry {
     sampler: Sampler,
-    /// A dup of the perf fd for the poller.
-    poll_fd: Arc<OwnedFd>,
+    /// A dup of the perf fd, registered with the poller for the sampler's life.
+    poll_fd: Arc<AsyncFd<PollFd>>,
+    /// Bytes of the ring's data area: one `drain()` copies out at most this much.
+    ring_bytes: usize,
     /// Cancels the pending wait, if any (dropping it cancels too).
     cancel: Option<oneshot::Sender<()>>,
 }
@@ -39,7 +53,7 @@ thread_local! {
 }
 static SAMPLERS: Table<Entry> = Table::new(&SAMPLER_SLAB);
 
-struct PollFd(Arc<OwnedFd>);
+struct PollFd(OwnedFd);
 
 impl AsRawFd for PollFd {
     fn as_raw_fd(&self) -> RawFd {
@@ -62,7 +76,14 @@ pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> R
         })
         .map_err(|e| invalid(e.reason))?;
     }
-    let entry = Entry { sampler, poll_fd: Arc::new(OwnedFd::from(poll_fd)), cancel: None };
+    let poll_fd = napi::bindgen_prelude::within_runtime_if_available(|| {
+        // SAFETY: PollFd owns the fd it registers, for as long as the AsyncFd lives.
+        unsafe { AsyncFd::register_with_interest(PollFd(OwnedFd::from(poll_fd)), Interest::READABLE | Interest::ERROR) }
+            .map_err(std::io::Error::from)
+    })
+    .op("epoll_ctl")?;
+    let ring_bytes = page_size() << exp;
+    let entry = Entry { sampler, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
     Ok(NativeSampler { entry: Owned::new(&SAMPLERS, "sampler", entry) })
 }
 
@@ -75,11 +96,23 @@ pub struct NativeSampler {
 #[napi]
 impl NativeSampler {
     /// Parses up to `max` pending records, copying them out of the ring, in one call.
+    /// One call copies out at most one ring's worth of bytes, so it ends even when the
+    /// kernel writes records as fast as they are copied out (e.g. a counter sampling
+    /// the draining thread itself).
     #[napi]
     pub fn drain(&self, max: u32) -> Result<Vec<NativeRecord>> {
         self.entry.with(|e| {
             let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
-            Ok(iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect())
+            let mut iter = iter.into_cow();
+            let mut out = Vec::new();
+            let mut bytes = 0;
+            while out.len() < max as usize && bytes < e.ring_bytes {
+                let Some(rr) = iter.lending_next() else { break };
+                bytes += rr.as_raw().len();
+                let (p, r) = rr.parse();
+                out.push(to_js(&p, r));
+            }
+            Ok(out)
         })
     }
 
@@ -92,15 +125,16 @@ impl NativeSampler {
             Ok(e.poll_fd.clone())
         })?;
         env.spawn_future(async move {
-            // SAFETY: PollFd owns (through the Arc) the fd it registers, for as long as the AsyncFd lives.
-            let afd = unsafe { AsyncFd::register_with_interest(PollFd(fd), Interest::READABLE) }
-                .map_err(|e| napi::Error::from(std::io::Error::from(e)))?;
             let state = tokio::select! {
-                ready = afd.readable() => {
+                ready = fd.ready(Interest::READABLE | Interest::ERROR) => {
                     let mut guard = ready?;
                     let r = guard.ready();
-                    guard.clear_ready();
-                    if r.is_error() { "error" } else if r.is_read_closed() { "hup" } else { "readable" }
+                    // Only a plain wake-up is consumed: HUP and ERR stay reported, so the
+                    // facade sees them again after draining and ends the iteration.
+                    if r.is_error() { "error" } else if r.is_read_closed() { "hup" } else {
+                        guard.clear_ready_matching(tokio::io::Ready::READABLE);
+                        "readable"
+                    }
                 }
                 _ = rx => "cancelled",
             };
