@@ -121,3 +121,17 @@ console.log(String(c.stat().count > 0n))
   t.regex(r.stdout, /^error: .*detached/m)
   t.regex(r.stdout, /^true$/m, 'the facade registers its own buffer again and reads')
 })
+
+test('stat() always has id, timeEnabled and timeRunning; turning them off is refused', (t) => {
+  using c = new Counter('task-clock', undefined, { statFormat: { lostRecords: false } })
+  const s = c.stat()
+  t.is(s.id, c.id())
+  t.is(typeof s.timeEnabled, 'bigint')
+  t.is(typeof s.timeRunning, 'bigint')
+  for (const key of ['id', 'timeEnabled', 'timeRunning']) {
+    t.throws(() => new Counter('task-clock', undefined, { statFormat: { [key]: false } } as never), {
+      instanceOf: TypeError,
+      message: new RegExp(`Expected true \\(id, timeEnabled and timeRunning are always read\\) for options.statFormat.${key} but received boolean false`),
+    })
+  }
+})

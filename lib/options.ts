@@ -23,14 +23,17 @@ export interface Exclude {
   idle?: boolean
 }
 
-/** Which values `stat()` reads. Default: `{ id: true, timeEnabled: true, timeRunning: true }`. */
+/**
+ * Which values `stat()` reads. `id`, `timeEnabled` and `timeRunning` are always read (so `Stat` has
+ * them, and `scaled`/`multiplexed`/`neverRan` always mean something); only `lostRecords` is optional.
+ */
 export interface StatFormat {
-  /** The event's kernel id (PERF_FORMAT_ID). */
-  id?: boolean
-  /** Time the counter was enabled, in ns (PERF_FORMAT_TOTAL_TIME_ENABLED). Needed for `scaled`/`multiplexed`. */
-  timeEnabled?: boolean
-  /** Time the counter was on the PMU, in ns (PERF_FORMAT_TOTAL_TIME_RUNNING). */
-  timeRunning?: boolean
+  /** The event's kernel id (PERF_FORMAT_ID). Always read: only `true` is accepted. */
+  id?: true
+  /** Time the counter was enabled, in ns (PERF_FORMAT_TOTAL_TIME_ENABLED). Always read: only `true` is accepted. */
+  timeEnabled?: true
+  /** Time the counter was on the PMU, in ns (PERF_FORMAT_TOTAL_TIME_RUNNING). Always read: only `true` is accepted. */
+  timeRunning?: true
   /** Records lost by this event's sampler (PERF_FORMAT_LOST). Since Linux 6.0. */
   lostRecords?: boolean
 }
@@ -232,6 +235,7 @@ export interface Target {
 
 type Rule =
   | 'bool'
+  | 'true'
   | 'u64'
   | { uint: number }
   | { values: readonly string[] }
@@ -265,7 +269,7 @@ const COMMON: Schema = {
   exclude: { object: bools('user', 'kernel', 'hv', 'host', 'guest', 'idle') },
   inherit: { values: ['newChild', 'newThread'] },
   onExecve: { values: ['enable', 'remove'] },
-  statFormat: { object: bools('id', 'timeEnabled', 'timeRunning', 'lostRecords') },
+  statFormat: { object: { id: 'true', timeEnabled: 'true', timeRunning: 'true', lostRecords: 'bool' } },
   enable: 'bool',
   sampleOn: { oneOf: { freq: 'u64', count: 'u64' } },
   sampleSkid: { values: ['arbitrary', 'const', 'reqZero', 'zero'] },
@@ -303,6 +307,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function check(value: unknown, rule: Rule, path: string): unknown {
   if (rule === 'bool') {
     if (typeof value !== 'boolean') throw typeError('a boolean', path, value)
+    return value
+  }
+  if (rule === 'true') {
+    if (value !== true) throw typeError('true (id, timeEnabled and timeRunning are always read)', path, value)
     return value
   }
   if (rule === 'u64') return toU64(value, path)

@@ -2,12 +2,12 @@
 export interface Stat {
   /** Raw event count. */
   count: bigint
-  /** ns the counter was enabled (with `statFormat.timeEnabled`, on by default). */
-  timeEnabled?: bigint
-  /** ns the counter was actually on the PMU (with `statFormat.timeRunning`, on by default). */
-  timeRunning?: bigint
-  /** Kernel id of the event (with `statFormat.id`, on by default). */
-  id?: bigint
+  /** ns the counter was enabled (always read). */
+  timeEnabled: bigint
+  /** ns the counter was actually on the PMU (always read). */
+  timeRunning: bigint
+  /** Kernel id of the event (always read). */
+  id: bigint
   /** Records lost by this event's sampler (with `statFormat.lostRecords`, Linux 6.0+). */
   lostRecords?: bigint
   /**
@@ -70,7 +70,7 @@ export function decodeStat(b: BigUint64Array): Stat {
   const count = b[1]
   const timeEnabled = flags & HAS_TIME_ENABLED ? b[2] : undefined
   const timeRunning = flags & HAS_TIME_RUNNING ? b[3] : undefined
-  const stat: Stat = {
+  const stat = {
     count,
     timeEnabled,
     timeRunning,
@@ -80,7 +80,8 @@ export function decodeStat(b: BigUint64Array): Stat {
     multiplexed: timeEnabled !== undefined && timeRunning !== undefined && timeRunning < timeEnabled,
     neverRan: timeRunning === 0n,
   }
-  return stat
+  // The facade always asks for id and both times (options.ts), so the kernel always returns them.
+  return stat as Stat
 }
 
 /** Decodes a group read (PERF_FORMAT_GROUP) and matches values to members by id. */

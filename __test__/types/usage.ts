@@ -9,6 +9,11 @@ const n: bigint = s.count
 const scaled: bigint = s.scaled
 const multiplexed: boolean = s.multiplexed
 void [n, scaled, multiplexed]
+// id and both times are always read: not optional.
+const always: [bigint, bigint, bigint] = [s.id, s.timeEnabled, s.timeRunning]
+void always
+// @ts-expect-error they cannot be turned off
+new Counter('task-clock', undefined, { statFormat: { id: false } })
 new Counter('syscalls:sys_enter_write', { pid: 0, cpu: 'all' }, {})
 new Counter({ type: 'breakpoint', access: 'w', addr: 0x1000n, len: 8 })
 new Counter({ type: 'uprobe', path: '/bin/true', offset: 0x1234 })
