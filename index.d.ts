@@ -60,6 +60,21 @@ export declare class NativeSampler {
    * the draining thread itself).
    */
   drain(max: number): Array<NativeRecord>
+  /**
+   * Parses up to `max` pending records with the crate's iterator (the baseline of
+   * `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
+   * afterwards: only for a disabled counter, whose ring the kernel no longer writes.
+   */
+  drainCrate(max: number, rewind: boolean): Array<NativeRecord>
+  /** Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts). */
+  setBatchBuffer(buf: ArrayBuffer): void
+  /**
+   * Copies records from the ring into the registered batch columns (no arguments:
+   * limits and cursors are in the buffer's meta slots). Returns the rows in the batch.
+   */
+  fill(): number
+  /** Record objects (the same as `drain()` returns) for batch rows `from..to`. */
+  decode(from: number, to: number): Array<NativeRecord>
   /** Waits until the kernel wakes readers (per `wakeUp`), the target exits, or `cancelWait()`. */
   wait(): Promise<'readable' | 'hup' | 'error' | 'cancelled'>
   /** Ends a pending `wait()` with `'cancelled'`. */
@@ -74,6 +89,8 @@ export declare class NativeSampler {
   setSampleOn(value: bigint): void
   /** `[timeEnabled, timeRunning]` from the mmap'd page (no syscall). */
   counterTime(): Array<bigint>
+  /** Bytes of the ring's data area (2^exp pages). */
+  get ringBytes(): number
   /** Unmaps the ring and ends a pending wait. Idempotent. */
   close(): void
   get closed(): boolean

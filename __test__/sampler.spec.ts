@@ -1,9 +1,9 @@
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { readFileSync, readlinkSync, writeSync, openSync, closeSync } from 'node:fs'
 import { spawn, spawnSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { Counter, PerfEventError, type PerfRecord, type RecordOf } from '../dist/index.js'
+import { Counter, PerfEventError, type PerfRecord, type RecordOf, type Sampler, type SampleBatch } from '../dist/index.js'
 import { openFds, spinCpu } from './helpers.ts'
 
 const ofType = <T extends PerfRecord['type']>(rs: PerfRecord[], t: T) => rs.filter((r): r is RecordOf<T> => r.type === t)
@@ -408,4 +408,159 @@ console.log('waiting')
   child.stdin!.end('stop\n')
   t.is(await exited, 0)
   t.is(out, 'waiting\nended\n')
+})
+
+// ---- Columnar batches: the same records as the crate's own iterator, on the same (real) rings.
+
+const MARKER = 0xfffffffffffff000n
+/** Record sizes of a batch, from its internal recordLength column (the 9th u32 column). */
+function recordSizes(b: SampleBatch): Uint32Array {
+  const rows = (b.misc.byteOffset - b.type.byteOffset) / 4
+  return new Uint32Array(b.type.buffer, b.type.byteOffset + 4 * 8 * rows, b.length)
+}
+
+/** Compares a batch with the crate's parse of the same ring bytes (the counter is disabled). */
+function sameAsCrate(t: ExecutionContext, s: Sampler, sizes?: number[]) {
+  const batch = s.peekBatch()
+  sizes?.push(...recordSizes(batch))
+  const crate = s.drainCrate()
+  t.is(batch.length, crate.length)
+  t.deepEqual(batch.records(), crate, 'batch objects deep-equal the crate iterator’s')
+  for (let i = 0; i < crate.length; i++) {
+    const r = crate[i]
+    if (r.type !== 'sample') continue
+    t.is(batch.type[i], 9)
+    if (r.codeAddr !== undefined) t.is(batch.ip[i], r.codeAddr)
+    if (r.recordId.time !== undefined) t.is(batch.time[i], r.recordId.time)
+    if (r.recordId.task !== undefined) t.deepEqual([batch.pid[i], batch.tid[i]], [r.recordId.task.pid, r.recordId.task.tid])
+    if (r.recordId.cpu !== undefined) t.is(batch.cpu[i], r.recordId.cpu)
+    if (r.recordId.id !== undefined) t.is(batch.id[i], r.recordId.id)
+    if (r.recordId.streamId !== undefined) t.is(batch.streamId[i], r.recordId.streamId)
+    if (r.period !== undefined) t.is(batch.period[i], r.period)
+    if (r.callChain !== undefined) {
+      const flat = [...batch.callChain(i)].filter((x) => x < MARKER)
+      t.deepEqual(flat, r.callChain.flatMap((seg) => seg.ips))
+    }
+  }
+  return crate
+}
+
+test('batches match the crate iterator on real rings: samples with every fixed field, call chains, user stacks, read values; records wrapping at the ring end', (t) => {
+  using c = new Counter('cpu-clock', undefined, {
+    sampleOn: { freq: 4000 },
+    sampleFormat: { period: true, codeAddr: true, callChain: {}, userStack: 200, stat: true },
+    recordIdFormat: { time: true, task: true, cpu: true, id: true, streamId: true },
+    recordIdAll: true,
+    extraRecord: { ctxSwitch: true },
+  })
+  using s = c.sampler(1) // 8 KiB: records of ~0.5 KiB wrap at the end every few rounds
+  const types = new Set<string>()
+  let samples = 0
+  const sizes: number[] = []
+  for (let round = 0; round < 12; round++) {
+    c.enable()
+    spinCpu(5)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1) // a context switch
+    c.disable()
+    for (const r of sameAsCrate(t, s, sizes)) {
+      types.add(r.type)
+      if (r.type === 'sample') samples++
+    }
+  }
+  t.true(samples > 50, `${samples} samples`)
+  let at = 0
+  let wrapped = 0
+  for (const n of sizes) {
+    if ((at % 8192) + n > 8192) wrapped++
+    at += n
+  }
+  t.true(wrapped > 0, `${wrapped} records wrapped at the ring end`)
+  t.true(types.has('ctxSwitch'), [...types].join())
+})
+
+test('batches match the crate iterator: comm, mmap, fork, exit, read, namespaces, lostRecords and tracepoint raw payloads', (t) => {
+  const cpus = availableParallelism()
+  const counters = Array.from({ length: cpus }, (_, cpu) =>
+    new Counter('task-clock', { pid: process.pid, cpu }, {
+      inherit: 'newChild',
+      extraRecord: { task: true, comm: true, mmap: { code: true }, read: true, namespaces: true },
+      recordIdAll: true,
+      recordIdFormat: { task: true, time: true },
+    }),
+  )
+  const samplers = counters.map((c) => c.sampler(6))
+  for (const c of counters) c.enable()
+  spawnSync('/bin/true')
+  for (const c of counters) c.disable()
+  const types = new Set(samplers.flatMap((s) => sameAsCrate(t, s)).map((r) => r.type))
+  for (const x of [...samplers, ...counters]) x.close()
+  for (const ty of ['comm', 'mmap', 'fork', 'exit', 'namespaces']) t.true(types.has(ty), `${ty} in ${[...types].join()}`)
+
+  using lossy = new Counter('cpu-clock', undefined, { sampleOn: { count: 20_000 }, recordIdFormat: { time: true } })
+  using ls = lossy.sampler(0)
+  lossy.enable()
+  spinCpu(50)
+  lossy.disable()
+  ls.drain()
+  lossy.enable()
+  spinCpu(2)
+  lossy.disable()
+  t.true(sameAsCrate(t, ls).some((r) => r.type === 'lostRecords'), 'a lostRecords record')
+
+  const fd = openSync('/dev/null', 'w')
+  try {
+    using tp = new Counter('syscalls:sys_enter_write', undefined, { sampleOn: { count: 1 }, sampleFormat: { raw: true } })
+    using ts = tp.sampler(2)
+    tp.enable()
+    for (let i = 1; i <= 5; i++) writeSync(fd, 'x'.repeat(i))
+    tp.disable()
+    t.true(sameAsCrate(t, ts).filter((r) => r.type === 'sample').length >= 5)
+  } finally {
+    closeSync(fd)
+  }
+})
+
+test('batch(): columns of a live ring, validity until the next drain, a transferred column buffer is replaced', (t) => {
+  using c = new Counter('cpu-clock', undefined, { sampleOn: { freq: 2000 }, sampleFormat: { codeAddr: true }, recordIdFormat: { time: true, task: true } })
+  using s = c.sampler(4)
+  c.enable()
+  spinCpu(50)
+  c.disable()
+  const b = s.batch()
+  t.true(b.length >= 50, `${b.length} rows`)
+  t.true(b.valid)
+  const first = b.at(0)
+  t.is(first.type, 'sample')
+  t.is(b.tid[0], process.pid)
+  t.true([...b].length === b.length)
+  const later = s.batch()
+  t.is(later.length, 0)
+  t.false(b.valid)
+  t.throws(() => b.at(0), { instanceOf: TypeError, message: /latest drain/ })
+  t.throws(() => b.at(-1), { instanceOf: RangeError })
+  // User code detaches the columns' memory: the next drain gets fresh columns, no crash.
+  structuredClone(b.ip.buffer, { transfer: [b.ip.buffer as ArrayBuffer] })
+  c.enable()
+  spinCpu(10)
+  c.disable()
+  t.true(s.drain().length > 5)
+})
+
+test('async batches() yields columns as the kernel wakes up, and ends when the child exits', async (t) => {
+  const child = spawn('sh', ['-c', 'read x; i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done'], { stdio: ['pipe', 'ignore', 'ignore'] })
+  using c = new Counter('task-clock', { pid: child.pid! }, { sampleOn: { count: 1_000_000 }, wakeUp: { on: { samples: 4 } }, recordIdFormat: { task: true }, sampleFormat: { codeAddr: true }, enable: true })
+  using s = c.sampler(4)
+  child.stdin!.end('go\n')
+  let rows = 0
+  let batches = 0
+  for await (const b of s.batches()) {
+    batches++
+    for (let i = 0; i < b.length; i++) {
+      if (b.type[i] !== 9) continue
+      rows++
+      t.is(b.pid[i], child.pid)
+      t.true(b.ip[i] > 0n)
+    }
+  }
+  t.true(rows > 5, `${rows} samples in ${batches} batches`)
 })

@@ -8,7 +8,7 @@ import { typeError } from './errors'
 
 export { Counter } from './counter'
 export { CounterGroup, type GroupMember } from './group'
-export { Sampler, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './sampler'
+export { Sampler, SampleBatch, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './sampler'
 export { PerfEventError, type PerfErrorCode } from './errors'
 export {
   resolveEvent as parseEvent,

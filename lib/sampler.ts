@@ -2,6 +2,9 @@ import type { NativeEvent, NativeRecord, NativeSampler } from '../index'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Resource } from './handle'
 import { toU64, type U64 } from './events'
+import { Columns, M, SampleBatch, type BatchSource } from './batch'
+
+export { SampleBatch } from './batch'
 
 /** Privilege level the kernel marked a record with. */
 export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown'
@@ -45,6 +48,13 @@ export class Sampler extends Resource<NativeSampler> {
   readonly #context: ErrorContext
   readonly #clockFreq: boolean
   #iterating = false
+  #cols: Columns | undefined
+  #ringBytes = 0
+  #generation = 0
+  readonly #source: BatchSource = {
+    decode: (from, to) => this.call((n) => n.decode(from, to)),
+    current: (g) => g === this.#generation && !this.closed,
+  }
 
   /** @internal use `counter.sampler(exp)` */
   constructor(native: NativeSampler, context: ErrorContext, clockFreq = false) {
@@ -54,10 +64,66 @@ export class Sampler extends Resource<NativeSampler> {
     this.attach(native, context)
   }
 
-  /** Every pending record (or at most `max`), parsed and copied out in one native call. */
-  drain(max: number = ALL): PerfRecord[] {
+  /**
+   * Copies pending records (at most `max`, and at most about one ring's worth per call) into this
+   * sampler's columns and returns how many rows they hold. `rewind` leaves the ring's tail where
+   * it was (tests and benchmarks: only on a disabled counter).
+   */
+  #fill(max: number, rewind = false): number {
+    return this.call((n) => {
+      if (this.#cols?.buffer.byteLength === 0) this.#cols = undefined // user code transferred a column's buffer
+      if (this.#cols === undefined) {
+        this.#ringBytes = n.ringBytes
+        const rows = Math.min(1024, Math.max(2, this.#ringBytes / 8))
+        this.#cols = new Columns(rows, 1024, Math.min(this.#ringBytes, 64 * 1024))
+        n.setBatchBuffer(this.#cols.buffer)
+      }
+      this.#generation++
+      let cols = this.#cols
+      const m = cols.meta
+      m[M.maxRows] = max
+      m[M.rows] = 0
+      m[M.chain] = 0
+      m[M.bytes] = 0
+      m[M.rewind] = rewind ? 1 : 0
+      let rows = n.fill()
+      // Grow what filled up and go on, up to about one ring per call.
+      while (cols.meta[M.flags] !== 0 && rows < max && cols.meta[M.bytes] < this.#ringBytes) {
+        cols = this.#cols = cols.grow(cols.meta[M.flags])
+        n.setBatchBuffer(cols.buffer)
+        rows = n.fill()
+      }
+      return rows
+    })
+  }
+
+  /**
+   * The pending samples as columns (`SampleBatch`), at most `max` rows: one native call fills
+   * typed arrays straight from the ring. Valid until the next drain of this sampler.
+   */
+  batch(max: number = ALL): SampleBatch {
     if (!Number.isInteger(max) || max < 0 || max > ALL) throw rangeError('an integer from 0 to 2^32-1', 'max', max)
-    return this.call((n) => n.drain(max)) as PerfRecord[]
+    const rows = this.#fill(max)
+    return new SampleBatch(this.#cols!, rows, this.#source, this.#generation)
+  }
+
+  /** @internal tests and `npm run bench`: a batch that leaves the ring as it was (disabled counter only). */
+  peekBatch(max: number = ALL): SampleBatch {
+    const rows = this.#fill(max, true)
+    return new SampleBatch(this.#cols!, rows, this.#source, this.#generation)
+  }
+
+  /** @internal tests and `npm run bench`: the crate's own iterator over the ring, optionally put back. */
+  drainCrate(max: number = ALL, rewind = false): PerfRecord[] {
+    return this.call((n) => n.drainCrate(max, rewind)) as PerfRecord[]
+  }
+
+  /**
+   * Every pending record (or at most `max`), copied out of the ring (at most about one ring's
+   * worth per call, so a call ends even while the kernel keeps writing). Built on `batch()`.
+   */
+  drain(max: number = ALL): PerfRecord[] {
+    return this.batch(max).records() as PerfRecord[]
   }
 
   /** Iterates over the records pending now (one `drain()`). */
@@ -72,19 +138,25 @@ export class Sampler extends Resource<NativeSampler> {
    * with nothing left to read. One iteration at a time per sampler.
    */
   async *records(options: RecordsOptions = {}): AsyncGenerator<PerfRecord, void, undefined> {
+    for await (const b of this.#iterate(options, false)) yield* b as PerfRecord[]
+  }
+
+  /** The wait/drain loop of `records()` and `batches()`: yields each drain (objects or a batch). */
+  async *#iterate(options: RecordsOptions, batches: boolean): AsyncGenerator<PerfRecord[] | SampleBatch, void, undefined> {
     const signal = options.signal
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('an AbortSignal', 'options.signal', signal)
-    if (this.#iterating) throw new TypeError('Expected one records() iteration at a time per sampler')
+    if (this.#iterating) throw new TypeError('Expected one records() or batches() iteration at a time per sampler')
     this.#iterating = true
     const onAbort = () => {
       if (!this.closed) this.call((n) => n.cancelWait())
     }
     signal?.addEventListener('abort', onAbort, { once: true })
+    const next = () => (batches ? this.batch() : this.drain())
     try {
       let lastWasError = false
       while (!this.closed && !signal?.aborted) {
-        const batch = this.drain()
-        for (const r of batch) yield r
+        const batch = next()
+        if (batch.length > 0) yield batch
         // EPOLLERR twice in a row with nothing to read: the fd will not produce more; end rather than spin.
         if (lastWasError && batch.length === 0) return
         if (this.closed || signal?.aborted) return
@@ -92,7 +164,10 @@ export class Sampler extends Resource<NativeSampler> {
           throw fromNative(e, this.#context)
         })
         if (state === 'hup') {
-          if (!this.closed) for (const r of this.drain()) yield r
+          if (!this.closed) {
+            // Everything left (a drain copies at most about one ring per call).
+            for (let b = next(); b.length > 0 && !this.closed; b = next()) yield b
+          }
           return
         }
         lastWasError = state === 'error'
@@ -103,6 +178,14 @@ export class Sampler extends Resource<NativeSampler> {
       this.#iterating = false
       signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * Like `records()`, but yields a `SampleBatch` per wake-up (non-empty ones only). Each batch
+   * is valid until the iteration resumes: use it (or copy from it) before the next step.
+   */
+  async *batches(options: RecordsOptions = {}): AsyncGenerator<SampleBatch, void, undefined> {
+    for await (const b of this.#iterate(options, true)) yield b as SampleBatch
   }
 
   /** Stops writing records (they become `lostRecords`). PERF_EVENT_IOC_PAUSE_OUTPUT, since Linux 4.7. */

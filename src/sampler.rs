@@ -18,7 +18,7 @@ use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{BigInt, PromiseRaw};
+use napi::bindgen_prelude::{BigInt, JsValue, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use perf_event_open::sample::Sampler;
@@ -29,6 +29,7 @@ use tokio::sync::oneshot;
 use crate::error::{invalid, IoContext, Result};
 use crate::event::u64_of;
 use crate::handles::{Owned, Slab, Table};
+use crate::batch::{BatchBuffer, Ring};
 use crate::record::{to_js, NativeRecord};
 
 fn page_size() -> usize {
@@ -39,6 +40,10 @@ fn page_size() -> usize {
 
 struct Entry {
     sampler: Sampler,
+    /// Our own mapping of the ring, read by `fill()`.
+    ring: Ring,
+    /// The batch buffer JS registered (columns, byte area), if any.
+    batch: Option<BatchBuffer>,
     /// A dup of the perf fd, registered with the poller for the sampler's life.
     poll_fd: Arc<AsyncFd<PollFd>>,
     /// Bytes of the ring's data area: one `drain()` copies out at most this much.
@@ -83,7 +88,8 @@ pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> R
     })
     .op("epoll_ctl")?;
     let ring_bytes = page_size() << exp;
-    let entry = Entry { sampler, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
+    let ring = Ring::map(counter.file().as_raw_fd(), exp, page_size()).op("mmap")?;
+    let entry = Entry { sampler, ring, batch: None, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
     Ok(NativeSampler { entry: Owned::new(&SAMPLERS, "sampler", entry) })
 }
 
@@ -113,6 +119,52 @@ impl NativeSampler {
                 out.push(to_js(&p, r));
             }
             Ok(out)
+        })
+    }
+
+    /// Parses up to `max` pending records with the crate's iterator (the baseline of
+    /// `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
+    /// afterwards: only for a disabled counter, whose ring the kernel no longer writes.
+    #[napi]
+    pub fn drain_crate(&self, max: u32, rewind: bool) -> Result<Vec<NativeRecord>> {
+        self.entry.with(|e| {
+            let tail = e.ring.tail_value();
+            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
+            let out = iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect();
+            if rewind {
+                e.ring.set_tail(tail);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts).
+    #[napi(ts_args_type = "buf: ArrayBuffer")]
+    pub fn set_batch_buffer(&self, env: Env, buf: Unknown<'_>) -> Result<()> {
+        // `BatchBuffer::new` checks that it is an ArrayBuffer.
+        let b = BatchBuffer::new(&env, buf.raw())?;
+        self.entry.with_mut(|e| {
+            e.batch = Some(b);
+            Ok(())
+        })
+    }
+
+    /// Copies records from the ring into the registered batch columns (no arguments:
+    /// limits and cursors are in the buffer's meta slots). Returns the rows in the batch.
+    #[napi]
+    pub fn fill(&self, env: Env) -> Result<u32> {
+        self.entry.with(|e| {
+            let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
+            crate::batch::fill(&env, b, &e.ring, e.sampler.parser())
+        })
+    }
+
+    /// Record objects (the same as `drain()` returns) for batch rows `from..to`.
+    #[napi]
+    pub fn decode(&self, env: Env, from: u32, to: u32) -> Result<Vec<NativeRecord>> {
+        self.entry.with(|e| {
+            let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
+            crate::batch::decode(&env, b, e.sampler.parser(), from, to)
         })
     }
 
@@ -186,6 +238,12 @@ impl NativeSampler {
             let (enabled, running) = e.sampler.counter_time();
             Ok(vec![BigInt::from(enabled), BigInt::from(running)])
         })
+    }
+
+    /// Bytes of the ring's data area (2^exp pages).
+    #[napi(getter)]
+    pub fn ring_bytes(&self) -> Result<u32> {
+        self.entry.with(|e| Ok(e.ring_bytes.min(u32::MAX as usize) as u32))
     }
 
     /// Unmaps the ring and ends a pending wait. Idempotent.
