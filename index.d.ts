@@ -102,11 +102,26 @@ export declare class NativeSampler {
  */
 export declare function addressOf(view: Uint8Array): bigint
 
+/** Kind of a BPF event (PERF_BPF_EVENT_*). */
+export type BpfEventType = 'progLoad' | 'progUnload' | 'unknown'
+
+/** Privilege level of a branch target (PERF_BR_PRIV_*). */
+export type BranchPriv = 'unknown' | 'user' | 'kernel' | 'hv'
+
+/** Speculation outcome of a branch (PERF_BR_SPEC_*). */
+export type BranchSpec = 'na' | 'wrong' | 'correct' | 'noSpecCorrect'
+
+/** Kind of a branch in the branch stack (PERF_BR_*). */
+export type BranchType = 'unknown' | 'cond' | 'uncond' | 'ind' | 'call' | 'indCall' | 'ret' | 'syscall' | 'sysret' | 'condCall' | 'condRet' | 'eret' | 'irq' | 'sysErr' | 'noTx' | 'dataFault' | 'alignFault' | 'instrFault' | 'arch1' | 'arch2' | 'arch3' | 'arch4' | 'arch5'
+
 /**
  * The newest Linux version whose perf ABI this build was compiled for
  * (the crate's cumulative `linux-*` feature).
  */
 export declare function buildLinux(): string
+
+/** Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses). */
+export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown'
 
 /** Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`). */
 export declare function counterStat(handle: number): number
@@ -122,16 +137,15 @@ export interface JsBranch {
   inTx: boolean
   abort: boolean
   cycles: number
-  branchType: string
-  branchSpec: string
-  branchPriv: string
+  branchType: BranchType
+  branchSpec: BranchSpec
+  branchPriv: BranchPriv
   counter?: bigint
 }
 
 /** One segment of a call chain: the context marker and the instruction pointers under it. */
 export interface JsCallChain {
-  /** `'user'`, `'userDeferred'`, `'kernel'`, `'hv'`, `'guest'`, `'guestUser'`, `'guestKernel'` or `'unknown'`. */
-  context: string
+  context: CallChainContext
   ips: Array<bigint>
   /** For `'userDeferred'`: matches a later `callChainDeferred` record. */
   cookie?: bigint
@@ -144,11 +158,11 @@ export interface JsDataSource {
   snoop: Array<string>
   lock: Array<string>
   tlb: Array<string>
-  level2: string
+  level2: MemLevel2
   remote: boolean
   block: Array<string>
-  hops: string
-  region: string
+  hops: MemHop
+  region: MemRegion
 }
 
 export interface JsDevice {
@@ -232,6 +246,21 @@ export interface JsWeight {
   var2?: number
   var3?: number
 }
+
+/** Whether a kernel symbol was registered or unregistered. */
+export type KsymbolState = 'reg' | 'unreg'
+
+/** Kind of a kernel symbol (PERF_RECORD_KSYMBOL_TYPE_*). */
+export type KsymbolType = 'bpf' | 'outOfLine' | 'unknown'
+
+/** Distance of a data source (PERF_MEM_HOPS_*). */
+export type MemHop = 'core' | 'node' | 'socket' | 'board' | 'unknown'
+
+/** Memory hierarchy level of a data source (PERF_MEM_LVLNUM_*). */
+export type MemLevel2 = 'l0' | 'l1' | 'l2' | 'l3' | 'l4' | 'l2Mhb' | 'msc' | 'unc' | 'cxl' | 'io' | 'anyCache' | 'lfb' | 'ram' | 'pmem' | 'na' | 'unknown'
+
+/** Memory region of a data source (PERF_MEM_REGION_*). */
+export type MemRegion = 'na' | 'reserved' | 'localShare' | 'localNonShare' | 'otherIo' | 'otherShare' | 'otherNonShare' | 'mmio' | 'mem0' | 'mem1' | 'mem2' | 'mem3' | 'mem4' | 'mem5' | 'mem6' | 'mem7' | 'unknown'
 
 /** Result of `queryBpf`. */
 export interface NativeBpfQuery {
@@ -356,33 +385,30 @@ export interface NativePriv {
  * `'unknown'`) and, with `recordIdAll` (always for samples), `recordId`.
  */
 export type NativeRecord =
-  | { type: 'sample'; priv: string; recordId: JsRecordId; stat?: JsValues; period?: bigint; cgroup?: bigint; callChain?: Array<JsCallChain>; userStack?: Buffer; dataAddr?: bigint; dataPhysAddr?: bigint; dataPageSize?: bigint; dataSource?: JsDataSource; codeAddr?: bigint; /** The kernel marked `codeAddr` as the exact instruction (PERF_RECORD_MISC_EXACT_IP). */
+  | { type: 'sample'; priv: RecordPriv; recordId: JsRecordId; stat?: JsValues; period?: bigint; cgroup?: bigint; callChain?: Array<JsCallChain>; userStack?: Buffer; dataAddr?: bigint; dataPhysAddr?: bigint; dataPageSize?: bigint; dataSource?: JsDataSource; codeAddr?: bigint; /** The kernel marked `codeAddr` as the exact instruction (PERF_RECORD_MISC_EXACT_IP). */
   codeAddrExact?: boolean; codePageSize?: bigint; userRegs?: JsRegs; intrRegs?: JsRegs; raw?: Buffer; lbr?: JsLbr; aux?: Buffer; txn?: JsTxn; weight?: JsWeight }
-  | { type: 'mmap'; priv: string; recordId?: JsRecordId; executable: boolean; task: JsTask; addr: bigint; len: bigint; file: string; pageOffset: bigint; ext?: JsMmapExt }
-  | { type: 'read'; priv: string; recordId?: JsRecordId; task: JsTask; stat: JsValues }
-  | { type: 'cgroup'; priv: string; recordId?: JsRecordId; id: bigint; path: string }
-  | { type: 'ksymbol'; priv: string; recordId?: JsRecordId; /** `'bpf'`, `'outOfLine'` or `'unknown'`. */
-    ksymbolType: string; name: string; /** `'reg'` or `'unreg'`. */
-  state: string; addr: bigint; len: number }
-  | { type: 'textPoke'; priv: string; recordId?: JsRecordId; addr: bigint; oldBytes: Buffer; newBytes: Buffer }
-  | { type: 'bpfEvent'; priv: string; recordId?: JsRecordId; /** `'progLoad'`, `'progUnload'` or `'unknown'`. */
-  bpfEventType: string; id: number; tag: Buffer; flags: number }
-  | { type: 'ctxSwitch'; priv: string; recordId?: JsRecordId; /** `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`). */
+  | { type: 'mmap'; priv: RecordPriv; recordId?: JsRecordId; executable: boolean; task: JsTask; addr: bigint; len: bigint; file: string; pageOffset: bigint; ext?: JsMmapExt }
+  | { type: 'read'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; stat: JsValues }
+  | { type: 'cgroup'; priv: RecordPriv; recordId?: JsRecordId; id: bigint; path: string }
+  | { type: 'ksymbol'; priv: RecordPriv; recordId?: JsRecordId; ksymbolType: KsymbolType; name: string; state: KsymbolState; addr: bigint; len: number }
+  | { type: 'textPoke'; priv: RecordPriv; recordId?: JsRecordId; addr: bigint; oldBytes: Buffer; newBytes: Buffer }
+  | { type: 'bpfEvent'; priv: RecordPriv; recordId?: JsRecordId; bpfEventType: BpfEventType; id: number; tag: Buffer; flags: number }
+  | { type: 'ctxSwitch'; priv: RecordPriv; recordId?: JsRecordId; /** `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`). */
     out: boolean; /** Switched out because of preemption. */
   preempt: boolean; task?: JsTask }
-  | { type: 'namespaces'; priv: string; recordId?: JsRecordId; task: JsTask; uts: JsNamespace; pid: JsNamespace; ipc: JsNamespace; mnt: JsNamespace; net: JsNamespace; user: JsNamespace; cgroup: JsNamespace }
-  | { type: 'itraceStart'; priv: string; recordId?: JsRecordId; task: JsTask }
-  | { type: 'callChainDeferred'; priv: string; recordId?: JsRecordId; cookie: bigint; callChain: Array<bigint> }
-  | { type: 'aux'; priv: string; recordId?: JsRecordId; offset: bigint; size: bigint; truncated: boolean; overwrite: boolean; partial: boolean; collision: boolean; pmuFormatType: number }
-  | { type: 'auxOutputHwId'; priv: string; recordId?: JsRecordId; hwId: bigint }
-  | { type: 'comm'; priv: string; recordId?: JsRecordId; byExecve: boolean; task: JsTask; comm: string }
-  | { type: 'exit'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
-  | { type: 'fork'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
-  | { type: 'throttle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
-  | { type: 'unthrottle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
-  | { type: 'lostRecords'; priv: string; recordId?: JsRecordId; id: bigint; lostRecords: bigint }
-  | { type: 'lostSamples'; priv: string; recordId?: JsRecordId; lostSamples: bigint }
-  | { type: 'unknown'; priv: string; bytes: Buffer }
+  | { type: 'namespaces'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; uts: JsNamespace; pid: JsNamespace; ipc: JsNamespace; mnt: JsNamespace; net: JsNamespace; user: JsNamespace; cgroup: JsNamespace }
+  | { type: 'itraceStart'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask }
+  | { type: 'callChainDeferred'; priv: RecordPriv; recordId?: JsRecordId; cookie: bigint; callChain: Array<bigint> }
+  | { type: 'aux'; priv: RecordPriv; recordId?: JsRecordId; offset: bigint; size: bigint; truncated: boolean; overwrite: boolean; partial: boolean; collision: boolean; pmuFormatType: number }
+  | { type: 'auxOutputHwId'; priv: RecordPriv; recordId?: JsRecordId; hwId: bigint }
+  | { type: 'comm'; priv: RecordPriv; recordId?: JsRecordId; byExecve: boolean; task: JsTask; comm: string }
+  | { type: 'exit'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'fork'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'throttle'; priv: RecordPriv; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'unthrottle'; priv: RecordPriv; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'lostRecords'; priv: RecordPriv; recordId?: JsRecordId; id: bigint; lostRecords: bigint }
+  | { type: 'lostSamples'; priv: RecordPriv; recordId?: JsRecordId; lostSamples: bigint }
+  | { type: 'unknown'; priv: RecordPriv; bytes: Buffer }
 
 export interface NativeRecordIdFormat {
   id?: boolean
@@ -449,6 +475,9 @@ export interface NativeWakeUpOn {
   bytes?: number
   samples?: number
 }
+
+/** Privilege level the kernel marked a record with (PERF_RECORD_MISC_CPUMODE). */
+export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown'
 
 /**
  * Registers this thread's stat buffer (a BigUint64Array; the native side keeps a

@@ -306,7 +306,8 @@ test('4 worker_threads sample their own JS threads at once', async (t) => {
   t.false(results.some((r) => r.tid === process.pid))
 })
 
-test('records() never stalls while the target runs: 10 kHz, a 1-page ring, 1000-byte user stacks', async (t) => {
+// Serial: the other tests of this file spin the event loop for up to 1 s of CPU time, which would delay this loop.
+test.serial('records() never stalls while the target runs: 10 kHz, a 1-page ring, 1000-byte user stacks', async (t) => {
   // A busy child; everything below is measured in its CPU time (its own task-clock), not wall time.
   // At nice 19, so that it never keeps this (JS) thread from the CPU on a busy machine.
   const child = spawn('nice', ['-n', '19', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' })
@@ -382,8 +383,18 @@ test('setSampleOn(n) on a sampleOn: { freq } counter sets the frequency (cpu-clo
       for (let j = 0; j < b.length; j += 4096) b[j] = 1
     }
   }
+  // The adaptation is tick-based and loose on a busy machine (22 vs 8 up to 98 vs 4 seen here).
   const [high, low] = sampled('page-faults', 2000, 50, touch)
-  t.true(high > 5 * Math.max(low, 1), `page-faults: ${high} samples at 2000 Hz, then ${low} at 50 Hz`)
+  t.true(high > low, `page-faults: ${high} samples at 2000 Hz, then ${low} at 50 Hz`)
+  // The kernel's own proof that n is a frequency: above perf_event_max_sample_rate it is refused.
+  const max = Number(readFileSync('/proc/sys/kernel/perf_event_max_sample_rate', 'utf8'))
+  using pf = new Counter('page-faults', undefined, { sampleOn: { freq: 100 } })
+  using ps = pf.sampler(2)
+  t.throws(() => ps.setSampleOn(max + 1), { instanceOf: PerfEventError, code: 'EINVAL' } as never)
+  ps.setSampleOn(max)
+  using period = new Counter('page-faults', undefined, { sampleOn: { count: 100 } })
+  using pps = period.sampler(2)
+  t.notThrows(() => pps.setSampleOn(max + 1), 'a period of the same value is fine')
 })
 
 test('a pending records() on a counter that never produces records keeps Node alive until aborted', async (t) => {

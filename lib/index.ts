@@ -38,6 +38,8 @@ export type {
   WakeUp,
 } from './options'
 export type { Stat, GroupStat, MemberStat } from './stat'
+/** Fixed value sets of record fields (string enums of the native layer). */
+export type { BranchType, BranchSpec, BranchPriv, MemLevel2, MemHop, MemRegion, KsymbolType, KsymbolState, BpfEventType, CallChainContext } from '../index'
 
 /**
  * The address of the first byte of a Buffer or typed array, for breakpoint events on JS memory

@@ -6,8 +6,8 @@ import { Columns, M, SampleBatch, type BatchSource } from './batch'
 
 export { SampleBatch } from './batch'
 
-/** Privilege level the kernel marked a record with. */
-export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown'
+/** Privilege level the kernel marked a record with (a string enum of the native layer). */
+export type { RecordPriv } from '../index'
 
 /**
  * A record from a sampler's ring: a discriminated union on `type` (`'sample'`, `'mmap'`, `'read'`,
@@ -16,7 +16,7 @@ export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' 
  * `'throttle'`, `'unthrottle'`, `'lostRecords'`, `'lostSamples'`, `'unknown'`). u64 fields are
  * bigints; byte payloads are Buffers copied out of the ring.
  */
-export type PerfRecord = NativeRecord & { priv: RecordPriv }
+export type PerfRecord = NativeRecord
 /** The record of one `type`, e.g. `RecordOf<'sample'>`. */
 export type RecordOf<T extends PerfRecord['type']> = Extract<PerfRecord, { type: T }>
 export type SampleRecord = RecordOf<'sample'>

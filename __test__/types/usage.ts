@@ -88,3 +88,17 @@ void wrong
 g.add('cs', { pin: true })
 // @ts-expect-error sigtrap is not offered
 new Counter('task-clock', {}, { sigtrapOnSample: 1n })
+// Record fields with a fixed set of values are string unions (native string enums).
+declare const rec: PerfRecord
+if (rec.type === 'sample') {
+  const ctx: 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown' | undefined = rec.callChain?.[0]?.context
+  void ctx
+  // @ts-expect-error not a privilege level
+  const p: typeof rec.priv = 'root'
+  void p
+}
+if (rec.type === 'ksymbol') {
+  const k: 'bpf' | 'outOfLine' | 'unknown' = rec.ksymbolType
+  const st: 'reg' | 'unreg' = rec.state
+  void [k, st]
+}
