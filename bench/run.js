@@ -5,6 +5,8 @@
 // sampling: 3. records/s decoded into JS vs the crate parsing the same kind of full ring natively
 //           4. overhead of 1 kHz sampling with async drain on a CPU-bound JS loop
 // rss:      5. RSS after 10 M records vs after 1 M records drained (~15 s)
+// batches:  P3a columns (sampler.batch) vs the crate's iterator over the same ring, in this process,
+//           for basic samples and for deep call chains; P3b record objects built from batches vs the same
 const { execFileSync } = require('node:child_process')
 // Run with --expose-gc (npm run bench does) so RSS is read after a collection.
 const path = require('node:path')
@@ -66,6 +68,59 @@ if (want('counting')) {
 
 // Basic samples: ip + tid/pid + time, cpu-clock every 10 us (bench/native basic_sample_opts).
 const basic = { sampleOn: { count: 10_000 }, sampleFormat: { codeAddr: true }, recordIdFormat: { task: true, time: true } }
+
+if (want('batches')) {
+  // Thread CPU time (this thread's task-clock), not wall time: other work shares the CPUs.
+  const clock = new Counter('task-clock', undefined, { enable: true })
+  const cpu = () => Number(clock.stat().count)
+  const spinCpu = (ms) => {
+    const end = cpu() + ms * 1e6
+    let x = 0
+    while (cpu() < end) for (let i = 0; i < 1000; i++) x++
+    return x
+  }
+  const deep = (n, ms) => (n === 0 ? spinCpu(ms) : deep(n - 1, ms) + 1)
+  const kinds = [
+    ['basic samples (ip, tid/pid, time)', basic, () => spinCpu(400)],
+    ['call-chain samples (JS recursion 45 deep)', { ...basic, sampleOn: { count: 50_000 }, sampleFormat: { codeAddr: true, callChain: {} } }, () => { for (let i = 0; i < 20; i++) deep(45, 20) }],
+  ]
+  const REPS = 5
+  for (const [label, opts, work] of kinds) {
+    const c = new Counter('cpu-clock', undefined, opts)
+    const s = c.sampler(8)
+    c.enable()
+    work()
+    c.disable()
+    const first = s.peekBatch()
+    const records = first.length
+    let frames = 0
+    let samples = 0
+    for (let i = 0; i < first.length; i++) if (first.type[i] === 9) (samples++, (frames += opts.sampleFormat.callChain ? first.callChain(i).length : 0))
+    const per = (f) => {
+      f() // warm-up
+      const t0 = cpu()
+      for (let k = 0; k < REPS; k++) f()
+      return (cpu() - t0) / REPS / records // ns of thread CPU per record
+    }
+    const crate = []
+    const cols = []
+    const objs = []
+    for (let round = 0; round < 7; round++) {
+      crate.push(per(() => s.parseCrate(true)))
+      cols.push(per(() => s.peekBatch()))
+      objs.push(per(() => s.peekBatch().records()))
+    }
+    const [cr, co, ob] = [median(crate), median(cols), median(objs)]
+    const ms = (ns) => (1e3 / ns).toFixed(2)
+    console.log(`P3 ${label}: ${records} records in a 2^8-page ring${frames ? `, ${(frames / samples).toFixed(1)} call-chain entries per sample` : ''}`)
+    console.log(`  P3a columns: ${ms(co)} M/s vs the crate's iterator ${ms(cr)} M/s: ${(cr / co).toFixed(2)}x (goal >= ${frames ? 2 : 5}x)`)
+    console.log(`  P3b objects from batches: ${ms(ob)} M/s: ${(cr / ob).toFixed(3)}x of the crate's iterator (goal >= ${frames ? 0.3 : 0.5}x)`)
+    console.log(`  rounds (ns of thread CPU per record, median of 7): crate [${crate.map((x) => x.toFixed(1))}] columns [${cols.map((x) => x.toFixed(1))}] objects [${objs.map((x) => x.toFixed(0))}]`)
+    s.close()
+    c.close()
+  }
+  clock.close()
+}
 
 if (want('sampling')) {
   const EXP = 8

@@ -113,6 +113,11 @@ export class Sampler extends Resource<NativeSampler> {
     return new SampleBatch(this.#cols!, rows, this.#source, this.#generation)
   }
 
+  /** @internal `npm run bench`: the crate's iterator parses the pending records natively (no JS values). */
+  parseCrate(rewind = false): number {
+    return this.call((n) => n.parseCrate(rewind))
+  }
+
   /** @internal tests and `npm run bench`: the crate's own iterator over the ring, optionally put back. */
   drainCrate(max: number = ALL, rewind = false): PerfRecord[] {
     return this.call((n) => n.drainCrate(max, rewind)) as PerfRecord[]

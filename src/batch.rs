@@ -84,13 +84,16 @@ impl Ring {
     }
 
     /// Copies `out.len()` bytes starting at ring position `pos` (masked), in two parts across the end.
+    #[inline]
     fn copy(&self, pos: u64, out: &mut [u8]) {
         let at = (pos & (self.size - 1)) as usize;
         let first = out.len().min(self.size as usize - at);
         // SAFETY: both ranges lie inside the data area.
         unsafe {
             std::ptr::copy_nonoverlapping(self.data.add(at), out.as_mut_ptr(), first);
-            std::ptr::copy_nonoverlapping(self.data, out.as_mut_ptr().add(first), out.len() - first);
+            if first < out.len() {
+                std::ptr::copy_nonoverlapping(self.data, out.as_mut_ptr().add(first), out.len() - first);
+            }
         }
     }
 }
@@ -226,11 +229,12 @@ pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Resul
             }
             break;
         }
-        let mut hdr = [0u8; 8];
-        ring.copy(tail, &mut hdr);
-        let ty = u32::from_ne_bytes(hdr[0..4].try_into().unwrap());
-        let misc = u16::from_ne_bytes(hdr[4..6].try_into().unwrap());
-        let size = u16::from_ne_bytes(hdr[6..8].try_into().unwrap()) as usize;
+        // Records are 8-byte aligned and sized, so a header never wraps.
+        // SAFETY: inside the data area (masked), 8-byte aligned.
+        let hdr = unsafe { std::ptr::read_volatile(ring.data.add((tail & (ring.size - 1)) as usize) as *const u64) };
+        let ty = hdr as u32;
+        let misc = (hdr >> 32) as u16;
+        let size = (hdr >> 48) as usize;
         if size < 8 || tail + size as u64 > head {
             break; // never written by a sane kernel; stop rather than read garbage
         }
@@ -301,12 +305,15 @@ pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Resul
                 ch_len = nr as u32;
             }
         }
-        for (k, v) in cols.iter().enumerate() {
-            u64s[k * n + row] = *v;
-        }
-        let u32v = [ty, misc as u32, pid, tid, cpu, ch_off, ch_len, used as u32, size as u32];
-        for (k, v) in u32v.iter().enumerate() {
-            u32s[k * n + row] = *v;
+        // SAFETY: row < n (checked at the top of the loop); the slices hold U64_COLS * n and U32_COLS * n.
+        unsafe {
+            for (k, v) in cols.iter().enumerate() {
+                *u64s.get_unchecked_mut(k * n + row) = *v;
+            }
+            let u32v = [ty, misc as u32, pid, tid, cpu, ch_off, ch_len, used as u32, size as u32];
+            for (k, v) in u32v.iter().enumerate() {
+                *u32s.get_unchecked_mut(k * n + row) = *v;
+            }
         }
         used += size;
         row += 1;

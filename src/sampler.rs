@@ -101,27 +101,6 @@ pub struct NativeSampler {
 
 #[napi]
 impl NativeSampler {
-    /// Parses up to `max` pending records, copying them out of the ring, in one call.
-    /// One call copies out at most one ring's worth of bytes, so it ends even when the
-    /// kernel writes records as fast as they are copied out (e.g. a counter sampling
-    /// the draining thread itself).
-    #[napi]
-    pub fn drain(&self, max: u32) -> Result<Vec<NativeRecord>> {
-        self.entry.with(|e| {
-            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
-            let mut iter = iter.into_cow();
-            let mut out = Vec::new();
-            let mut bytes = 0;
-            while out.len() < max as usize && bytes < e.ring_bytes {
-                let Some(rr) = iter.lending_next() else { break };
-                bytes += rr.as_raw().len();
-                let (p, r) = rr.parse();
-                out.push(to_js(&p, r));
-            }
-            Ok(out)
-        })
-    }
-
     /// Parses up to `max` pending records with the crate's iterator (the baseline of
     /// `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
     /// afterwards: only for a disabled counter, whose ring the kernel no longer writes.
@@ -135,6 +114,21 @@ impl NativeSampler {
                 e.ring.set_tail(tail);
             }
             Ok(out)
+        })
+    }
+
+    /// Parses the pending records with the crate's iterator and drops them (no JS values):
+    /// the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
+    #[napi]
+    pub fn parse_crate(&self, rewind: bool) -> Result<u32> {
+        self.entry.with(|e| {
+            let tail = e.ring.tail_value();
+            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
+            let n = iter.map(std::hint::black_box).count();
+            if rewind {
+                e.ring.set_tail(tail);
+            }
+            Ok(n as u32)
         })
     }
 
