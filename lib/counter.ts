@@ -67,6 +67,8 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #ctx: ErrorContext
   /** A cpu-clock/task-clock counter opened with `sampleOn: { freq }` (see Sampler.setSampleOn). */
   readonly #clockFreq: boolean
+  /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
+  readonly #lost: boolean
   /** The event as given (string) or a short description of the object. */
   readonly label: string
 
@@ -85,6 +87,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
     this.label = ev.label
     this.#ctx = contextFor(ev, opts, t)
     this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
+    this.#lost = opts.statFormat?.lostRecords === true
     this.#binding = binding()
     let native: NativeCounter
     try {
@@ -114,7 +117,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)))
+    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)), this.#lost)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */

@@ -44,78 +44,67 @@ export interface GroupStat {
   members: MemberStat[]
 }
 
-// Layout written by the native `counterStat`/`groupStat` (src/counter.rs, write_stat): the one decoder.
-export const STAT_HEADER = 7
-export const STAT_PER_SIBLING = 3
-// Flag bits of slot 0 (decoded as a number: no BigInt bit operations on the hot path).
-const HAS_TIME_ENABLED = 1
-const HAS_TIME_RUNNING = 2
-const HAS_ID = 4
-const HAS_LOST = 8
+// The native `counterStat`/`groupStat` do one read(2) straight into the stat buffer, in the kernel's
+// read_format layout. The facade always asks for PERF_FORMAT_TOTAL_TIME_ENABLED | _RUNNING | ID
+// (options.ts), and for PERF_FORMAT_LOST with `statFormat.lostRecords`:
+//   single counter: value, time_enabled, time_running, id, [lost]
+//   group (PERF_FORMAT_GROUP): nr, time_enabled, time_running, then per member: value, id, [lost]
+// The last slot of the buffer gets the number of bytes read (see `readStat`).
 
-/** Slots needed for a read of `members` events. */
+/** Slots needed for a read of `members` events (plus the bytes-read slot). */
 export function statSlots(members: number): number {
-  return STAT_HEADER + STAT_PER_SIBLING * Math.max(0, members - 1)
+  return 3 + 3 * Math.max(1, members) + 2
 }
 
-export function scale(count: bigint, enabled: bigint | undefined, running: bigint | undefined): bigint {
-  if (enabled === undefined || running === undefined || running === enabled) return count
+export function scale(count: bigint, enabled: bigint, running: bigint): bigint {
+  if (running === enabled) return count
   if (running === 0n) return 0n
   return (count * enabled) / running
 }
 
 /** Decodes a single counter's read. */
-export function decodeStat(b: BigUint64Array): Stat {
-  const flags = Number(b[0])
-  const count = b[1]
-  const timeEnabled = flags & HAS_TIME_ENABLED ? b[2] : undefined
-  const timeRunning = flags & HAS_TIME_RUNNING ? b[3] : undefined
-  const stat = {
+export function decodeStat(b: BigUint64Array, lost: boolean): Stat {
+  const count = b[0]
+  const timeEnabled = b[1]
+  const timeRunning = b[2]
+  const stat: Stat = {
     count,
     timeEnabled,
     timeRunning,
-    id: flags & HAS_ID ? b[4] : undefined,
-    lostRecords: flags & HAS_LOST ? b[5] : undefined,
+    id: b[3],
+    lostRecords: lost ? b[4] : undefined,
     scaled: scale(count, timeEnabled, timeRunning),
-    multiplexed: timeEnabled !== undefined && timeRunning !== undefined && timeRunning < timeEnabled,
+    multiplexed: timeRunning < timeEnabled,
     neverRan: timeRunning === 0n,
   }
-  // The facade always asks for id and both times (options.ts), so the kernel always returns them.
-  return stat as Stat
+  return stat
 }
 
-/** Decodes a group read (PERF_FORMAT_GROUP) and matches values to members by id. */
-export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[]): GroupStat {
-  const leader = decodeStat(b)
-  const timeEnabled = leader.timeEnabled ?? 0n
-  const timeRunning = leader.timeRunning ?? 0n
-  const byId = new Map<bigint, { count: bigint; lost?: bigint }>()
-  byId.set(leader.id ?? 0n, { count: leader.count, lost: leader.lostRecords })
-  const n = Number(b[6])
+/** Decodes a group read (PERF_FORMAT_GROUP): members by position (the kernel's order), each checked by id. */
+export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[], lost: boolean): GroupStat {
+  const n = Number(b[0])
+  const timeEnabled = b[1]
+  const timeRunning = b[2]
+  if (n !== members.length) throw new Error(`group read has ${n} values for ${members.length} members`)
+  const step = lost ? 3 : 2
+  const out: MemberStat[] = new Array(n)
   for (let i = 0; i < n; i++) {
-    const at = STAT_HEADER + i * STAT_PER_SIBLING
-    byId.set(b[at + 1], { count: b[at], lost: leader.lostRecords !== undefined ? b[at + 2] : undefined })
+    const at = 3 + i * step
+    const m = members[i]
+    if (b[at + 1] !== m.id) throw new Error(`group read: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`)
+    const count = b[at]
+    const v: MemberStat = { label: m.label, id: m.id, count, scaled: scale(count, timeEnabled, timeRunning) }
+    if (lost) v.lostRecords = b[at + 2]
+    out[i] = v
   }
-  return {
-    timeEnabled,
-    timeRunning,
-    multiplexed: leader.multiplexed,
-    neverRan: leader.neverRan,
-    members: members.map((m) => {
-      const v = byId.get(m.id)
-      if (!v) throw new Error(`group read has no value for member ${m.label} (id ${m.id})`)
-      const out: MemberStat = { label: m.label, id: m.id, count: v.count, scaled: scale(v.count, timeEnabled, timeRunning) }
-      if (v.lost !== undefined) out.lostRecords = v.lost
-      return out
-    }),
-  }
+  return { timeEnabled, timeRunning, multiplexed: timeRunning < timeEnabled, neverRan: timeRunning === 0n, members: out }
 }
 
 // This copy of the facade's stat buffer: native reads write into it, `decode*` read from it.
 // Module-level, so it lives as long as this thread's env. The native side holds one registered
 // buffer per thread (a reference, checked before each write); another copy of this facade in the
 // same thread (a test runner's module registry, a bundler duplicating the package) registers its
-// own. Every write sets a flag bit in slot 0, so `readStat` sees when a read went to the other
+// own. Every read sets the last slot (bytes read), so `readStat` sees when a read went to the other
 // copy's buffer, registers this one again and repeats the read.
 let statBuffer = new BigUint64Array(64)
 let registeredWith: StatBinding | undefined
@@ -139,14 +128,15 @@ export function ensureStatBuffer(b: StatBinding, slots: number): void {
 /** Runs a native read (`counterStat`/`groupStat` of `handle`) into this copy's buffer and returns it. */
 export function readStat(b: StatBinding, read: (handle: number) => number, handle: number): BigUint64Array {
   const buf = statBuffer
-  buf[0] = 0n
+  const last = buf.length - 1
+  buf[last] = 0n
   let failed = false
   try {
     read(handle)
   } catch {
     failed = true // e.g. the registered buffer was detached: register ours and try once more
   }
-  if (failed || buf[0] === 0n) {
+  if (failed || buf[last] === 0n) {
     // The read went into another facade copy's buffer (or failed): take the registration back and read again.
     b.setStatBuffer(buf)
     registeredWith = b

@@ -7,57 +7,14 @@ use std::os::fd::{AsRawFd, FromRawFd};
 use napi::bindgen_prelude::{BigInt, Unknown};
 use napi::Env;
 use napi_derive::napi;
-use perf_event_open::count::{Counter, Stat};
+use perf_event_open::count::Counter;
 
 use std::cell::RefCell;
 
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Owned, Slab, Table};
+use crate::handles::{Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
-
-/// Slots of the stat layout that `write_stat` fills and the facade's
-/// `readStat` decodes: flags, count, timeEnabled, timeRunning, id, lost,
-/// sibling count, then (count, id, lost) per sibling.
-pub const STAT_HEADER: usize = 7;
-pub const STAT_PER_SIBLING: usize = 3;
-const HAS_TIME_ENABLED: u64 = 1;
-const HAS_TIME_RUNNING: u64 = 2;
-const HAS_ID: u64 = 4;
-const HAS_LOST: u64 = 8;
-/// Always set by a write: the facade clears slot 0 before a read and sees
-/// whether this call wrote into its own buffer (another copy of the facade
-/// in the same thread may have registered its buffer since).
-const WRITTEN: u64 = 16;
-
-/// Writes a `Stat` into the thread's stat buffer (no allocation on the JS heap).
-pub fn write_stat(stat: &Stat, out: &mut [u64]) -> Result<u32> {
-    let need = STAT_HEADER + STAT_PER_SIBLING * stat.siblings.len();
-    if out.len() < need {
-        return Err(invalid(format!("stat buffer holds {} slots, needs {need}", out.len())));
-    }
-    let mut flags = WRITTEN;
-    let mut opt = |v: Option<u64>, bit: u64| {
-        v.map_or(0, |v| {
-            flags |= bit;
-            v
-        })
-    };
-    out[2] = opt(stat.time_enabled, HAS_TIME_ENABLED);
-    out[3] = opt(stat.time_running, HAS_TIME_RUNNING);
-    out[4] = opt(stat.id, HAS_ID);
-    out[5] = opt(stat.lost_records, HAS_LOST);
-    out[0] = flags;
-    out[1] = stat.count;
-    out[6] = stat.siblings.len() as u64;
-    for (i, s) in stat.siblings.iter().enumerate() {
-        let at = STAT_HEADER + i * STAT_PER_SIBLING;
-        out[at] = s.count;
-        out[at + 1] = s.id.unwrap_or(0);
-        out[at + 2] = s.lost_records.unwrap_or(0);
-    }
-    Ok(need as u32)
-}
 
 /// Result of `queryBpf`.
 #[napi(object, object_from_js = false)]
@@ -106,10 +63,7 @@ fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
 /// Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`).
 #[napi]
 pub fn counter_stat(env: Env, handle: u32) -> Result<u32> {
-    with_counter(handle, |c| {
-        let stat = c.stat().op("read")?;
-        with_stat_buffer(&env, |out| write_stat(&stat, out))
-    })
+    with_counter(handle, |c| crate::handles::read_into_stat_buffer(&env, c.file().as_raw_fd()))
 }
 
 /// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a

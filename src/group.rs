@@ -9,9 +9,8 @@ use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
 
-use crate::counter::write_stat;
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Owned, Slab, Table};
+use crate::handles::{Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, to_sibling_opts, with_target, NativeOpts, NativeTarget};
 
@@ -36,10 +35,8 @@ fn member(g: &CounterGroup, index: u32) -> Result<&Counter> {
 /// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
 #[napi]
 pub fn group_stat(env: Env, handle: u32) -> Result<u32> {
-    GROUPS.with(handle, "group", |e| {
-        let stat = e.group.leader().stat().op("read")?;
-        with_stat_buffer(&env, |out| write_stat(&stat, out))
-    })
+    use std::os::fd::AsRawFd;
+    GROUPS.with(handle, "group", |e| crate::handles::read_into_stat_buffer(&env, e.group.leader().file().as_raw_fd()))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).
