@@ -121,11 +121,11 @@ export declare function buildLinux(): string
 /** Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses). */
 export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown'
 
-/** Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`). */
-export declare function counterStat(handle: number): number
+/** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
+export declare function counterStat(): number
 
-/** One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer. */
-export declare function groupStat(handle: number): number
+/** One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer. */
+export declare function groupStat(): number
 
 export interface JsBranch {
   from: bigint

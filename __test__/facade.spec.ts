@@ -26,7 +26,7 @@ function fake(overrides: Partial<Record<'open' | 'stat', () => unknown>>, buildL
     // The kernel's layout: value, time_enabled, time_running, id; the last slot gets the bytes read.
     const v = (overrides.stat?.() ?? [100n, 400n, 100n, 9n]) as bigint[]
     buffer.set(v)
-    buffer[buffer.length - 1] = BigInt(8 * v.length)
+    buffer[buffer.length - 1] = BigInt(8 * v.length) | (1n << 32n) // bytes read, and the "written" mark
     return 8 * v.length
   }
   const setStatBuffer = (b: BigUint64Array) => (buffer = b)

@@ -112,7 +112,7 @@ const c = new Counter('task-clock', undefined, { enable: true })
 const arr = new BigUint64Array(64)
 binding().setStatBuffer(arr)
 structuredClone(arr.buffer, { transfer: [arr.buffer] })
-try { binding().counterStat(0) /* the first counter of this process */; console.log('no error') } catch (e) { console.log('error: ' + e.message) }
+try { binding().counterStat() /* handle 0 (the slot is 0): the first counter of this process */; console.log('no error') } catch (e) { console.log('error: ' + e.message) }
 console.log(String(c.stat().count > 0n))
 `
   const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })

@@ -107,6 +107,8 @@ export function decodeGroup(b: BigUint64Array, members: readonly { label: string
 // own. Every read sets the last slot (bytes read), so `readStat` sees when a read went to the other
 // copy's buffer, registers this one again and repeats the read.
 let statBuffer = new BigUint64Array(64)
+/** The same memory as u32 words: the last slot's halves carry the handle in and the "written" mark out. */
+let statWords = new Uint32Array(statBuffer.buffer)
 let registeredWith: StatBinding | undefined
 
 interface StatBinding {
@@ -117,6 +119,7 @@ interface StatBinding {
 export function ensureStatBuffer(b: StatBinding, slots: number): void {
   if (slots > statBuffer.length) {
     statBuffer = new BigUint64Array(Math.max(slots, statBuffer.length * 2))
+    statWords = new Uint32Array(statBuffer.buffer)
     registeredWith = undefined
   }
   if (registeredWith !== b) {
@@ -125,22 +128,30 @@ export function ensureStatBuffer(b: StatBinding, slots: number): void {
   }
 }
 
-/** Runs a native read (`counterStat`/`groupStat` of `handle`) into this copy's buffer and returns it. */
-export function readStat(b: StatBinding, read: (handle: number) => number, handle: number): BigUint64Array {
+/**
+ * Runs a native read (`counterStat`/`groupStat`, no arguments) of `handle` into this copy's buffer
+ * and returns it. The handle goes in the low half of the buffer's last slot; the native side sets
+ * the high half to 1 once it has read into this buffer.
+ */
+export function readStat(b: StatBinding, read: () => number, handle: number): BigUint64Array {
   const buf = statBuffer
-  const last = buf.length - 1
-  buf[last] = 0n
+  const words = statWords
+  const lo = 2 * (buf.length - 1)
+  words[lo] = handle
+  words[lo + 1] = 0
   let failed = false
   try {
-    read(handle)
+    read()
   } catch {
     failed = true // e.g. the registered buffer was detached: register ours and try once more
   }
-  if (failed || buf[last] === 0n) {
+  if (failed || words[lo + 1] !== 1) {
     // The read went into another facade copy's buffer (or failed): take the registration back and read again.
     b.setStatBuffer(buf)
     registeredWith = b
-    read(handle)
+    words[lo] = handle
+    words[lo + 1] = 0
+    read()
   }
   return buf
 }

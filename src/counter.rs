@@ -60,10 +60,10 @@ fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
     COUNTERS.with(h, "counter", |e| f(&e.counter))
 }
 
-/// Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`).
+/// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
-pub fn counter_stat(env: Env, handle: u32) -> Result<u32> {
-    with_counter(handle, |c| crate::handles::read_into_stat_buffer(&env, c.file().as_raw_fd()))
+pub fn counter_stat(env: Env) -> Result<u32> {
+    crate::handles::read_into_stat_buffer(&env, |h| with_counter(h, |c| Ok(c.file().as_raw_fd())))
 }
 
 /// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a

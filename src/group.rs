@@ -32,11 +32,11 @@ fn member(g: &CounterGroup, index: u32) -> Result<&Counter> {
     }
 }
 
-/// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
+/// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
 #[napi]
-pub fn group_stat(env: Env, handle: u32) -> Result<u32> {
+pub fn group_stat(env: Env) -> Result<u32> {
     use std::os::fd::AsRawFd;
-    GROUPS.with(handle, "group", |e| crate::handles::read_into_stat_buffer(&env, e.group.leader().file().as_raw_fd()))
+    crate::handles::read_into_stat_buffer(&env, |h| GROUPS.with(h, "group", |e| Ok(e.group.leader().file().as_raw_fd())))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).

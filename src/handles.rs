@@ -122,12 +122,16 @@ pub fn with_stat_buffer<R>(env: &Env, f: impl FnOnce(&mut [u64]) -> Result<R>) -
     f(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
 }
 
-/// One `read(2)` of a perf fd straight into the registered stat buffer, in the kernel's
-/// `read_format` layout (decoded by lib/stat.ts). The last slot gets the number of bytes read:
-/// the facade clears it before the call, so it sees whether its own buffer was written.
-pub fn read_into_stat_buffer(env: &Env, fd: i32) -> Result<u32> {
+/// One `read(2)` straight into the registered stat buffer, in the kernel's `read_format` layout
+/// (decoded by lib/stat.ts), of the handle named in the low half of the buffer's last slot (so
+/// the hot call takes no argument). The last slot then gets the bytes read in its low half and 1
+/// in its high half: the facade clears that before the call, so it sees whether its own buffer
+/// was the one registered (another copy of the facade may have registered its own since).
+pub fn read_into_stat_buffer(env: &Env, fd_of: impl FnOnce(u32) -> Result<i32>) -> Result<u32> {
     with_stat_buffer(env, |out| {
-        let room = (out.len() - 1) * 8;
+        let last = out.len() - 1;
+        let fd = fd_of(out[last] as u32)?;
+        let room = last * 8;
         // SAFETY: `out` is live, writable memory of `room` + 8 bytes (checked by with_stat_buffer).
         let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), room) };
         if n < 0 {
@@ -137,8 +141,7 @@ pub fn read_into_stat_buffer(env: &Env, fd: i32) -> Result<u32> {
             // A pinned counter that could not be scheduled is in error state: read(2) returns 0.
             return Err(crate::error::io_to_napi("read", std::io::ErrorKind::UnexpectedEof.into()));
         }
-        let last = out.len() - 1;
-        out[last] = n as u64;
+        out[last] = n as u64 | (1 << 32);
         Ok(n as u32)
     })
 }
