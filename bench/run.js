@@ -33,19 +33,22 @@ execFileSync('cargo', ['build', '--release', '--quiet'], { cwd: path.join(__dirn
 const { Counter } = require('perf-event-open')
 
 if (want('counting')) {
+  // Thread CPU time, from a second task-clock counter of this thread (the native side does the same).
   const jsStat = () => {
     const c = new Counter('task-clock')
     c.enable()
+    const clock = new Counter('task-clock', undefined, { enable: true })
     for (let i = 0; i < 20_000; i++) c.stat() // warm up the JIT
     const perRun = []
     for (let r = 0; r < RUNS; r++) {
       let sink = 0n
-      const t0 = process.hrtime.bigint()
+      const t0 = clock.stat().count
       for (let i = 0; i < ITER; i++) sink += c.stat().count
-      perRun.push(Number(process.hrtime.bigint() - t0) / ITER)
+      perRun.push(Number(clock.stat().count - t0) / ITER)
       if (sink === -1n) console.log(sink)
     }
     c.close()
+    clock.close()
     return perRun
   }
   // Interleave native and JS rounds so that both see the same machine state.
@@ -57,7 +60,7 @@ if (want('counting')) {
   }
   const nat = median(nativeRuns)
   const js = median(jsRuns)
-  console.log(`stat() latency: JS ${js.toFixed(1)} ns/op, native Rust ${nat.toFixed(1)} ns/op, ratio ${(js / nat).toFixed(2)}x (goal <= 1.25x)`)
+  console.log(`P1 stat(): JS ${js.toFixed(1)} ns/op, native read(2) loop ${nat.toFixed(1)} ns/op (thread CPU time), ratio ${(js / nat).toFixed(2)}x (goal <= 1.2x)`)
   console.log(`  rounds (median of ${RUNS} runs x ${ITER} reads each): JS [${jsRuns.map((x) => x.toFixed(1))}] native [${nativeRuns.map((x) => x.toFixed(1))}]`)
 
   const script = `const t0 = process.hrtime.bigint(); const { Counter } = require('perf-event-open'); const c = new Counter('task-clock'); c.enable(); c.stat(); console.log(Number(process.hrtime.bigint() - t0) / 1e6)`

@@ -62,8 +62,8 @@ fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
 
 /// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
-pub fn counter_stat(env: Env) -> Result<u32> {
-    crate::handles::read_into_stat_buffer(&env, |h| with_counter(h, |c| Ok(c.file().as_raw_fd())))
+pub fn counter_stat() -> Result<u32> {
+    crate::handles::read_into_stat_buffer(|h| with_counter(h, |c| Ok(c.file().as_raw_fd())))
 }
 
 /// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
@@ -180,3 +180,4 @@ impl NativeCounter {
         Counter::disable_all().op("prctl")
     }
 }
+

@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 
 use napi::bindgen_prelude::BigInt;
-use napi::Env;
 use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
@@ -34,9 +33,9 @@ fn member(g: &CounterGroup, index: u32) -> Result<&Counter> {
 
 /// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
 #[napi]
-pub fn group_stat(env: Env) -> Result<u32> {
+pub fn group_stat() -> Result<u32> {
     use std::os::fd::AsRawFd;
-    crate::handles::read_into_stat_buffer(&env, |h| GROUPS.with(h, "group", |e| Ok(e.group.leader().file().as_raw_fd())))
+    crate::handles::read_into_stat_buffer(|h| GROUPS.with(h, "group", |e| Ok(e.group.leader().file().as_raw_fd())))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).

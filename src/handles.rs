@@ -104,12 +104,14 @@ unsafe fn typed_u64s(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut
 
 /// Runs `f` on the registered stat buffer, after checking that it is still
 /// attached: user code may have transferred its ArrayBuffer since registration.
-pub fn with_stat_buffer<R>(env: &Env, f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R> {
+/// Uses the env the buffer was registered in: this thread's only live env (a torn-down
+/// env's cleanup hook forgets its buffer), which saves napi-rs's per-call `Env` argument.
+pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R> {
     let (owner, r) = STAT_REF.with(Cell::get);
-    if r.is_null() || owner != env.raw() {
+    if r.is_null() {
         return Err(invalid("no stat buffer registered"));
     }
-    // SAFETY: the reference belongs to this env (checked above) and is strong.
+    // SAFETY: the reference belongs to `owner`, this thread's live env, and is strong.
     let (ptr, len) = unsafe {
         let mut value = std::ptr::null_mut();
         if sys::napi_get_reference_value(owner, r, &mut value) != sys::Status::napi_ok || value.is_null() {
@@ -127,8 +129,8 @@ pub fn with_stat_buffer<R>(env: &Env, f: impl FnOnce(&mut [u64]) -> Result<R>) -
 /// the hot call takes no argument). The last slot then gets the bytes read in its low half and 1
 /// in its high half: the facade clears that before the call, so it sees whether its own buffer
 /// was the one registered (another copy of the facade may have registered its own since).
-pub fn read_into_stat_buffer(env: &Env, fd_of: impl FnOnce(u32) -> Result<i32>) -> Result<u32> {
-    with_stat_buffer(env, |out| {
+pub fn read_into_stat_buffer(fd_of: impl FnOnce(u32) -> Result<i32>) -> Result<u32> {
+    with_stat_buffer(|out| {
         let last = out.len() - 1;
         let fd = fd_of(out[last] as u32)?;
         let room = last * 8;
