@@ -90,6 +90,11 @@ unsafe fn typed_u64s(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut
     if unsafe { sys::napi_is_typedarray(env, value, &mut is) } != sys::Status::napi_ok || !is {
         return None;
     }
+    unsafe { typed_u64s_info(env, value) }
+}
+
+/// `typed_u64s` for a value known to be a typed array (the registered one): one N-API call.
+unsafe fn typed_u64s_info(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize)> {
     let mut ty = 0;
     let mut len = 0usize;
     let mut data = std::ptr::null_mut();
@@ -117,7 +122,7 @@ pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R>
         if sys::napi_get_reference_value(owner, r, &mut value) != sys::Status::napi_ok || value.is_null() {
             return Err(invalid("the stat buffer is gone"));
         }
-        typed_u64s(owner, value).ok_or_else(|| invalid("the stat buffer was detached (its ArrayBuffer transferred)"))?
+        typed_u64s_info(owner, value).ok_or_else(|| invalid("the stat buffer was detached (its ArrayBuffer transferred)"))?
     };
     // SAFETY: checked just now on this thread; JS is blocked in this call, so the
     // memory cannot be detached or freed while `f` runs.
