@@ -63,6 +63,41 @@ if (want('counting')) {
   console.log(`P1 stat(): JS ${js.toFixed(1)} ns/op, native read(2) loop ${nat.toFixed(1)} ns/op (thread CPU time), ratio ${(js / nat).toFixed(2)}x (goal <= 1.2x)`)
   console.log(`  rounds (median of ${RUNS} runs x ${ITER} reads each): JS [${jsRuns.map((x) => x.toFixed(1))}] native [${nativeRuns.map((x) => x.toFixed(1))}]`)
 
+  // P2: enable + disable + group read of 4 software events, vs the same in a native loop.
+  const { CounterGroup } = require('perf-event-open')
+  const G_ITER = Math.round(ITER / 2)
+  const jsGroup = () => {
+    const g = new CounterGroup('task-clock')
+    for (const e of ['page-faults', 'cs', 'cpu-migrations']) g.add(e)
+    const clock = new Counter('task-clock', undefined, { enable: true })
+    for (let i = 0; i < 20_000; i++) (g.enable(), g.disable(), g.stat())
+    const perRun = []
+    for (let r = 0; r < RUNS; r++) {
+      let sink = 0n
+      const t0 = clock.stat().count
+      for (let i = 0; i < G_ITER; i++) {
+        g.enable()
+        g.disable()
+        sink += g.stat().members[1].count
+      }
+      perRun.push(Number(clock.stat().count - t0) / G_ITER)
+      if (sink === -1n) console.log(sink)
+    }
+    g.close()
+    clock.close()
+    return perRun
+  }
+  const gNat = []
+  const gJs = []
+  for (let round = 0; round < 3; round++) {
+    gNat.push(median(native('group', G_ITER, RUNS)))
+    gJs.push(median(jsGroup()))
+  }
+  const gn = median(gNat)
+  const gj = median(gJs)
+  console.log(`P2 enable+disable+group.stat() of 4 software events: JS ${gj.toFixed(1)} ns, native ${gn.toFixed(1)} ns (thread CPU time), ratio ${(gj / gn).toFixed(2)}x (goal <= 1.15x)`)
+  console.log(`  rounds (median of ${RUNS} runs x ${G_ITER} each): JS [${gJs.map((x) => x.toFixed(1))}] native [${gNat.map((x) => x.toFixed(1))}]`)
+
   const script = `const t0 = process.hrtime.bigint(); const { Counter } = require('perf-event-open'); const c = new Counter('task-clock'); c.enable(); c.stat(); console.log(Number(process.hrtime.bigint() - t0) / 1e6)`
   const req = []
   for (let r = 0; r < RUNS; r++) req.push(Number(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.join(__dirname, '..') })))

@@ -25,6 +25,47 @@ fn spin(d: Duration) {
     }
 }
 
+/// P2: enable + disable + one group read(2) of task-clock leading page-faults, cs, cpu-migrations.
+fn group() {
+    use perf_event_open::config::sibling;
+    use perf_event_open::count::group::CounterGroup;
+    use std::io::Read;
+    let iterations: u32 = arg(2, 100_000);
+    let runs: usize = arg(3, 7);
+    let mut opts = Opts::default();
+    opts.stat_format.id = true;
+    opts.stat_format.time_enabled = true;
+    opts.stat_format.time_running = true;
+    opts.stat_format.siblings = true;
+    let leader = Counter::new(Software::TaskClock, (Proc::CURRENT, Cpu::ALL), opts).unwrap();
+    let mut g = CounterGroup::from(leader);
+    let mut so = sibling::Opts::default();
+    so.stat_format.id = true;
+    for ev in [Software::PageFault, Software::CtxSwitch, Software::CpuMigration] {
+        g.add(ev, &so).unwrap();
+    }
+    let clock = Counter::new(Software::TaskClock, (Proc::CURRENT, Cpu::ALL), Opts::default()).unwrap();
+    clock.enable().unwrap();
+    let cpu = || clock.stat().unwrap().count;
+    let mut buf = [0u64; 16];
+    let mut per_run = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let start = cpu();
+        let mut sink = 0u64;
+        for _ in 0..iterations {
+            g.enable().unwrap();
+            g.disable().unwrap();
+            // SAFETY: u64s viewed as bytes.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 128) };
+            let n = g.leader().file().read(bytes).unwrap();
+            sink = sink.wrapping_add(std::hint::black_box(buf[3]) + n as u64);
+        }
+        std::hint::black_box(sink);
+        per_run.push((cpu() - start) as f64 / iterations as f64);
+    }
+    println!("{}", json(&per_run));
+}
+
 fn stat() {
     use std::io::Read;
     let iterations: u32 = arg(2, 200_000);
@@ -92,6 +133,7 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("stat") => stat(),
         Some("drain") => drain(),
+        Some("group") => group(),
         _ => {
             eprintln!("usage: perf-event-open-bench-native stat ITER RUNS | drain EXP RUNS FILL_MS");
             std::process::exit(2);
