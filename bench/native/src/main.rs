@@ -25,6 +25,54 @@ fn spin(d: Duration) {
     }
 }
 
+fn fib(n: u64) -> u64 {
+    if n < 2 { n } else { fib(std::hint::black_box(n - 1)) + fib(n - 2) }
+}
+
+/// P4: thread CPU time of fixed work (fib(N) REPS times) without and with 1 kHz cpu-clock sampling of
+/// this thread, the ring drained after each repetition. Prints the medians [plain, sampled] in ns.
+fn overhead() {
+    let runs: usize = arg(2, 9);
+    let n: u64 = arg(3, 27);
+    let reps: usize = arg(4, 20);
+    let clock = Counter::new(Software::TaskClock, (Proc::CURRENT, Cpu::ALL), Opts::default()).unwrap();
+    clock.enable().unwrap();
+    let cpu = || clock.stat().unwrap().count;
+    let mut opts = Opts::default();
+    opts.sample_on = SampleOn::Freq(1000);
+    opts.sample_format.code_addr = true;
+    opts.record_id_format.time = true;
+    let mut plain = Vec::new();
+    let mut sampled = Vec::new();
+    let mut samples = 0usize;
+    for _ in 0..reps {
+        std::hint::black_box(fib(n)); // warm up
+    }
+    for run in 0..runs * 2 {
+        if run % 2 == 0 {
+            let t0 = cpu();
+            for _ in 0..reps {
+                std::hint::black_box(fib(n));
+            }
+            plain.push((cpu() - t0) as f64);
+            continue;
+        }
+        let c = Counter::new(Software::CpuClock, (Proc::CURRENT, Cpu::ALL), &opts).unwrap();
+        let s = c.sampler(6).unwrap();
+        let t0 = cpu();
+        c.enable().unwrap();
+        for _ in 0..reps {
+            std::hint::black_box(fib(n));
+            samples += s.iter().unwrap().count();
+        }
+        c.disable().unwrap();
+        sampled.push((cpu() - t0) as f64);
+    }
+    plain.sort_by(f64::total_cmp);
+    sampled.sort_by(f64::total_cmp);
+    println!("[{:.1},{:.1},{}]", plain[plain.len() / 2], sampled[sampled.len() / 2], samples);
+}
+
 /// P2: enable + disable + one group read(2) of task-clock leading page-faults, cs, cpu-migrations.
 fn group() {
     use perf_event_open::config::sibling;
@@ -134,6 +182,7 @@ fn main() {
         Some("stat") => stat(),
         Some("drain") => drain(),
         Some("group") => group(),
+        Some("overhead") => overhead(),
         _ => {
             eprintln!("usage: perf-event-open-bench-native stat ITER RUNS | drain EXP RUNS FILL_MS");
             std::process::exit(2);
