@@ -54,7 +54,9 @@ struct Entry {
 
 thread_local! {
     static SAMPLER_SLAB: RefCell<Slab<Entry>> = const { RefCell::new(Slab::new()) };
-    static CLEANUP_HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The env whose teardown drops this thread's samplers (a renderer reload makes a new env on
+    /// the same thread: it gets its own hook, so no sampler outlives the env its references live in).
+    static CLEANUP_ENV: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 static SAMPLERS: Table<Entry> = Table::new(&SAMPLER_SLAB);
 
@@ -75,9 +77,10 @@ pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> R
     let poll_fd = counter.file().try_clone().op("dup")?;
     // Env teardown (worker exit, renderer reload) drops this thread's samplers:
     // their mappings are unmapped and pending waits end.
-    if !CLEANUP_HOOKED.with(|c| c.replace(true)) {
+    if CLEANUP_ENV.with(|c| c.replace(env.raw() as usize)) != env.raw() as usize {
         env.add_env_cleanup_hook((), |_| {
             SAMPLER_SLAB.with(|s| *s.borrow_mut() = Slab::new());
+            CLEANUP_ENV.with(|c| c.set(0));
         })
         .map_err(|e| invalid(e.reason))?;
     }
