@@ -87,6 +87,8 @@ export declare class NativeSampler {
   setSampleOn(value: bigint): void
   /** `[timeEnabled, timeRunning]` from the mmap'd page (no syscall). */
   counterTime(): Array<bigint>
+  /** The counter's `sample_type` bits (PERF_SAMPLE_*), for the facade's decoding of batch rows. */
+  get sampleType(): number
   /** Bytes of the ring's data area (2^exp pages). */
   get ringBytes(): number
   /** Unmaps the ring and ends a pending wait. Idempotent. */

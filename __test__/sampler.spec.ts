@@ -507,6 +507,27 @@ test('batches match the crate iterator: comm, mmap, fork, exit, read, namespaces
   for (const x of [...samplers, ...counters]) x.close()
   for (const ty of ['comm', 'mmap', 'fork', 'exit', 'namespaces']) t.true(types.has(ty), `${ty} in ${[...types].join()}`)
 
+  // Samples whose fields all live in the columns are built in JS: every such field, mixed with other records.
+  using fixed = new Counter('cpu-clock', undefined, {
+    sampleOn: { freq: 4000 },
+    sampleFormat: { codeAddr: true, period: true, dataAddr: true },
+    recordIdFormat: { id: true, streamId: true, cpu: true, task: true, time: true },
+    recordIdAll: true,
+    extraRecord: { ctxSwitch: true },
+  })
+  using fs = fixed.sampler(4)
+  fixed.enable()
+  for (let i = 0; i < 5; i++) {
+    spinCpu(3)
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1)
+  }
+  fixed.disable()
+  const one = fs.peekBatch()
+  t.deepEqual(Array.from({ length: one.length }, (_, i) => one.at(i)), fs.drainCrate(undefined, true), 'at(i) too')
+  const mixed = sameAsCrate(t, fs)
+  t.true(mixed.some((r) => r.type === 'sample') && mixed.some((r) => r.type === 'ctxSwitch'), 'samples and ctxSwitch records')
+  t.true(mixed.length > 20, `${mixed.length} records`)
+
   using lossy = new Counter('cpu-clock', undefined, { sampleOn: { count: 20_000 }, recordIdFormat: { time: true } })
   using ls = lossy.sampler(0)
   lossy.enable()

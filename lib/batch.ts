@@ -88,8 +88,52 @@ export class Columns {
   }
 }
 
+/** PERF_SAMPLE_* bits whose fields all live in the columns. */
+const S_IP = 1 << 0
+const S_TID = 1 << 1
+const S_TIME = 1 << 2
+const S_ADDR = 1 << 3
+const S_ID = 1 << 6
+const S_CPU = 1 << 7
+const S_PERIOD = 1 << 8
+const S_STREAM_ID = 1 << 9
+const S_IDENTIFIER = 1 << 16
+const FIXED = S_IP | S_TID | S_TIME | S_ADDR | S_ID | S_CPU | S_PERIOD | S_STREAM_ID | S_IDENTIFIER
+/** PERF_RECORD_MISC_CPUMODE values (misc & 7) as the native layer names them. */
+const PRIV = ['unknown', 'kernel', 'user', 'hv', 'guestKernel', 'guestUser', 'unknown', 'unknown'] as const
+const EXACT_IP = 1 << 14
+
+/** Whether samples of this `sample_type` can be built from the columns alone (no variable-size field). */
+export function columnsOnly(sampleType: number): boolean {
+  return sampleType >= 0 && sampleType <= 0xffffffff && ((sampleType >>> 0) & ~FIXED) === 0
+}
+
+/**
+ * Builds row `i` (a PERF_RECORD_SAMPLE of a columns-only `sampleType`) in JS: the same object the
+ * native conversion builds (fields absent when not sampled), without one N-API call per property.
+ */
+function sampleFromColumns(c: Columns, i: number, st: number): NativeRecord {
+  const misc = c.misc[i]
+  const recordId: { id?: bigint; streamId?: bigint; cpu?: number; task?: { pid: number; tid: number }; time?: bigint } = {}
+  if (st & S_ID) recordId.id = c.id[i]
+  if (st & S_STREAM_ID) recordId.streamId = c.streamId[i]
+  if (st & S_CPU) recordId.cpu = c.cpu[i]
+  if (st & S_TID) recordId.task = { pid: c.pid[i], tid: c.tid[i] }
+  if (st & S_TIME) recordId.time = c.time[i]
+  const r: Record<string, unknown> = { type: 'sample', priv: PRIV[misc & 7], recordId }
+  if (st & S_PERIOD) r.period = c.period[i]
+  if (st & S_ADDR) r.dataAddr = c.addr[i]
+  if (st & S_IP) {
+    r.codeAddr = c.ip[i]
+    r.codeAddrExact = (misc & EXACT_IP) !== 0
+  }
+  return r as NativeRecord
+}
+
 /** The native calls a batch needs. */
 export interface BatchSource {
+  /** The counter's PERF_SAMPLE_* bits. */
+  readonly sampleType: number
   decode(from: number, to: number): NativeRecord[]
   /** Whether this batch is still the sampler's latest (its columns not yet refilled). */
   current(generation: number): boolean
@@ -172,13 +216,34 @@ export class SampleBatch implements Iterable<NativeRecord> {
   at(i: number): NativeRecord {
     this.#index(i)
     this.#check()
+    const st = this.#source.sampleType
+    if (this.#cols.type[i] === 9 && columnsOnly(st)) return sampleFromColumns(this.#cols, i, st)
     return this.#source.decode(i, i + 1)[0]
   }
 
-  /** Every row as record objects, in one native call. */
+  /**
+   * Every row as record objects: samples whose fields all live in the columns are built in JS,
+   * every other run of rows with one native call.
+   */
   records(): NativeRecord[] {
     this.#check()
-    return this.#source.decode(0, this.length)
+    const st = this.#source.sampleType
+    if (!columnsOnly(st)) return this.#source.decode(0, this.length)
+    const out: NativeRecord[] = new Array(this.length)
+    const type = this.#cols.type
+    for (let i = 0; i < this.length; ) {
+      if (type[i] === 9) {
+        out[i] = sampleFromColumns(this.#cols, i, st)
+        i++
+        continue
+      }
+      let j = i + 1
+      while (j < this.length && type[j] !== 9) j++
+      const rs = this.#source.decode(i, j)
+      for (let k = 0; k < rs.length; k++) out[i + k] = rs[k]
+      i = j
+    }
+    return out
   }
 
   [Symbol.iterator](): Iterator<NativeRecord> {

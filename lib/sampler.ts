@@ -51,10 +51,14 @@ export class Sampler extends Resource<NativeSampler> {
   #cols: Columns | undefined
   #ringBytes = 0
   #generation = 0
-  readonly #source: BatchSource = {
-    decode: (from, to) => this.call((n) => n.decode(from, to)),
-    current: (g) => g === this.#generation && !this.closed,
-  }
+  #sampleType = -1
+  readonly #source: BatchSource = ((self: Sampler): BatchSource => ({
+    get sampleType(): number {
+      return self.#sampleType
+    },
+    decode: (from, to) => self.call((n) => n.decode(from, to)),
+    current: (g) => g === self.#generation && !self.closed,
+  }))(this)
 
   /** @internal use `counter.sampler(exp)` */
   constructor(native: NativeSampler, context: ErrorContext, clockFreq = false) {
@@ -74,6 +78,7 @@ export class Sampler extends Resource<NativeSampler> {
       if (this.#cols?.buffer.byteLength === 0) this.#cols = undefined // user code transferred a column's buffer
       if (this.#cols === undefined) {
         this.#ringBytes = n.ringBytes
+        this.#sampleType = n.sampleType
         const rows = Math.min(1024, Math.max(2, this.#ringBytes / 8))
         this.#cols = new Columns(rows, 1024, Math.min(this.#ringBytes, 64 * 1024))
         n.setBatchBuffer(this.#cols.buffer)

@@ -237,6 +237,12 @@ impl NativeSampler {
         })
     }
 
+    /// The counter's `sample_type` bits (PERF_SAMPLE_*), for the facade's decoding of batch rows.
+    #[napi(getter)]
+    pub fn sample_type(&self) -> Result<f64> {
+        self.entry.with(|e| Ok(e.sampler.parser().sample_type as f64))
+    }
+
     /// Bytes of the ring's data area (2^exp pages).
     #[napi(getter)]
     pub fn ring_bytes(&self) -> Result<u32> {
