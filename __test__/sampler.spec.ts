@@ -507,10 +507,10 @@ test('batches match the crate iterator: comm, mmap, fork, exit, read, namespaces
   for (const x of [...samplers, ...counters]) x.close()
   for (const ty of ['comm', 'mmap', 'fork', 'exit', 'namespaces']) t.true(types.has(ty), `${ty} in ${[...types].join()}`)
 
-  // Samples whose fields all live in the columns are built in JS: every such field, mixed with other records.
+  // Samples whose fields all live in the columns (and the call chain) are built in JS: every such field, mixed with other records.
   using fixed = new Counter('cpu-clock', undefined, {
     sampleOn: { freq: 4000 },
-    sampleFormat: { codeAddr: true, period: true, dataAddr: true },
+    sampleFormat: { codeAddr: true, period: true, dataAddr: true, callChain: {} },
     recordIdFormat: { id: true, streamId: true, cpu: true, task: true, time: true },
     recordIdAll: true,
     extraRecord: { ctxSwitch: true },
@@ -527,6 +527,19 @@ test('batches match the crate iterator: comm, mmap, fork, exit, read, namespaces
   const mixed = sameAsCrate(t, fs)
   t.true(mixed.some((r) => r.type === 'sample') && mixed.some((r) => r.type === 'ctxSwitch'), 'samples and ctxSwitch records')
   t.true(mixed.length > 20, `${mixed.length} records`)
+  const contexts = new Set(ofType(mixed, 'sample').flatMap((x) => x.callChain!.map((seg) => seg.context)))
+  t.true(contexts.has('user') && contexts.has('kernel'), [...contexts].join())
+  // drain() on fresh columns that must grow (call chains overflow the first 1024 chain slots) while
+  // the ring's tail moves: the same records as the crate's parse of that ring.
+  using grow = new Counter('cpu-clock', undefined, { sampleOn: { freq: 4000 }, sampleFormat: { callChain: {} }, recordIdFormat: { time: true } })
+  using gs = grow.sampler(4)
+  grow.enable()
+  spinCpu(40)
+  grow.disable()
+  const expected = gs.drainCrate(undefined, true)
+  const chainEntries = ofType(expected, 'sample').reduce((a, x) => a + x.callChain!.reduce((b, seg) => b + seg.ips.length + 1, 0), 0)
+  t.true(chainEntries > 1024, `${chainEntries} call-chain entries`)
+  t.deepEqual(gs.drain(), expected)
 
   using lossy = new Counter('cpu-clock', undefined, { sampleOn: { count: 20_000 }, recordIdFormat: { time: true } })
   using ls = lossy.sampler(0)

@@ -98,12 +98,24 @@ const S_CPU = 1 << 7
 const S_PERIOD = 1 << 8
 const S_STREAM_ID = 1 << 9
 const S_IDENTIFIER = 1 << 16
-const FIXED = S_IP | S_TID | S_TIME | S_ADDR | S_ID | S_CPU | S_PERIOD | S_STREAM_ID | S_IDENTIFIER
+const S_CALLCHAIN = 1 << 5
+const FIXED = S_IP | S_TID | S_TIME | S_ADDR | S_ID | S_CPU | S_PERIOD | S_STREAM_ID | S_IDENTIFIER | S_CALLCHAIN
+/** PERF_CONTEXT_* markers (as u64) and the segment context each starts. */
+const CONTEXTS = new Map<bigint, string>([
+  [2n ** 64n - 512n, 'user'],
+  [2n ** 64n - 128n, 'kernel'],
+  [2n ** 64n - 32n, 'hv'],
+  [2n ** 64n - 2048n, 'guest'],
+  [2n ** 64n - 2560n, 'guestUser'],
+  [2n ** 64n - 2176n, 'guestKernel'],
+])
+const USER_DEFERRED = 2n ** 64n - 640n
+const MARKER_MIN = 2n ** 64n - 4095n
 /** PERF_RECORD_MISC_CPUMODE values (misc & 7) as the native layer names them. */
 const PRIV = ['unknown', 'kernel', 'user', 'hv', 'guestKernel', 'guestUser', 'unknown', 'unknown'] as const
 const EXACT_IP = 1 << 14
 
-/** Whether samples of this `sample_type` can be built from the columns alone (no variable-size field). */
+/** Whether samples of this `sample_type` can be built from the columns alone (no variable-size field but the call chain). */
 export function columnsOnly(sampleType: number): boolean {
   return sampleType >= 0 && sampleType <= 0xffffffff && ((sampleType >>> 0) & ~FIXED) === 0
 }
@@ -127,7 +139,33 @@ function sampleFromColumns(c: Columns, i: number, st: number): NativeRecord {
     r.codeAddr = c.ip[i]
     r.codeAddrExact = (misc & EXACT_IP) !== 0
   }
+  if (st & S_CALLCHAIN) {
+    const chain = callChainSegments(c, i)
+    if (chain === undefined) return undefined as unknown as NativeRecord
+    r.callChain = chain
+  }
   return r as NativeRecord
+}
+
+/**
+ * The call chain of row `i` as the native conversion splits it: each marker starts a segment of
+ * the addresses up to the next marker (an unknown marker gives `'unknown'`). `undefined` when the
+ * chain holds a deferred-user marker (left to the native conversion).
+ */
+function callChainSegments(c: Columns, i: number): { context: string; ips: bigint[] }[] | undefined {
+  const off = c.chainOffset[i]
+  const end = off + c.chainLength[i]
+  const ips = c.chainIps
+  const out: { context: string; ips: bigint[] }[] = []
+  let k = off
+  while (k < end) {
+    const marker = ips[k++]
+    if (marker === USER_DEFERRED) return undefined
+    const seg: bigint[] = []
+    while (k < end && ips[k] < MARKER_MIN) seg.push(ips[k++])
+    out.push({ context: CONTEXTS.get(marker) ?? 'unknown', ips: seg })
+  }
+  return out
 }
 
 /** The native calls a batch needs. */
@@ -217,7 +255,10 @@ export class SampleBatch implements Iterable<NativeRecord> {
     this.#index(i)
     this.#check()
     const st = this.#source.sampleType
-    if (this.#cols.type[i] === 9 && columnsOnly(st)) return sampleFromColumns(this.#cols, i, st)
+    if (this.#cols.type[i] === 9 && columnsOnly(st)) {
+      const r = sampleFromColumns(this.#cols, i, st)
+      if (r !== undefined) return r
+    }
     return this.#source.decode(i, i + 1)[0]
   }
 
@@ -233,9 +274,12 @@ export class SampleBatch implements Iterable<NativeRecord> {
     const type = this.#cols.type
     for (let i = 0; i < this.length; ) {
       if (type[i] === 9) {
-        out[i] = sampleFromColumns(this.#cols, i, st)
-        i++
-        continue
+        const r = sampleFromColumns(this.#cols, i, st)
+        if (r !== undefined) {
+          out[i] = r
+          i++
+          continue
+        }
       }
       let j = i + 1
       while (j < this.length && type[j] !== 9) j++

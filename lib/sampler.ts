@@ -95,6 +95,12 @@ export class Sampler extends Resource<NativeSampler> {
       // Grow what filled up and go on, up to about one ring per call.
       while (cols.meta[M.flags] !== 0 && rows < max && cols.meta[M.bytes] < this.#ringBytes) {
         cols = this.#cols = cols.grow(cols.meta[M.flags])
+        if (rewind) {
+          // The ring's tail did not move: fill the larger columns from the start again.
+          cols.meta[M.rows] = 0
+          cols.meta[M.chain] = 0
+          cols.meta[M.bytes] = 0
+        }
         n.setBatchBuffer(cols.buffer)
         rows = n.fill()
       }
