@@ -180,21 +180,19 @@ struct Layout {
 }
 
 impl Layout {
-    fn meta(&self) -> &mut [u32] {
-        // SAFETY: checked by `memory()`.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.cast::<u32>(), META) }
-    }
-    fn u64s(&self) -> &mut [u64] {
-        // SAFETY: checked by `memory()`; 8-byte aligned (META * 4 = 64 bytes from an aligned start).
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(self.u64_at).cast::<u64>(), U64_COLS * self.n + self.c) }
-    }
-    fn u32s(&self) -> &mut [u32] {
-        // SAFETY: checked by `memory()`.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(self.u32_at).cast::<u32>(), U32_COLS * self.n) }
-    }
-    fn bytes(&self) -> &mut [u8] {
-        // SAFETY: checked by `memory()`.
-        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(self.bytes_at), self.b) }
+    /// Meta slots, u64 columns (+ chain addresses), u32 columns and the byte area: disjoint parts
+    /// of the checked buffer.
+    fn parts(&mut self) -> (&mut [u32], &mut [u64], &mut [u32], &mut [u8]) {
+        // SAFETY: checked by `memory()`; the four ranges do not overlap; the u64 part is 8-byte
+        // aligned (META * 4 = 64 bytes from an aligned start).
+        unsafe {
+            (
+                std::slice::from_raw_parts_mut(self.ptr.cast::<u32>(), META),
+                std::slice::from_raw_parts_mut(self.ptr.add(self.u64_at).cast::<u64>(), U64_COLS * self.n + self.c),
+                std::slice::from_raw_parts_mut(self.ptr.add(self.u32_at).cast::<u32>(), U32_COLS * self.n),
+                std::slice::from_raw_parts_mut(self.ptr.add(self.bytes_at), self.b),
+            )
+        }
     }
 }
 
@@ -207,10 +205,9 @@ fn rd64(b: &[u8], at: &mut usize) -> Option<u64> {
 
 /// Fills the columns from the ring; returns the number of rows now in the batch.
 pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Result<u32> {
-    let l = buf.memory(env)?;
-    let meta = l.meta();
-    let (u64s, u32s, bytes) = (l.u64s(), l.u32s(), l.bytes());
-    let n = l.n;
+    let mut l = buf.memory(env)?;
+    let (n, c_cap, b_cap) = (l.n, l.c, l.b);
+    let (meta, u64s, u32s, bytes) = l.parts();
     let max_rows = (meta[M_MAX_ROWS] as usize).min(n);
     let mut row = meta[M_ROWS] as usize;
     let mut chain = meta[M_CHAIN] as usize;
@@ -238,7 +235,7 @@ pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Resul
         if size < 8 || tail + size as u64 > head {
             break; // never written by a sane kernel; stop rather than read garbage
         }
-        if used + size > l.b {
+        if used + size > b_cap {
             flags |= FULL_BYTES;
             break;
         }
@@ -294,7 +291,7 @@ pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Resul
             }
             if bit(5) {
                 let nr = rd64(b, &mut at).unwrap_or(0) as usize;
-                if chain + nr > l.c {
+                if chain + nr > c_cap {
                     flags |= FULL_CHAIN;
                     break;
                 }
@@ -331,13 +328,14 @@ pub fn fill(env: &Env, buf: &BatchBuffer, ring: &Ring, parser: &Parser) -> Resul
 
 /// Today's record objects for rows `from..to` of the batch, from the copied bytes.
 pub fn decode(env: &Env, buf: &BatchBuffer, parser: &Parser, from: u32, to: u32) -> Result<Vec<NativeRecord>> {
-    let l = buf.memory(env)?;
-    let rows = l.meta()[M_ROWS].min(l.n as u32);
+    let mut l = buf.memory(env)?;
+    let n = l.n;
+    let (meta, _, u32s, bytes) = l.parts();
+    let rows = meta[M_ROWS].min(n as u32);
     let (from, to) = (from.min(rows) as usize, to.min(rows) as usize);
-    let (u32s, bytes) = (l.u32s(), l.bytes());
     let mut out = Vec::with_capacity(to.saturating_sub(from));
     for i in from..to {
-        let (off, len) = (u32s[7 * l.n + i] as usize, u32s[8 * l.n + i] as usize);
+        let (off, len) = (u32s[7 * n + i] as usize, u32s[8 * n + i] as usize);
         let rec = bytes.get(off..off + len).ok_or_else(|| invalid("batch row outside the byte area"))?;
         // SAFETY: `rec` is one whole record as the kernel wrote it, for this parser's attr, and
         // 8-byte aligned (the byte area starts aligned and records are multiples of 8 bytes).

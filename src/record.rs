@@ -677,6 +677,8 @@ fn ns(l: &rec::ns::LinkInfo) -> JsNamespace {
 /// A record from a sampler's ring. Every record has `type`, `priv` (the privilege level the
 /// kernel marked it with: `'user'`, `'kernel'`, `'hv'`, `'guestUser'`, `'guestKernel'` or
 /// `'unknown'`) and, with `recordIdAll` (always for samples), `recordId`.
+// A transient value: each one is converted into a JS object as soon as it is built.
+#[allow(clippy::large_enum_variant)]
 #[napi(discriminant = "type", discriminant_case = "camelCase", object_from_js = false)]
 pub enum NativeRecord {
     Sample {
