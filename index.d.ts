@@ -61,8 +61,26 @@ export declare class NativeGroup {
 
 /** Owns a counter's ring buffer mapping. */
 export declare class NativeSampler {
-  /** Parses up to `max` pending records, copying them out of the ring, in one call. */
-  drain(max: number): Array<NativeRecord>
+  /**
+   * Parses up to `max` pending records with the crate's iterator (the baseline of
+   * `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
+   * afterwards: only for a disabled counter, whose ring the kernel no longer writes.
+   */
+  drainCrate(max: number, rewind: boolean): Array<NativeRecord>
+  /**
+   * Parses the pending records with the crate's iterator and drops them (no JS values):
+   * the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
+   */
+  parseCrate(rewind: boolean): number
+  /** Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts). */
+  setBatchBuffer(buf: ArrayBuffer): void
+  /**
+   * Copies records from the ring into the registered batch columns (no arguments:
+   * limits and cursors are in the buffer's meta slots). Returns the rows in the batch.
+   */
+  fill(): number
+  /** Record objects (the same as `drain()` returns) for batch rows `from..to`. */
+  decode(from: number, to: number): Array<NativeRecord>
   /** Waits until the kernel wakes readers (per `wakeUp`), the target exits, or `cancelWait()`. */
   wait(): Promise<'readable' | 'hup' | 'error' | 'cancelled'>
   /** Ends a pending `wait()` with `'cancelled'`. */
@@ -77,6 +95,10 @@ export declare class NativeSampler {
   setSampleOn(value: bigint): void
   /** `[timeEnabled, timeRunning]` from the mmap'd page (no syscall). */
   counterTime(): Array<bigint>
+  /** The counter's `sample_type` bits (PERF_SAMPLE_*), for the facade's decoding of batch rows. */
+  get sampleType(): number
+  /** Bytes of the ring's data area (2^exp pages). */
+  get ringBytes(): number
   /** Unmaps the ring and ends a pending wait. Idempotent. */
   close(): void
   get closed(): boolean
@@ -87,6 +109,18 @@ export declare class NativeSampler {
  * on JS-owned memory. The memory must stay alive (keep a reference) while watched.
  */
 export declare function addressOf(view: Uint8Array): bigint
+
+/** Kind of a BPF event (PERF_BPF_EVENT_*). */
+export type BpfEventType = 'progLoad' | 'progUnload' | 'unknown'
+
+/** Privilege level of a branch target (PERF_BR_PRIV_*). */
+export type BranchPriv = 'unknown' | 'user' | 'kernel' | 'hv'
+
+/** Speculation outcome of a branch (PERF_BR_SPEC_*). */
+export type BranchSpec = 'na' | 'wrong' | 'correct' | 'noSpecCorrect'
+
+/** Kind of a branch in the branch stack (PERF_BR_*). */
+export type BranchType = 'unknown' | 'cond' | 'uncond' | 'ind' | 'call' | 'indCall' | 'ret' | 'syscall' | 'sysret' | 'condCall' | 'condRet' | 'eret' | 'irq' | 'sysErr' | 'noTx' | 'dataFault' | 'alignFault' | 'instrFault' | 'arch1' | 'arch2' | 'arch3' | 'arch4' | 'arch5'
 
 /**
  * The newest Linux version whose perf ABI this build was compiled for
@@ -103,11 +137,14 @@ export type CacheOp = 'read' | 'write' | 'prefetch'
 /** Result of a hardware cache event. */
 export type CacheResult = 'access' | 'miss'
 
-/** Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`). */
-export declare function counterStat(handle: number): number
+/** Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses). */
+export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown'
 
-/** One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer. */
-export declare function groupStat(handle: number): number
+/** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
+export declare function counterStat(): number
+
+/** One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer. */
+export declare function groupStat(): number
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
 export type HardwareEventName = 'cpuCycle' | 'instr' | 'cacheAccess' | 'cacheMiss' | 'branchInstr' | 'branchMiss' | 'busCycle' | 'frontendStalledCycle' | 'backendStalledCycle' | 'refCpuCycle'
@@ -120,16 +157,15 @@ export interface JsBranch {
   inTx: boolean
   abort: boolean
   cycles: number
-  branchType: string
-  branchSpec: string
-  branchPriv: string
+  branchType: BranchType
+  branchSpec: BranchSpec
+  branchPriv: BranchPriv
   counter?: bigint
 }
 
 /** One segment of a call chain: the context marker and the instruction pointers under it. */
 export interface JsCallChain {
-  /** `'user'`, `'userDeferred'`, `'kernel'`, `'hv'`, `'guest'`, `'guestUser'`, `'guestKernel'` or `'unknown'`. */
-  context: string
+  context: CallChainContext
   ips: Array<bigint>
   /** For `'userDeferred'`: matches a later `callChainDeferred` record. */
   cookie?: bigint
@@ -142,11 +178,11 @@ export interface JsDataSource {
   snoop: Array<string>
   lock: Array<string>
   tlb: Array<string>
-  level2: string
+  level2: MemLevel2
   remote: boolean
   block: Array<string>
-  hops: string
-  region: string
+  hops: MemHop
+  region: MemRegion
 }
 
 export interface JsDevice {
@@ -230,6 +266,21 @@ export interface JsWeight {
   var2?: number
   var3?: number
 }
+
+/** Whether a kernel symbol was registered or unregistered. */
+export type KsymbolState = 'reg' | 'unreg'
+
+/** Kind of a kernel symbol (PERF_RECORD_KSYMBOL_TYPE_*). */
+export type KsymbolType = 'bpf' | 'outOfLine' | 'unknown'
+
+/** Distance of a data source (PERF_MEM_HOPS_*). */
+export type MemHop = 'core' | 'node' | 'socket' | 'board' | 'unknown'
+
+/** Memory hierarchy level of a data source (PERF_MEM_LVLNUM_*). */
+export type MemLevel2 = 'l0' | 'l1' | 'l2' | 'l3' | 'l4' | 'l2Mhb' | 'msc' | 'unc' | 'cxl' | 'io' | 'anyCache' | 'lfb' | 'ram' | 'pmem' | 'na' | 'unknown'
+
+/** Memory region of a data source (PERF_MEM_REGION_*). */
+export type MemRegion = 'na' | 'reserved' | 'localShare' | 'localNonShare' | 'otherIo' | 'otherShare' | 'otherNonShare' | 'mmio' | 'mem0' | 'mem1' | 'mem2' | 'mem3' | 'mem4' | 'mem5' | 'mem6' | 'mem7' | 'unknown'
 
 /** What a member's overflow does to the leader's AUX tracer. Since Linux 6.13. */
 export type NativeAuxAction = 'pause' | 'resume'
@@ -438,33 +489,30 @@ export interface NativePriv {
  * `'unknown'`) and, with `recordIdAll` (always for samples), `recordId`.
  */
 export type NativeRecord =
-  | { type: 'sample'; priv: string; recordId: JsRecordId; stat?: JsValues; period?: bigint; cgroup?: bigint; callChain?: Array<JsCallChain>; userStack?: Buffer; dataAddr?: bigint; dataPhysAddr?: bigint; dataPageSize?: bigint; dataSource?: JsDataSource; codeAddr?: bigint; /** The kernel marked `codeAddr` as the exact instruction (PERF_RECORD_MISC_EXACT_IP). */
+  | { type: 'sample'; priv: RecordPriv; recordId: JsRecordId; stat?: JsValues; period?: bigint; cgroup?: bigint; callChain?: Array<JsCallChain>; userStack?: Buffer; dataAddr?: bigint; dataPhysAddr?: bigint; dataPageSize?: bigint; dataSource?: JsDataSource; codeAddr?: bigint; /** The kernel marked `codeAddr` as the exact instruction (PERF_RECORD_MISC_EXACT_IP). */
   codeAddrExact?: boolean; codePageSize?: bigint; userRegs?: JsRegs; intrRegs?: JsRegs; raw?: Buffer; lbr?: JsLbr; aux?: Buffer; txn?: JsTxn; weight?: JsWeight }
-  | { type: 'mmap'; priv: string; recordId?: JsRecordId; executable: boolean; task: JsTask; addr: bigint; len: bigint; file: string; pageOffset: bigint; ext?: JsMmapExt }
-  | { type: 'read'; priv: string; recordId?: JsRecordId; task: JsTask; stat: JsValues }
-  | { type: 'cgroup'; priv: string; recordId?: JsRecordId; id: bigint; path: string }
-  | { type: 'ksymbol'; priv: string; recordId?: JsRecordId; /** `'bpf'`, `'outOfLine'` or `'unknown'`. */
-    ksymbolType: string; name: string; /** `'reg'` or `'unreg'`. */
-  state: string; addr: bigint; len: number }
-  | { type: 'textPoke'; priv: string; recordId?: JsRecordId; addr: bigint; oldBytes: Buffer; newBytes: Buffer }
-  | { type: 'bpfEvent'; priv: string; recordId?: JsRecordId; /** `'progLoad'`, `'progUnload'` or `'unknown'`. */
-  bpfEventType: string; id: number; tag: Buffer; flags: number }
-  | { type: 'ctxSwitch'; priv: string; recordId?: JsRecordId; /** `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`). */
+  | { type: 'mmap'; priv: RecordPriv; recordId?: JsRecordId; executable: boolean; task: JsTask; addr: bigint; len: bigint; file: string; pageOffset: bigint; ext?: JsMmapExt }
+  | { type: 'read'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; stat: JsValues }
+  | { type: 'cgroup'; priv: RecordPriv; recordId?: JsRecordId; id: bigint; path: string }
+  | { type: 'ksymbol'; priv: RecordPriv; recordId?: JsRecordId; ksymbolType: KsymbolType; name: string; state: KsymbolState; addr: bigint; len: number }
+  | { type: 'textPoke'; priv: RecordPriv; recordId?: JsRecordId; addr: bigint; oldBytes: Buffer; newBytes: Buffer }
+  | { type: 'bpfEvent'; priv: RecordPriv; recordId?: JsRecordId; bpfEventType: BpfEventType; id: number; tag: Buffer; flags: number }
+  | { type: 'ctxSwitch'; priv: RecordPriv; recordId?: JsRecordId; /** `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`). */
     out: boolean; /** Switched out because of preemption. */
   preempt: boolean; task?: JsTask }
-  | { type: 'namespaces'; priv: string; recordId?: JsRecordId; task: JsTask; uts: JsNamespace; pid: JsNamespace; ipc: JsNamespace; mnt: JsNamespace; net: JsNamespace; user: JsNamespace; cgroup: JsNamespace }
-  | { type: 'itraceStart'; priv: string; recordId?: JsRecordId; task: JsTask }
-  | { type: 'callChainDeferred'; priv: string; recordId?: JsRecordId; cookie: bigint; callChain: Array<bigint> }
-  | { type: 'aux'; priv: string; recordId?: JsRecordId; offset: bigint; size: bigint; truncated: boolean; overwrite: boolean; partial: boolean; collision: boolean; pmuFormatType: number }
-  | { type: 'auxOutputHwId'; priv: string; recordId?: JsRecordId; hwId: bigint }
-  | { type: 'comm'; priv: string; recordId?: JsRecordId; byExecve: boolean; task: JsTask; comm: string }
-  | { type: 'exit'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
-  | { type: 'fork'; priv: string; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
-  | { type: 'throttle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
-  | { type: 'unthrottle'; priv: string; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
-  | { type: 'lostRecords'; priv: string; recordId?: JsRecordId; id: bigint; lostRecords: bigint }
-  | { type: 'lostSamples'; priv: string; recordId?: JsRecordId; lostSamples: bigint }
-  | { type: 'unknown'; priv: string; bytes: Buffer }
+  | { type: 'namespaces'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; uts: JsNamespace; pid: JsNamespace; ipc: JsNamespace; mnt: JsNamespace; net: JsNamespace; user: JsNamespace; cgroup: JsNamespace }
+  | { type: 'itraceStart'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask }
+  | { type: 'callChainDeferred'; priv: RecordPriv; recordId?: JsRecordId; cookie: bigint; callChain: Array<bigint> }
+  | { type: 'aux'; priv: RecordPriv; recordId?: JsRecordId; offset: bigint; size: bigint; truncated: boolean; overwrite: boolean; partial: boolean; collision: boolean; pmuFormatType: number }
+  | { type: 'auxOutputHwId'; priv: RecordPriv; recordId?: JsRecordId; hwId: bigint }
+  | { type: 'comm'; priv: RecordPriv; recordId?: JsRecordId; byExecve: boolean; task: JsTask; comm: string }
+  | { type: 'exit'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'fork'; priv: RecordPriv; recordId?: JsRecordId; task: JsTask; parentTask: JsTask; time: bigint }
+  | { type: 'throttle'; priv: RecordPriv; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'unthrottle'; priv: RecordPriv; recordId?: JsRecordId; time: bigint; id: bigint; streamId: bigint }
+  | { type: 'lostRecords'; priv: RecordPriv; recordId?: JsRecordId; id: bigint; lostRecords: bigint }
+  | { type: 'lostSamples'; priv: RecordPriv; recordId?: JsRecordId; lostSamples: bigint }
+  | { type: 'unknown'; priv: RecordPriv; bytes: Buffer }
 
 /** Which identity fields every record carries (PERF_SAMPLE_ID, STREAM_ID, CPU, TID, TIME). */
 export interface NativeRecordIdFormat {
@@ -593,13 +641,19 @@ export interface NativeWakeUpOn {
 /** How sample weights are represented. */
 export type NativeWeight = 'full' | 'vars'
 
+/** Privilege level the kernel marked a record with (PERF_RECORD_MISC_CPUMODE). */
+export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' | 'unknown'
+
 /**
  * Redirects the records of the event on `fd` into the ring of the event on `target_fd`
  * (PERF_EVENT_IOC_SET_OUTPUT; both on the same CPU, or both per-thread). Since Linux 2.6.32.
  */
 export declare function setOutput(fd: number, targetFd: number): void
 
-/** Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive). */
+/**
+ * Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
+ * reference and checks before every write that it is still attached).
+ */
 export declare function setStatBuffer(buf: BigUint64Array): void
 
 /**

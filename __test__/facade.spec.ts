@@ -23,9 +23,11 @@ function fake(overrides: Partial<Record<'open' | 'stat', () => unknown>>, buildL
     id() { return 9n }
   }
   const counterStat = () => {
-    const v = (overrides.stat?.() ?? [7n, 100n, 400n, 100n, 9n, 0n, 0n]) as bigint[]
+    // The kernel's layout: value, time_enabled, time_running, id; the last slot gets the bytes read.
+    const v = (overrides.stat?.() ?? [100n, 400n, 100n, 9n]) as bigint[]
     buffer.set(v)
-    return v.length
+    buffer[buffer.length - 1] = BigInt(8 * v.length) | (1n << 32n) // bytes read, and the "written" mark
+    return 8 * v.length
   }
   const setStatBuffer = (b: BigUint64Array) => (buffer = b)
   return { NativeCounter, counterStat, setStatBuffer, buildLinux: () => buildLinux } as unknown as NativeBinding
@@ -43,7 +45,7 @@ test.serial('stat scales a multiplexed counter and flags it', (t) => {
 })
 
 test.serial('a counter that never ran is flagged and scales to 0', (t) => {
-  setBinding(fake({ stat: () => [7n, 0n, 500n, 0n, 9n, 0n, 0n] }))
+  setBinding(fake({ stat: () => [0n, 500n, 0n, 9n] }))
   const s = new Counter('task-clock').stat()
   t.true(s.neverRan)
   t.true(s.multiplexed)
@@ -77,10 +79,18 @@ test.serial('an option the build lacks names the Linux version it needs', (t) =>
   t.regex(err!.hint!, /statFormat\.lostRecords needs Linux 6\.0/)
 })
 
-test('decodeGroup matches values by id, whatever the order', (t) => {
-  const b = new BigUint64Array([7n, 10n, 100n, 50n, 1n, 0n, 2n, 30n, 3n, 0n, 20n, 2n, 0n])
-  const g = decodeGroup(b, [{ label: 'a', id: 1n }, { label: 'b', id: 2n }, { label: 'c', id: 3n }])
+test('decodeGroup reads the kernel layout by position and checks each id', (t) => {
+  // nr, time_enabled, time_running, then (value, id) per member (PERF_FORMAT_GROUP | ID | times).
+  const b = new BigUint64Array([3n, 100n, 50n, 10n, 1n, 20n, 2n, 30n, 3n])
+  const members = [{ label: 'a', id: 1n }, { label: 'b', id: 2n }, { label: 'c', id: 3n }]
+  const g = decodeGroup(b, members, false)
   t.deepEqual(g.members.map((m) => [m.label, m.count, m.scaled]), [['a', 10n, 20n], ['b', 20n, 40n], ['c', 30n, 60n]])
   t.true(g.multiplexed)
-  t.is(decodeStat(b).count, 10n)
+  t.throws(() => decodeGroup(b, [members[1], members[0], members[2]], false), { message: /id 1, expected member b/ })
+  // With PERF_FORMAT_LOST: (value, id, lost) per member.
+  const l = decodeGroup(new BigUint64Array([1n, 5n, 5n, 7n, 1n, 4n]), [members[0]], true)
+  t.deepEqual([l.members[0].count, l.members[0].lostRecords, l.neverRan, l.multiplexed], [7n, 4n, false, false])
+  // A single counter: value, time_enabled, time_running, id, [lost].
+  const s = decodeStat(new BigUint64Array([10n, 100n, 0n, 9n]), false)
+  t.deepEqual([s.count, s.id, s.scaled, s.neverRan, s.lostRecords], [10n, 9n, 0n, true, undefined])
 })

@@ -1,5 +1,8 @@
 import test from 'ava'
 import { Worker } from 'node:worker_threads'
+import { createRequire } from 'node:module'
+import { spawnSync } from 'node:child_process'
+import { join, sep } from 'node:path'
 import { Counter, CounterGroup, buildInfo } from '../dist/index.js'
 import { openFds } from './helpers.ts'
 
@@ -71,4 +74,64 @@ test.serial('works in worker_threads; a terminated worker releases its counters'
   await Promise.all(workers.map((w) => w.terminate()))
   await collect()
   t.is(openFds(), before)
+})
+
+test('two copies of the facade in one thread read their own counters (one native module, two stat buffers)', (t) => {
+  const require = createRequire(import.meta.url)
+  const dist = join(import.meta.dirname, '..', 'dist')
+  const load = () => {
+    // A second module registry (a test runner's, a bundler's duplicate) loads the facade again.
+    for (const k of Object.keys(require.cache)) if (k.startsWith(dist + sep)) delete require.cache[k]
+    return require(join(dist, 'index.js')) as typeof import('../dist/index.js')
+  }
+  const A = load()
+  const B = load()
+  t.not(A.Counter, B.Counter)
+  using a = new A.Counter('task-clock', undefined, { enable: true })
+  using b = new B.Counter('task-clock') // never enabled: always 0
+  using g = new B.CounterGroup('task-clock', undefined, { enable: true })
+  g.add('page-faults')
+  for (let i = 0; i < 3; i++) {
+    const sa = a.stat()
+    const sb = b.stat()
+    const sg = g.stat()
+    t.is(sa.id, a.id())
+    t.true(sa.count > 0n)
+    t.is(sb.id, b.id())
+    t.is(sb.count, 0n)
+    t.is(sg.members.length, 2)
+    t.true(sg.members[0].count > 0n)
+  }
+})
+
+test('a stat buffer whose ArrayBuffer was transferred gives an error, not a crash', (t) => {
+  const script = `
+const { Counter } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))})
+const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'binding.js'))})
+const c = new Counter('task-clock', undefined, { enable: true })
+const arr = new BigUint64Array(64)
+binding().setStatBuffer(arr)
+structuredClone(arr.buffer, { transfer: [arr.buffer] })
+try { binding().counterStat() /* handle 0 (the slot is 0): the first counter of this process */; console.log('no error') } catch (e) { console.log('error: ' + e.message) }
+console.log(String(c.stat().count > 0n))
+`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  t.is(r.signal, null, r.stderr)
+  t.is(r.status, 0, r.stderr)
+  t.regex(r.stdout, /^error: .*detached/m)
+  t.regex(r.stdout, /^true$/m, 'the facade registers its own buffer again and reads')
+})
+
+test('stat() always has id, timeEnabled and timeRunning; turning them off is refused', (t) => {
+  using c = new Counter('task-clock', undefined, { statFormat: { lostRecords: false } })
+  const s = c.stat()
+  t.is(s.id, c.id())
+  t.is(typeof s.timeEnabled, 'bigint')
+  t.is(typeof s.timeRunning, 'bigint')
+  for (const key of ['id', 'timeEnabled', 'timeRunning']) {
+    t.throws(() => new Counter('task-clock', undefined, { statFormat: { [key]: false } } as never), {
+      instanceOf: TypeError,
+      message: new RegExp(`Expected true \\(id, timeEnabled and timeRunning are always read\\) for options.statFormat.${key} but received boolean false`),
+    })
+  }
 })

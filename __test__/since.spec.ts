@@ -22,7 +22,7 @@ const versionsIn = (doc: string) => [...new Set([...doc.matchAll(/[Ss]ince Linux
 
 /** The versions a leaf rule names; undefined for nested objects (their fields carry their own). */
 function ruleVersions(rule: Rule): string[] | undefined {
-  if (rule === 'bool' || rule === 'u64') return []
+  if (rule === 'bool' || rule === 'u64' || rule === 'true') return []
   if ('bool' in rule) return [rule.bool]
   if ('uint' in rule) return rule.since ? [rule.since] : []
   if ('values' in rule) return [...new Set(Object.values(rule.values).filter((v): v is `${number}.${number}` => typeof v === 'string'))].sort()

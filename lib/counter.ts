@@ -2,11 +2,11 @@ import type { NativeCounter } from '../index'
 import { binding } from './binding'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
-import { Sampler, SAMPLER_TOKEN } from './sampler'
+import { isClockEvent, Sampler, SAMPLER_TOKEN } from './sampler'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
-import { decodeStat, ensureStatBuffer, lastRead, statSlots, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, readStat, statSlots, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
 /**
@@ -22,6 +22,10 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #binding: NativeBinding
   readonly #handle: number
   readonly #ctx: ErrorContext
+  /** A cpu-clock/task-clock counter opened with `sampleOn: { freq }` (see Sampler.setSampleOn). */
+  readonly #clockFreq: boolean
+  /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
+  readonly #lost: boolean
   /** The event as given (string) or a short description of the object. */
   readonly label: string
 
@@ -39,6 +43,8 @@ export class Counter extends Handle<NativeCounter, Stat> {
     const opts = counterOptions(options, ev)
     this.label = ev.label
     this.#ctx = contextFor(ev, opts, t)
+    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
+    this.#lost = opts.statFormat?.lostRecords === true
     this.#binding = binding()
     let native: NativeCounter
     try {
@@ -53,8 +59,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    this.call(() => this.#binding.counterStat(this.#handle))
-    return decodeStat(lastRead())
+    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)), this.#lost)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
@@ -71,7 +76,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
   sampler(exp: number): Sampler {
     if (!Number.isInteger(exp) || exp < 0 || exp > 30) throw rangeError('an integer from 0 to 30 (2^exp data pages)', 'exp', exp)
     const native = this.call((n) => n.sampler(exp))
-    return new Sampler(native, this.#ctx, SAMPLER_TOKEN)
+    return new Sampler(native, this.#ctx, SAMPLER_TOKEN, this.#clockFreq)
   }
 
   /**

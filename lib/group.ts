@@ -5,7 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
-import { decodeGroup, ensureStatBuffer, lastRead, statSlots, type GroupStat } from './stat'
+import { decodeGroup, ensureStatBuffer, readStat, statSlots, type GroupStat } from './stat'
 import type { NativeBinding } from './binding'
 
 /** A member of a group. */
@@ -30,6 +30,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   readonly #members: GroupMember[] = []
   readonly #ctx: ErrorContext[] = []
   readonly #binding: NativeBinding = binding()
+  /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
+  readonly #lost: boolean
   #handle = 0
   #target: NativeTarget = { pid: 0, cpu: -1 }
 
@@ -50,6 +52,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
       )
     }
     opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
+    this.#lost = opts.statFormat.lostRecords === true
     const ctx = contextFor(ev, opts, t)
     this.#target = t
     let native: NativeGroup | undefined
@@ -94,8 +97,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
 
   /** One atomic read of every member, matched by id. */
   stat(): GroupStat {
-    this.call(() => this.#binding.groupStat(this.#handle))
-    return decodeGroup(lastRead(), this.#members)
+    return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members, this.#lost)
   }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */

@@ -9,7 +9,7 @@ import { typeError } from './errors'
 
 export { Counter } from './counter'
 export { CounterGroup, type GroupMember } from './group'
-export { Sampler, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './sampler'
+export { Sampler, SampleBatch, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './sampler'
 export { PerfEventError, type PerfErrorCode } from './errors'
 export {
   resolveEvent as parseEvent,
@@ -41,6 +41,8 @@ export type {
   WakeUp,
 } from './options'
 export type { Stat, GroupStat, MemberStat } from './stat'
+/** Fixed value sets of record fields (string enums of the native layer). */
+export type { BranchType, BranchSpec, BranchPriv, MemLevel2, MemHop, MemRegion, KsymbolType, KsymbolState, BpfEventType, CallChainContext } from '../index'
 
 /**
  * The address of the first byte of a Buffer or typed array, for breakpoint events on JS memory

@@ -34,8 +34,12 @@ type OneOf<N> = { [K in keyof N]-?: { [P in K]-?: Input<NonNullable<N[P]>> } & {
 
 /** Which privilege levels NOT to count. Event-string modifiers (`:u`, `:k`…) fill these; explicit options win. */
 export type Exclude = OptionsOf<NativePriv>
-/** Which values `stat()` reads. Default: `{ id: true, timeEnabled: true, timeRunning: true }`. */
-export type StatFormat = OptionsOf<Omit<NativeStatFormat, 'siblings'>>
+/**
+ * Which values `stat()` reads. `id`, `timeEnabled` and `timeRunning` are always read (so `Stat` has
+ * them, and `scaled`/`multiplexed`/`neverRan` always mean something): only `true` is accepted for them;
+ * only `lostRecords` is optional.
+ */
+export type StatFormat = OptionsOf<Omit<NativeStatFormat, 'siblings'>, { id: true; timeEnabled: true; timeRunning: true }>
 /** Sample on every `count` events (a period) or `freq` times a second (the kernel adjusts the period): one of them. */
 export type SampleOn = OneOf<NativeSampleOn>
 /** Call chain options of samples. */
@@ -93,6 +97,7 @@ export type Since = `${number}.${number}`
 export type Rule =
   | 'bool'
   | { readonly bool: Since }
+  | 'true'
   | 'u64'
   | { readonly uint: number; readonly since?: Since }
   | { readonly values: { readonly [value: string]: true | Since } }
@@ -107,7 +112,7 @@ export type Schema = { readonly [key: string]: Rule }
  * errors otherwise); `__test__/types/options.ts` checks that no table has a field the native struct lacks.
  */
 type RuleFor<T> = [T] extends [boolean]
-  ? 'bool' | { readonly bool: Since }
+  ? 'bool' | { readonly bool: Since } | 'true'
   : [T] extends [bigint]
     ? 'u64'
     : [T] extends [number]
@@ -119,7 +124,7 @@ type SchemaOf<N> = { readonly [K in keyof N]-?: RuleFor<NonNullable<N[K]>> }
 
 /** What `checkObject` returns for a schema: u64 as bigint, enum values as their literal types. */
 type Checked<S> = { -readonly [K in keyof S]?: CheckedRule<S[K]> }
-type CheckedRule<R> = R extends 'bool' | { bool: Since }
+type CheckedRule<R> = R extends 'bool' | 'true' | { bool: Since }
   ? boolean
   : R extends 'u64'
     ? bigint
@@ -178,7 +183,7 @@ export const OPTIONS_SCHEMA = {
   pin: 'bool',
   inherit: { values: { newChild: true, newThread: '5.13' } },
   onExecve: { values: { enable: true, remove: '5.13' } },
-  statFormat: { object: { ...bools('id', 'timeEnabled', 'timeRunning', 'siblings'), lostRecords: { bool: '6.0' } } },
+  statFormat: { object: { id: 'true', timeEnabled: 'true', timeRunning: 'true', siblings: 'bool', lostRecords: { bool: '6.0' } } },
   enable: 'bool',
   sampleOn: { oneOf: { freq: 'u64', count: 'u64' } },
   sampleSkid: { values: { arbitrary: true, const: true, reqZero: true, zero: true } },
@@ -227,6 +232,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 function check(value: unknown, rule: Rule, path: string): unknown {
   if (rule === 'bool' || (typeof rule === 'object' && 'bool' in rule)) {
     if (typeof value !== 'boolean') throw typeError('a boolean', path, value)
+    return value
+  }
+  if (rule === 'true') {
+    if (value !== true) throw typeError('true (id, timeEnabled and timeRunning are always read)', path, value)
     return value
   }
   if (rule === 'u64') return toU64(value, path)

@@ -2,12 +2,12 @@
 export interface Stat {
   /** Raw event count. */
   count: bigint
-  /** ns the counter was enabled (with `statFormat.timeEnabled`, on by default). */
-  timeEnabled?: bigint
-  /** ns the counter was actually on the PMU (with `statFormat.timeRunning`, on by default). */
-  timeRunning?: bigint
-  /** Kernel id of the event (with `statFormat.id`, on by default). */
-  id?: bigint
+  /** ns the counter was enabled (always read). */
+  timeEnabled: bigint
+  /** ns the counter was actually on the PMU (always read). */
+  timeRunning: bigint
+  /** Kernel id of the event (always read). */
+  id: bigint
   /** Records lost by this event's sampler (with `statFormat.lostRecords`, Linux 6.0+). */
   lostRecords?: bigint
   /**
@@ -44,81 +44,82 @@ export interface GroupStat {
   members: MemberStat[]
 }
 
-// Layout written by the native `counterStat`/`groupStat` (src/counter.rs, write_stat): the one decoder.
-export const STAT_HEADER = 7
-export const STAT_PER_SIBLING = 3
-const HAS_TIME_ENABLED = 1n
-const HAS_TIME_RUNNING = 2n
-const HAS_ID = 4n
-const HAS_LOST = 8n
+// The native `counterStat`/`groupStat` do one read(2) straight into the stat buffer, in the kernel's
+// read_format layout. The facade always asks for PERF_FORMAT_TOTAL_TIME_ENABLED | _RUNNING | ID
+// (options.ts), and for PERF_FORMAT_LOST with `statFormat.lostRecords`:
+//   single counter: value, time_enabled, time_running, id, [lost]
+//   group (PERF_FORMAT_GROUP): nr, time_enabled, time_running, then per member: value, id, [lost]
+// The last slot of the buffer gets the number of bytes read (see `readStat`).
 
-/** Slots needed for a read of `members` events. */
+/** Slots needed for a read of `members` events (plus the bytes-read slot). */
 export function statSlots(members: number): number {
-  return STAT_HEADER + STAT_PER_SIBLING * Math.max(0, members - 1)
+  return 3 + 3 * Math.max(1, members) + 2
 }
 
-export function scale(count: bigint, enabled: bigint | undefined, running: bigint | undefined): bigint {
-  if (enabled === undefined || running === undefined || running === enabled) return count
+export function scale(count: bigint, enabled: bigint, running: bigint): bigint {
+  if (running === enabled) return count
   if (running === 0n) return 0n
   return (count * enabled) / running
 }
 
 /** Decodes a single counter's read. */
-export function decodeStat(b: BigUint64Array): Stat {
-  const flags = b[0]
-  const count = b[1]
-  const timeEnabled = flags & HAS_TIME_ENABLED ? b[2] : undefined
-  const timeRunning = flags & HAS_TIME_RUNNING ? b[3] : undefined
+export function decodeStat(b: BigUint64Array, lost: boolean): Stat {
+  const count = b[0]
+  const timeEnabled = b[1]
+  const timeRunning = b[2]
   const stat: Stat = {
     count,
     timeEnabled,
     timeRunning,
-    id: flags & HAS_ID ? b[4] : undefined,
-    lostRecords: flags & HAS_LOST ? b[5] : undefined,
+    id: b[3],
+    lostRecords: lost ? b[4] : undefined,
     scaled: scale(count, timeEnabled, timeRunning),
-    multiplexed: timeEnabled !== undefined && timeRunning !== undefined && timeRunning < timeEnabled,
+    multiplexed: timeRunning < timeEnabled,
     neverRan: timeRunning === 0n,
   }
   return stat
 }
 
-/** Decodes a group read (PERF_FORMAT_GROUP) and matches values to members by id. */
-export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[]): GroupStat {
-  const leader = decodeStat(b)
-  const timeEnabled = leader.timeEnabled ?? 0n
-  const timeRunning = leader.timeRunning ?? 0n
-  const byId = new Map<bigint, { count: bigint; lost?: bigint }>()
-  byId.set(leader.id ?? 0n, { count: leader.count, lost: leader.lostRecords })
-  const n = Number(b[6])
+/** Decodes a group read (PERF_FORMAT_GROUP): members by position (the kernel's order), each checked by id. */
+export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[], lost: boolean): GroupStat {
+  const n = Number(b[0])
+  const timeEnabled = b[1]
+  const timeRunning = b[2]
+  if (n !== members.length) throw new Error(`group read has ${n} values for ${members.length} members`)
+  const step = lost ? 3 : 2
+  const out: MemberStat[] = new Array(n)
   for (let i = 0; i < n; i++) {
-    const at = STAT_HEADER + i * STAT_PER_SIBLING
-    byId.set(b[at + 1], { count: b[at], lost: leader.lostRecords !== undefined ? b[at + 2] : undefined })
+    const at = 3 + i * step
+    const m = members[i]
+    if (b[at + 1] !== m.id) throw new Error(`group read: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`)
+    const count = b[at]
+    const v: MemberStat = { label: m.label, id: m.id, count, scaled: scale(count, timeEnabled, timeRunning) }
+    if (lost) v.lostRecords = b[at + 2]
+    out[i] = v
   }
-  return {
-    timeEnabled,
-    timeRunning,
-    multiplexed: leader.multiplexed,
-    neverRan: leader.neverRan,
-    members: members.map((m) => {
-      const v = byId.get(m.id)
-      if (!v) throw new Error(`group read has no value for member ${m.label} (id ${m.id})`)
-      const out: MemberStat = { label: m.label, id: m.id, count: v.count, scaled: scale(v.count, timeEnabled, timeRunning) }
-      if (v.lost !== undefined) out.lostRecords = v.lost
-      return out
-    }),
-  }
+  return { timeEnabled, timeRunning, multiplexed: timeRunning < timeEnabled, neverRan: timeRunning === 0n, members: out }
 }
 
-// The thread's stat buffer: native reads write into it, `decode*` read from it.
-// More than 64 bytes, so V8 keeps it off-heap and its memory never moves;
-// module-level, so it lives as long as this thread's env.
+// This copy of the facade's stat buffer: native reads write into it, `decode*` read from it.
+// Module-level, so it lives as long as this thread's env. The native side holds one registered
+// buffer per thread (a reference, checked before each write); another copy of this facade in the
+// same thread (a test runner's module registry, a bundler duplicating the package) registers its
+// own. Every read sets the last slot (bytes read), so `readStat` sees when a read went to the other
+// copy's buffer, registers this one again and repeats the read.
 let statBuffer = new BigUint64Array(64)
-let registeredWith: { setStatBuffer(b: BigUint64Array): void } | undefined
+/** The same memory as u32 words: the last slot's halves carry the handle in and the "written" mark out. */
+let statWords = new Uint32Array(statBuffer.buffer)
+let registeredWith: StatBinding | undefined
 
-/** Registers (once per binding) a stat buffer of at least `slots` slots and returns it. */
-export function ensureStatBuffer(b: { setStatBuffer(b: BigUint64Array): void }, slots: number): void {
+interface StatBinding {
+  setStatBuffer(b: BigUint64Array): void
+}
+
+/** Makes this copy's stat buffer hold at least `slots` slots and registers it (once per binding). */
+export function ensureStatBuffer(b: StatBinding, slots: number): void {
   if (slots > statBuffer.length) {
     statBuffer = new BigUint64Array(Math.max(slots, statBuffer.length * 2))
+    statWords = new Uint32Array(statBuffer.buffer)
     registeredWith = undefined
   }
   if (registeredWith !== b) {
@@ -127,7 +128,30 @@ export function ensureStatBuffer(b: { setStatBuffer(b: BigUint64Array): void }, 
   }
 }
 
-/** The buffer the last native read wrote into. */
-export function lastRead(): BigUint64Array {
-  return statBuffer
+/**
+ * Runs a native read (`counterStat`/`groupStat`, no arguments) of `handle` into this copy's buffer
+ * and returns it. The handle goes in the low half of the buffer's last slot; the native side sets
+ * the high half to 1 once it has read into this buffer.
+ */
+export function readStat(b: StatBinding, read: () => number, handle: number): BigUint64Array {
+  const buf = statBuffer
+  const words = statWords
+  const lo = 2 * (buf.length - 1)
+  words[lo] = handle
+  words[lo + 1] = 0
+  let failed = false
+  try {
+    read()
+  } catch {
+    failed = true // e.g. the registered buffer was detached: register ours and try once more
+  }
+  if (failed || words[lo + 1] !== 1) {
+    // The read went into another facade copy's buffer (or failed): take the registration back and read again.
+    b.setStatBuffer(buf)
+    registeredWith = b
+    words[lo] = handle
+    words[lo + 1] = 0
+    read()
+  }
+  return buf
 }

@@ -4,57 +4,18 @@ use std::fs::File;
 use std::mem::ManuallyDrop;
 use std::os::fd::{AsRawFd, FromRawFd};
 
-use napi::bindgen_prelude::{BigInt, BigUint64Array};
+use napi::bindgen_prelude::{BigInt, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
-use perf_event_open::count::{Counter, Stat};
+use perf_event_open::count::Counter;
 
 use std::cell::RefCell;
 
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, FdIdentity, LentFd, Owned, Slab, Table};
+use crate::handles::{FdIdentity, LentFd, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
-
-/// Slots of the stat layout that `write_stat` fills and the facade's
-/// `readStat` decodes: flags, count, timeEnabled, timeRunning, id, lost,
-/// sibling count, then (count, id, lost) per sibling.
-pub const STAT_HEADER: usize = 7;
-pub const STAT_PER_SIBLING: usize = 3;
-const HAS_TIME_ENABLED: u64 = 1;
-const HAS_TIME_RUNNING: u64 = 2;
-const HAS_ID: u64 = 4;
-const HAS_LOST: u64 = 8;
-
-/// Writes a `Stat` into the thread's stat buffer (no allocation on the JS heap).
-pub fn write_stat(stat: &Stat, out: &mut [u64]) -> Result<u32> {
-    let need = STAT_HEADER + STAT_PER_SIBLING * stat.siblings.len();
-    if out.len() < need {
-        return Err(invalid(format!("stat buffer holds {} slots, needs {need}", out.len())));
-    }
-    let mut flags = 0;
-    let mut opt = |v: Option<u64>, bit: u64| {
-        v.map_or(0, |v| {
-            flags |= bit;
-            v
-        })
-    };
-    out[2] = opt(stat.time_enabled, HAS_TIME_ENABLED);
-    out[3] = opt(stat.time_running, HAS_TIME_RUNNING);
-    out[4] = opt(stat.id, HAS_ID);
-    out[5] = opt(stat.lost_records, HAS_LOST);
-    out[0] = flags;
-    out[1] = stat.count;
-    out[6] = stat.siblings.len() as u64;
-    for (i, s) in stat.siblings.iter().enumerate() {
-        let at = STAT_HEADER + i * STAT_PER_SIBLING;
-        out[at] = s.count;
-        out[at + 1] = s.id.unwrap_or(0);
-        out[at + 2] = s.lost_records.unwrap_or(0);
-    }
-    Ok(need as u32)
-}
 
 /// Result of `queryBpf`.
 #[napi(object, object_from_js = false)]
@@ -140,23 +101,17 @@ fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
     COUNTERS.with(h, "counter", |e| f(&e.counter))
 }
 
-/// Reads counter `handle` into the thread's stat buffer (the hot path of `stat()`).
+/// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
-pub fn counter_stat(handle: u32) -> Result<u32> {
-    with_counter(handle, |c| {
-        let stat = c.stat().op("read")?;
-        with_stat_buffer(|out| write_stat(&stat, out))
-    })
+pub fn counter_stat() -> Result<u32> {
+    crate::handles::read_into_stat_buffer(|h| with_counter(h, |c| Ok(c.file().as_raw_fd())))
 }
 
-/// Registers this thread's stat buffer (a BigUint64Array of more than 8 slots that JS keeps alive).
-#[napi]
-pub fn set_stat_buffer(buf: BigUint64Array) -> Result<()> {
-    if buf.len() <= 8 {
-        return Err(invalid("the stat buffer needs more than 8 slots (off the V8 heap)"));
-    }
-    crate::handles::set_stat_buffer(buf);
-    Ok(())
+/// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
+/// reference and checks before every write that it is still attached).
+#[napi(ts_args_type = "buf: BigUint64Array")]
+pub fn set_stat_buffer(env: Env, buf: Unknown<'_>) -> Result<()> {
+    crate::handles::set_stat_buffer(&env, buf)
 }
 
 /// Owns one perf event fd (through the thread's counter table).
@@ -317,3 +272,4 @@ impl NativeCounter {
         Counter::disable_all().op("prctl")
     }
 }
+

@@ -8,9 +8,9 @@ use napi_derive::napi;
 use perf_event_open::count::group::CounterGroup;
 use perf_event_open::count::Counter;
 
-use crate::counter::{open, write_stat, Switch, Switchable};
+use crate::counter::{open, Switch, Switchable};
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{with_stat_buffer, Owned, Slab, Table};
+use crate::handles::{Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_sibling_opts, NativeOpts, NativeTarget};
 
@@ -60,13 +60,11 @@ fn disable_group(g: &CounterGroup) -> Result<()> {
     g.leader().disable().op("ioctl")
 }
 
-/// One read(2) of group `handle`'s leader: every member's value, into the thread's stat buffer.
+/// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
 #[napi]
-pub fn group_stat(handle: u32) -> Result<u32> {
-    GROUPS.with(handle, "group", |e| {
-        let stat = e.group.leader().stat().op("read")?;
-        with_stat_buffer(|out| write_stat(&stat, out))
-    })
+pub fn group_stat() -> Result<u32> {
+    use std::os::fd::AsRawFd;
+    crate::handles::read_into_stat_buffer(|h| GROUPS.with(h, "group", |e| Ok(e.group.leader().file().as_raw_fd())))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).

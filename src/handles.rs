@@ -9,7 +9,8 @@
 
 use std::cell::{Cell, RefCell};
 
-use napi::bindgen_prelude::BigUint64Array;
+use napi::bindgen_prelude::{JsValue, Unknown};
+use napi::{sys, Env};
 
 use crate::error::{invalid, Result};
 
@@ -51,32 +52,105 @@ impl<T> Slab<T> {
 }
 
 thread_local! {
-    /// Where `counterStat`/`groupStat` write: a BigUint64Array of the facade
-    /// module of this thread, registered once (see lib/stat.ts).
-    static STAT_BUF: Cell<(*mut u64, usize)> = const { Cell::new((std::ptr::null_mut(), 0)) };
-    /// The strong reference that keeps that array alive while registered.
-    /// napi-rs turns its release into a no-op once the env is gone.
-    static STAT_REF: RefCell<Option<BigUint64Array>> = const { RefCell::new(None) };
+    /// Where `counterStat`/`groupStat` write: a strong reference to the
+    /// BigUint64Array a facade registered last on this thread (see
+    /// lib/stat.ts), with the env it belongs to. The array's memory is looked
+    /// up again before every write, so a detached (transferred) or resized
+    /// buffer gives an error instead of a write into freed memory.
+    static STAT_REF: Cell<(sys::napi_env, sys::napi_ref)> = const { Cell::new((std::ptr::null_mut(), std::ptr::null_mut())) };
 }
 
-/// Registers the thread's stat buffer and keeps a reference to it. It is
-/// larger than V8's on-heap typed array limit (checked by the caller), so its
-/// memory is off the V8 heap and does not move; the facade never transfers it.
-pub fn set_stat_buffer(mut buf: BigUint64Array) {
-    // SAFETY: the reference stored below keeps the memory alive until replaced.
-    let s = unsafe { buf.as_mut() };
-    STAT_BUF.with(|b| b.set((s.as_mut_ptr(), s.len())));
-    STAT_REF.with(|r| *r.borrow_mut() = Some(buf));
+/// Registers the thread's stat buffer and keeps a strong reference to it.
+/// The previous one (if any) is released. Env teardown forgets it.
+pub fn set_stat_buffer(env: &Env, buf: Unknown<'_>) -> Result<()> {
+    let raw_env = env.raw();
+    // SAFETY: `buf` is a live value of this env; the checks below reject anything but a BigUint64Array.
+    unsafe {
+        let value = buf.raw();
+        typed_u64s(raw_env, value).ok_or_else(|| invalid("Expected a BigUint64Array for the stat buffer"))?;
+        let mut r = std::ptr::null_mut();
+        if sys::napi_create_reference(raw_env, value, 1, &mut r) != sys::Status::napi_ok {
+            return Err(invalid("could not reference the stat buffer"));
+        }
+        let (old_env, old) = STAT_REF.with(|c| c.replace((raw_env, r)));
+        if !old.is_null() && old_env == raw_env {
+            sys::napi_delete_reference(raw_env, old);
+        }
+        if old_env != raw_env {
+            env.add_env_cleanup_hook((), |_| STAT_REF.with(|c| c.set((std::ptr::null_mut(), std::ptr::null_mut()))))
+                .map_err(|e| invalid(e.reason))?;
+        }
+    }
+    Ok(())
 }
 
-/// Runs `f` on the registered stat buffer.
+/// The memory of a BigUint64Array, or None for anything else or a detached one.
+unsafe fn typed_u64s(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize)> {
+    let mut is = false;
+    if unsafe { sys::napi_is_typedarray(env, value, &mut is) } != sys::Status::napi_ok || !is {
+        return None;
+    }
+    unsafe { typed_u64s_info(env, value) }
+}
+
+/// `typed_u64s` for a value known to be a typed array (the registered one): one N-API call.
+unsafe fn typed_u64s_info(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize)> {
+    let mut ty = 0;
+    let mut len = 0usize;
+    let mut data = std::ptr::null_mut();
+    let mut ab = std::ptr::null_mut();
+    let mut off = 0usize;
+    let st = unsafe { sys::napi_get_typedarray_info(env, value, &mut ty, &mut len, &mut data, &mut ab, &mut off) };
+    if st != sys::Status::napi_ok || ty != sys::TypedarrayType::biguint64_array || data.is_null() || len == 0 {
+        return None;
+    }
+    Some((data.cast(), len))
+}
+
+/// Runs `f` on the registered stat buffer, after checking that it is still
+/// attached: user code may have transferred its ArrayBuffer since registration.
+/// Uses the env the buffer was registered in: this thread's only live env (a torn-down
+/// env's cleanup hook forgets its buffer), which saves napi-rs's per-call `Env` argument.
 pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R> {
-    let (ptr, len) = STAT_BUF.with(Cell::get);
-    if ptr.is_null() {
+    let (owner, r) = STAT_REF.with(Cell::get);
+    if r.is_null() {
         return Err(invalid("no stat buffer registered"));
     }
-    // SAFETY: registered by `set_stat_buffer` on this thread; JS is blocked in this call.
+    // SAFETY: the reference belongs to `owner`, this thread's live env, and is strong.
+    let (ptr, len) = unsafe {
+        let mut value = std::ptr::null_mut();
+        if sys::napi_get_reference_value(owner, r, &mut value) != sys::Status::napi_ok || value.is_null() {
+            return Err(invalid("the stat buffer is gone"));
+        }
+        typed_u64s_info(owner, value).ok_or_else(|| invalid("the stat buffer was detached (its ArrayBuffer transferred)"))?
+    };
+    // SAFETY: checked just now on this thread; JS is blocked in this call, so the
+    // memory cannot be detached or freed while `f` runs.
     f(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// One `read(2)` straight into the registered stat buffer, in the kernel's `read_format` layout
+/// (decoded by lib/stat.ts), of the handle named in the low half of the buffer's last slot (so
+/// the hot call takes no argument). The last slot then gets the bytes read in its low half and 1
+/// in its high half: the facade clears that before the call, so it sees whether its own buffer
+/// was the one registered (another copy of the facade may have registered its own since).
+pub fn read_into_stat_buffer(fd_of: impl FnOnce(u32) -> Result<i32>) -> Result<u32> {
+    with_stat_buffer(|out| {
+        let last = out.len() - 1;
+        let fd = fd_of(out[last] as u32)?;
+        let room = last * 8;
+        // SAFETY: `out` is live, writable memory of `room` + 8 bytes (checked by with_stat_buffer).
+        let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), room) };
+        if n < 0 {
+            return Err(crate::error::io_to_napi("read", std::io::Error::last_os_error()));
+        }
+        if n == 0 {
+            // A pinned counter that could not be scheduled is in error state: read(2) returns 0.
+            return Err(crate::error::io_to_napi("read", std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        out[last] = n as u64 | (1 << 32);
+        Ok(n as u32)
+    })
 }
 
 /// A per-thread table of `T`.

@@ -4,6 +4,7 @@
 //! the crate's results become JS values; everything user-facing (names,
 //! validation, hints) lives in the TypeScript facade under `lib/`.
 
+mod batch;
 mod counter;
 mod error;
 mod event;

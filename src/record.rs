@@ -109,8 +109,7 @@ fn values(s: &Stat) -> JsValues {
 /// One segment of a call chain: the context marker and the instruction pointers under it.
 #[napi(object, object_from_js = false)]
 pub struct JsCallChain {
-    /// `'user'`, `'userDeferred'`, `'kernel'`, `'hv'`, `'guest'`, `'guestUser'`, `'guestKernel'` or `'unknown'`.
-    pub context: String,
+    pub context: CallChainContext,
     pub ips: Vec<BigInt>,
     /// For `'userDeferred'`: matches a later `callChainDeferred` record.
     pub cookie: Option<BigInt>,
@@ -118,17 +117,18 @@ pub struct JsCallChain {
 
 fn call_chain(c: &rec::sample::CallChain) -> JsCallChain {
     use rec::sample::CallChain as C;
-    let (context, ips, cookie): (&str, &[u64], Option<u64>) = match c {
-        C::User(v) => ("user", v, None),
-        C::UserDeferred { cookie } => ("userDeferred", &[], Some(*cookie)),
-        C::Kernel(v) => ("kernel", v, None),
-        C::Hv(v) => ("hv", v, None),
-        C::Guest(v) => ("guest", v, None),
-        C::GuestUser(v) => ("guestUser", v, None),
-        C::GuestKernel(v) => ("guestKernel", v, None),
-        C::Unknown(v) => ("unknown", v, None),
+    use CallChainContext as X;
+    let (context, ips, cookie): (X, &[u64], Option<u64>) = match c {
+        C::User(v) => (X::User, v, None),
+        C::UserDeferred { cookie } => (X::UserDeferred, &[], Some(*cookie)),
+        C::Kernel(v) => (X::Kernel, v, None),
+        C::Hv(v) => (X::Hv, v, None),
+        C::Guest(v) => (X::Guest, v, None),
+        C::GuestUser(v) => (X::GuestUser, v, None),
+        C::GuestKernel(v) => (X::GuestKernel, v, None),
+        C::Unknown(v) => (X::Unknown, v, None),
     };
-    JsCallChain { context: context.to_owned(), ips: ips.iter().copied().map(big).collect(), cookie: cookie.map(big) }
+    JsCallChain { context, ips: ips.iter().copied().map(big).collect(), cookie: cookie.map(big) }
 }
 
 /// Registers dumped with a sample, in the order of the mask bits.
@@ -149,14 +149,396 @@ fn regs(r: &(Vec<u64>, rec::sample::Abi)) -> JsRegs {
     }
 }
 
-/// `'SomeName'` → `'someName'` for fieldless enums (Debug names).
-fn name<T: std::fmt::Debug>(v: &T) -> String {
-    let s = format!("{v:?}");
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_lowercase().chain(c).collect(),
-        None => s,
+// Fixed value sets: one string enum each, converted explicitly from the crate's enums.
+
+/// Kind of a branch in the branch stack (PERF_BR_*).
+#[napi(string_enum)]
+pub enum BranchType {
+    #[napi(value = "unknown")]
+    Unknown,
+    #[napi(value = "cond")]
+    Cond,
+    #[napi(value = "uncond")]
+    Uncond,
+    #[napi(value = "ind")]
+    Ind,
+    #[napi(value = "call")]
+    Call,
+    #[napi(value = "indCall")]
+    IndCall,
+    #[napi(value = "ret")]
+    Ret,
+    #[napi(value = "syscall")]
+    Syscall,
+    #[napi(value = "sysret")]
+    Sysret,
+    #[napi(value = "condCall")]
+    CondCall,
+    #[napi(value = "condRet")]
+    CondRet,
+    #[napi(value = "eret")]
+    Eret,
+    #[napi(value = "irq")]
+    Irq,
+    #[napi(value = "sysErr")]
+    SysErr,
+    #[napi(value = "noTx")]
+    NoTx,
+    #[napi(value = "dataFault")]
+    DataFault,
+    #[napi(value = "alignFault")]
+    AlignFault,
+    #[napi(value = "instrFault")]
+    InstrFault,
+    #[napi(value = "arch1")]
+    Arch1,
+    #[napi(value = "arch2")]
+    Arch2,
+    #[napi(value = "arch3")]
+    Arch3,
+    #[napi(value = "arch4")]
+    Arch4,
+    #[napi(value = "arch5")]
+    Arch5,
+}
+
+impl From<&rec::sample::BranchType> for BranchType {
+    fn from(v: &rec::sample::BranchType) -> Self {
+        match v {
+            rec::sample::BranchType::Unknown => Self::Unknown,
+            rec::sample::BranchType::Cond => Self::Cond,
+            rec::sample::BranchType::Uncond => Self::Uncond,
+            rec::sample::BranchType::Ind => Self::Ind,
+            rec::sample::BranchType::Call => Self::Call,
+            rec::sample::BranchType::IndCall => Self::IndCall,
+            rec::sample::BranchType::Ret => Self::Ret,
+            rec::sample::BranchType::Syscall => Self::Syscall,
+            rec::sample::BranchType::Sysret => Self::Sysret,
+            rec::sample::BranchType::CondCall => Self::CondCall,
+            rec::sample::BranchType::CondRet => Self::CondRet,
+            rec::sample::BranchType::Eret => Self::Eret,
+            rec::sample::BranchType::Irq => Self::Irq,
+            rec::sample::BranchType::SysErr => Self::SysErr,
+            rec::sample::BranchType::NoTx => Self::NoTx,
+            rec::sample::BranchType::DataFault => Self::DataFault,
+            rec::sample::BranchType::AlignFault => Self::AlignFault,
+            rec::sample::BranchType::InstrFault => Self::InstrFault,
+            rec::sample::BranchType::Arch1 => Self::Arch1,
+            rec::sample::BranchType::Arch2 => Self::Arch2,
+            rec::sample::BranchType::Arch3 => Self::Arch3,
+            rec::sample::BranchType::Arch4 => Self::Arch4,
+            rec::sample::BranchType::Arch5 => Self::Arch5,
+        }
     }
+}
+
+/// Speculation outcome of a branch (PERF_BR_SPEC_*).
+#[napi(string_enum)]
+pub enum BranchSpec {
+    #[napi(value = "na")]
+    Na,
+    #[napi(value = "wrong")]
+    Wrong,
+    #[napi(value = "correct")]
+    Correct,
+    #[napi(value = "noSpecCorrect")]
+    NoSpecCorrect,
+}
+
+impl From<&rec::sample::BranchSpec> for BranchSpec {
+    fn from(v: &rec::sample::BranchSpec) -> Self {
+        match v {
+            rec::sample::BranchSpec::Na => Self::Na,
+            rec::sample::BranchSpec::Wrong => Self::Wrong,
+            rec::sample::BranchSpec::Correct => Self::Correct,
+            rec::sample::BranchSpec::NoSpecCorrect => Self::NoSpecCorrect,
+        }
+    }
+}
+
+/// Privilege level of a branch target (PERF_BR_PRIV_*).
+#[napi(string_enum)]
+pub enum BranchPriv {
+    #[napi(value = "unknown")]
+    Unknown,
+    #[napi(value = "user")]
+    User,
+    #[napi(value = "kernel")]
+    Kernel,
+    #[napi(value = "hv")]
+    Hv,
+}
+
+impl From<&rec::sample::BranchPriv> for BranchPriv {
+    fn from(v: &rec::sample::BranchPriv) -> Self {
+        match v {
+            rec::sample::BranchPriv::Unknown => Self::Unknown,
+            rec::sample::BranchPriv::User => Self::User,
+            rec::sample::BranchPriv::Kernel => Self::Kernel,
+            rec::sample::BranchPriv::Hv => Self::Hv,
+        }
+    }
+}
+
+/// Memory hierarchy level of a data source (PERF_MEM_LVLNUM_*).
+#[napi(string_enum)]
+pub enum MemLevel2 {
+    #[napi(value = "l0")]
+    L0,
+    #[napi(value = "l1")]
+    L1,
+    #[napi(value = "l2")]
+    L2,
+    #[napi(value = "l3")]
+    L3,
+    #[napi(value = "l4")]
+    L4,
+    #[napi(value = "l2Mhb")]
+    L2Mhb,
+    #[napi(value = "msc")]
+    Msc,
+    #[napi(value = "unc")]
+    Unc,
+    #[napi(value = "cxl")]
+    Cxl,
+    #[napi(value = "io")]
+    Io,
+    #[napi(value = "anyCache")]
+    AnyCache,
+    #[napi(value = "lfb")]
+    Lfb,
+    #[napi(value = "ram")]
+    Ram,
+    #[napi(value = "pmem")]
+    Pmem,
+    #[napi(value = "na")]
+    Na,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&rec::sample::MemLevel2> for MemLevel2 {
+    fn from(v: &rec::sample::MemLevel2) -> Self {
+        match v {
+            rec::sample::MemLevel2::L0 => Self::L0,
+            rec::sample::MemLevel2::L1 => Self::L1,
+            rec::sample::MemLevel2::L2 => Self::L2,
+            rec::sample::MemLevel2::L3 => Self::L3,
+            rec::sample::MemLevel2::L4 => Self::L4,
+            rec::sample::MemLevel2::L2Mhb => Self::L2Mhb,
+            rec::sample::MemLevel2::Msc => Self::Msc,
+            rec::sample::MemLevel2::Unc => Self::Unc,
+            rec::sample::MemLevel2::Cxl => Self::Cxl,
+            rec::sample::MemLevel2::Io => Self::Io,
+            rec::sample::MemLevel2::AnyCache => Self::AnyCache,
+            rec::sample::MemLevel2::Lfb => Self::Lfb,
+            rec::sample::MemLevel2::Ram => Self::Ram,
+            rec::sample::MemLevel2::Pmem => Self::Pmem,
+            rec::sample::MemLevel2::Na => Self::Na,
+            rec::sample::MemLevel2::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Distance of a data source (PERF_MEM_HOPS_*).
+#[napi(string_enum)]
+pub enum MemHop {
+    #[napi(value = "core")]
+    Core,
+    #[napi(value = "node")]
+    Node,
+    #[napi(value = "socket")]
+    Socket,
+    #[napi(value = "board")]
+    Board,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&rec::sample::MemHop> for MemHop {
+    fn from(v: &rec::sample::MemHop) -> Self {
+        match v {
+            rec::sample::MemHop::Core => Self::Core,
+            rec::sample::MemHop::Node => Self::Node,
+            rec::sample::MemHop::Socket => Self::Socket,
+            rec::sample::MemHop::Board => Self::Board,
+            rec::sample::MemHop::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Memory region of a data source (PERF_MEM_REGION_*).
+#[napi(string_enum)]
+pub enum MemRegion {
+    #[napi(value = "na")]
+    Na,
+    #[napi(value = "reserved")]
+    Reserved,
+    #[napi(value = "localShare")]
+    LocalShare,
+    #[napi(value = "localNonShare")]
+    LocalNonShare,
+    #[napi(value = "otherIo")]
+    OtherIo,
+    #[napi(value = "otherShare")]
+    OtherShare,
+    #[napi(value = "otherNonShare")]
+    OtherNonShare,
+    #[napi(value = "mmio")]
+    Mmio,
+    #[napi(value = "mem0")]
+    Mem0,
+    #[napi(value = "mem1")]
+    Mem1,
+    #[napi(value = "mem2")]
+    Mem2,
+    #[napi(value = "mem3")]
+    Mem3,
+    #[napi(value = "mem4")]
+    Mem4,
+    #[napi(value = "mem5")]
+    Mem5,
+    #[napi(value = "mem6")]
+    Mem6,
+    #[napi(value = "mem7")]
+    Mem7,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&rec::sample::MemRegion> for MemRegion {
+    fn from(v: &rec::sample::MemRegion) -> Self {
+        match v {
+            rec::sample::MemRegion::Na => Self::Na,
+            rec::sample::MemRegion::Reserved => Self::Reserved,
+            rec::sample::MemRegion::LocalShare => Self::LocalShare,
+            rec::sample::MemRegion::LocalNonShare => Self::LocalNonShare,
+            rec::sample::MemRegion::OtherIo => Self::OtherIo,
+            rec::sample::MemRegion::OtherShare => Self::OtherShare,
+            rec::sample::MemRegion::OtherNonShare => Self::OtherNonShare,
+            rec::sample::MemRegion::Mmio => Self::Mmio,
+            rec::sample::MemRegion::Mem0 => Self::Mem0,
+            rec::sample::MemRegion::Mem1 => Self::Mem1,
+            rec::sample::MemRegion::Mem2 => Self::Mem2,
+            rec::sample::MemRegion::Mem3 => Self::Mem3,
+            rec::sample::MemRegion::Mem4 => Self::Mem4,
+            rec::sample::MemRegion::Mem5 => Self::Mem5,
+            rec::sample::MemRegion::Mem6 => Self::Mem6,
+            rec::sample::MemRegion::Mem7 => Self::Mem7,
+            rec::sample::MemRegion::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Kind of a kernel symbol (PERF_RECORD_KSYMBOL_TYPE_*).
+#[napi(string_enum)]
+pub enum KsymbolType {
+    #[napi(value = "bpf")]
+    Bpf,
+    #[napi(value = "outOfLine")]
+    OutOfLine,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&rec::ksymbol::Type> for KsymbolType {
+    fn from(v: &rec::ksymbol::Type) -> Self {
+        match v {
+            rec::ksymbol::Type::Bpf => Self::Bpf,
+            rec::ksymbol::Type::OutOfLine => Self::OutOfLine,
+            rec::ksymbol::Type::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Whether a kernel symbol was registered or unregistered.
+#[napi(string_enum)]
+pub enum KsymbolState {
+    #[napi(value = "reg")]
+    Reg,
+    #[napi(value = "unreg")]
+    Unreg,
+}
+
+impl From<&rec::ksymbol::State> for KsymbolState {
+    fn from(v: &rec::ksymbol::State) -> Self {
+        match v {
+            rec::ksymbol::State::Reg => Self::Reg,
+            rec::ksymbol::State::Unreg => Self::Unreg,
+        }
+    }
+}
+
+/// Kind of a BPF event (PERF_BPF_EVENT_*).
+#[napi(string_enum)]
+pub enum BpfEventType {
+    #[napi(value = "progLoad")]
+    ProgLoad,
+    #[napi(value = "progUnload")]
+    ProgUnload,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&rec::bpf::Type> for BpfEventType {
+    fn from(v: &rec::bpf::Type) -> Self {
+        match v {
+            rec::bpf::Type::ProgLoad => Self::ProgLoad,
+            rec::bpf::Type::ProgUnload => Self::ProgUnload,
+            rec::bpf::Type::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Privilege level the kernel marked a record with (PERF_RECORD_MISC_CPUMODE).
+#[napi(string_enum)]
+pub enum RecordPriv {
+    #[napi(value = "user")]
+    User,
+    #[napi(value = "kernel")]
+    Kernel,
+    #[napi(value = "hv")]
+    Hv,
+    #[napi(value = "guestUser")]
+    GuestUser,
+    #[napi(value = "guestKernel")]
+    GuestKernel,
+    #[napi(value = "unknown")]
+    Unknown,
+}
+
+impl From<&Priv> for RecordPriv {
+    fn from(v: &Priv) -> Self {
+        match v {
+            Priv::User => Self::User,
+            Priv::Kernel => Self::Kernel,
+            Priv::Hv => Self::Hv,
+            Priv::GuestUser => Self::GuestUser,
+            Priv::GuestKernel => Self::GuestKernel,
+            Priv::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses).
+#[napi(string_enum)]
+pub enum CallChainContext {
+    #[napi(value = "user")]
+    User,
+    #[napi(value = "userDeferred")]
+    UserDeferred,
+    #[napi(value = "kernel")]
+    Kernel,
+    #[napi(value = "hv")]
+    Hv,
+    #[napi(value = "guest")]
+    Guest,
+    #[napi(value = "guestUser")]
+    GuestUser,
+    #[napi(value = "guestKernel")]
+    GuestKernel,
+    #[napi(value = "unknown")]
+    Unknown,
 }
 
 #[napi(object, object_from_js = false)]
@@ -168,9 +550,9 @@ pub struct JsBranch {
     pub in_tx: bool,
     pub abort: bool,
     pub cycles: u32,
-    pub branch_type: String,
-    pub branch_spec: String,
-    pub branch_priv: String,
+    pub branch_type: BranchType,
+    pub branch_spec: BranchSpec,
+    pub branch_priv: BranchPriv,
     pub counter: Option<BigInt>,
 }
 
@@ -194,9 +576,9 @@ fn lbr(l: &rec::sample::Lbr) -> JsLbr {
                 in_tx: e.in_tx,
                 abort: e.abort,
                 cycles: e.cycles as u32,
-                branch_type: name(&e.branch_type),
-                branch_spec: name(&e.branch_spec),
-                branch_priv: name(&e.branch_priv),
+                branch_type: (&e.branch_type).into(),
+                branch_spec: (&e.branch_spec).into(),
+                branch_priv: (&e.branch_priv).into(),
                 counter: e.counter.map(big),
             })
             .collect(),
@@ -233,11 +615,11 @@ pub struct JsDataSource {
     pub snoop: Vec<String>,
     pub lock: Vec<String>,
     pub tlb: Vec<String>,
-    pub level2: String,
+    pub level2: MemLevel2,
     pub remote: bool,
     pub block: Vec<String>,
-    pub hops: String,
-    pub region: String,
+    pub hops: MemHop,
+    pub region: MemRegion,
 }
 
 macro_rules! set_flags {
@@ -256,11 +638,11 @@ fn data_source(d: &rec::sample::DataSource) -> JsDataSource {
         snoop: set_flags!(d.snoop, [na => "na", none => "none", hit => "hit", miss => "miss", hit_m => "hitM", fwd => "fwd", peer => "peer"]),
         lock: set_flags!(d.lock, [na => "na", locked => "locked"]),
         tlb: set_flags!(d.tlb, [na => "na", hit => "hit", miss => "miss", l1 => "l1", l2 => "l2", walker => "walker", fault => "fault"]),
-        level2: name(&d.level2),
+        level2: (&d.level2).into(),
         remote: d.remote,
         block: set_flags!(d.block, [na => "na", data => "data", addr => "addr"]),
-        hops: name(&d.hops),
-        region: name(&d.region),
+        hops: (&d.hops).into(),
+        region: (&d.region).into(),
     }
 }
 
@@ -295,11 +677,13 @@ fn ns(l: &rec::ns::LinkInfo) -> JsNamespace {
 /// A record from a sampler's ring. Every record has `type`, `priv` (the privilege level the
 /// kernel marked it with: `'user'`, `'kernel'`, `'hv'`, `'guestUser'`, `'guestKernel'` or
 /// `'unknown'`) and, with `recordIdAll` (always for samples), `recordId`.
+// A transient value: each one is converted into a JS object as soon as it is built.
+#[allow(clippy::large_enum_variant)]
 #[napi(discriminant = "type", discriminant_case = "camelCase", object_from_js = false)]
 pub enum NativeRecord {
     Sample {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: JsRecordId,
         stat: Option<JsValues>,
         period: Option<BigInt>,
@@ -327,7 +711,7 @@ pub enum NativeRecord {
     },
     Mmap {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         executable: bool,
         task: JsTask,
@@ -339,33 +723,31 @@ pub enum NativeRecord {
     },
     Read {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         task: JsTask,
         stat: JsValues,
     },
     Cgroup {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         id: BigInt,
         path: String,
     },
     Ksymbol {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
-        /// `'bpf'`, `'outOfLine'` or `'unknown'`.
-        ksymbol_type: String,
+        ksymbol_type: KsymbolType,
         name: String,
-        /// `'reg'` or `'unreg'`.
-        state: String,
+        state: KsymbolState,
         addr: BigInt,
         len: u32,
     },
     TextPoke {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         addr: BigInt,
         #[napi(ts_type = "Buffer")]
@@ -375,10 +757,9 @@ pub enum NativeRecord {
     },
     BpfEvent {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
-        /// `'progLoad'`, `'progUnload'` or `'unknown'`.
-        bpf_event_type: String,
+        bpf_event_type: BpfEventType,
         id: u32,
         #[napi(ts_type = "Buffer")]
         tag: Bytes,
@@ -386,7 +767,7 @@ pub enum NativeRecord {
     },
     CtxSwitch {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         /// `true`: switched out (to `task` when CPU-wide), `false`: switched in (from `task`).
         out: bool,
@@ -396,7 +777,7 @@ pub enum NativeRecord {
     },
     Namespaces {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         task: JsTask,
         uts: JsNamespace,
@@ -409,20 +790,20 @@ pub enum NativeRecord {
     },
     ItraceStart {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         task: JsTask,
     },
     CallChainDeferred {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         cookie: BigInt,
         call_chain: Vec<BigInt>,
     },
     Aux {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         offset: BigInt,
         size: BigInt,
@@ -434,13 +815,13 @@ pub enum NativeRecord {
     },
     AuxOutputHwId {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         hw_id: BigInt,
     },
     Comm {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         by_execve: bool,
         task: JsTask,
@@ -448,7 +829,7 @@ pub enum NativeRecord {
     },
     Exit {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         task: JsTask,
         parent_task: JsTask,
@@ -456,7 +837,7 @@ pub enum NativeRecord {
     },
     Fork {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         task: JsTask,
         parent_task: JsTask,
@@ -464,7 +845,7 @@ pub enum NativeRecord {
     },
     Throttle {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         time: BigInt,
         id: BigInt,
@@ -472,7 +853,7 @@ pub enum NativeRecord {
     },
     Unthrottle {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         time: BigInt,
         id: BigInt,
@@ -480,40 +861,29 @@ pub enum NativeRecord {
     },
     LostRecords {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         id: BigInt,
         lost_records: BigInt,
     },
     LostSamples {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         record_id: Option<JsRecordId>,
         lost_samples: BigInt,
     },
     Unknown {
         #[napi(js_name = "priv")]
-        privilege: String,
+        privilege: RecordPriv,
         #[napi(ts_type = "Buffer")]
         bytes: Bytes,
     },
 }
 
-fn privilege(p: &Priv) -> String {
-    match p {
-        Priv::User => "user",
-        Priv::Kernel => "kernel",
-        Priv::Hv => "hv",
-        Priv::GuestUser => "guestUser",
-        Priv::GuestKernel => "guestKernel",
-        Priv::Unknown => "unknown",
-    }
-    .to_owned()
-}
 
 /// The one conversion from a parsed record to its JS shape.
 pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
-    let privilege = privilege(p);
+    let privilege = RecordPriv::from(p); // converted once per record
     let rid = |r: &Option<RecordId>| r.as_ref().map(record_id);
     match r {
         Record::Sample(s) => NativeRecord::Sample {
@@ -579,9 +949,9 @@ pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
         Record::Ksymbol(k) => NativeRecord::Ksymbol {
             privilege,
             record_id: rid(&k.record_id),
-            ksymbol_type: name(&k.ty),
+            ksymbol_type: (&k.ty).into(),
             name: text(&k.name),
-            state: name(&k.state),
+            state: (&k.state).into(),
             addr: big(k.addr),
             len: k.len,
         },
@@ -595,7 +965,7 @@ pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
         Record::BpfEvent(b) => NativeRecord::BpfEvent {
             privilege,
             record_id: rid(&b.record_id),
-            bpf_event_type: name(&b.ty),
+            bpf_event_type: (&b.ty).into(),
             id: b.id,
             tag: Bytes(b.tag.to_vec()),
             flags: b.flags as u32,

@@ -2,17 +2,23 @@
 //! batches, and waited on without blocking JS.
 //!
 //! Waiting: every sampler of the process shares one poller, the IO driver of
-//! napi-rs's tokio runtime (one epoll instance). A wait registers a private dup
-//! of the perf fd (so closing the sampler never leaves the poller with a reused
-//! fd number), resolves with `'readable'`, `'hup'` (the target exited) or
-//! `'error'` (EPOLLERR is data, not a crash), or `'cancelled'` when JS aborts or
-//! the sampler is closed. No libuv pool thread is ever parked on poll(2).
+//! napi-rs's tokio runtime (one epoll instance). Each sampler registers a
+//! private dup of its perf fd once, when it opens, for its whole life (so a
+//! closed sampler never leaves the poller with a reused fd number, and no
+//! kernel wake-up is lost between two waits: `perf_poll()` consumes a pending
+//! wake-up, so a fresh registration per wait could miss the one that came
+//! before it and stall while the ring is full). The registration is
+//! edge-triggered; the poller remembers a wake-up that arrives while nobody
+//! waits, and the facade drains before every wait. A wait resolves with
+//! `'readable'`, `'hup'` (the target exited) or `'error'` (EPOLLERR is data,
+//! not a crash), or `'cancelled'` when JS aborts or the sampler is closed. No
+//! libuv pool thread is ever parked on poll(2).
 
 use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 
-use napi::bindgen_prelude::{BigInt, PromiseRaw};
+use napi::bindgen_prelude::{BigInt, JsValue, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
 use perf_event_open::sample::Sampler;
@@ -23,23 +29,38 @@ use tokio::sync::oneshot;
 use crate::error::{invalid, IoContext, Result};
 use crate::event::u64_of;
 use crate::handles::{Owned, Slab, Table};
+use crate::batch::{BatchBuffer, Ring};
 use crate::record::{to_js, NativeRecord};
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 { n as usize } else { 4096 }
+}
 
 struct Entry {
     sampler: Sampler,
-    /// A dup of the perf fd for the poller.
-    poll_fd: Arc<OwnedFd>,
+    /// Our own mapping of the ring, read by `fill()`.
+    ring: Ring,
+    /// The batch buffer JS registered (columns, byte area), if any.
+    batch: Option<BatchBuffer>,
+    /// A dup of the perf fd, registered with the poller for the sampler's life.
+    poll_fd: Arc<AsyncFd<PollFd>>,
+    /// Bytes of the ring's data area: one `drain()` copies out at most this much.
+    ring_bytes: usize,
     /// Cancels the pending wait, if any (dropping it cancels too).
     cancel: Option<oneshot::Sender<()>>,
 }
 
 thread_local! {
     static SAMPLER_SLAB: RefCell<Slab<Entry>> = const { RefCell::new(Slab::new()) };
-    static CLEANUP_HOOKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The env whose teardown drops this thread's samplers (a renderer reload makes a new env on
+    /// the same thread: it gets its own hook, so no sampler outlives the env its references live in).
+    static CLEANUP_ENV: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 static SAMPLERS: Table<Entry> = Table::new(&SAMPLER_SLAB);
 
-struct PollFd(Arc<OwnedFd>);
+struct PollFd(OwnedFd);
 
 impl AsRawFd for PollFd {
     fn as_raw_fd(&self) -> RawFd {
@@ -56,13 +77,22 @@ pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> R
     let poll_fd = counter.file().try_clone().op("dup")?;
     // Env teardown (worker exit, renderer reload) drops this thread's samplers:
     // their mappings are unmapped and pending waits end.
-    if !CLEANUP_HOOKED.with(|c| c.replace(true)) {
+    if CLEANUP_ENV.with(|c| c.replace(env.raw() as usize)) != env.raw() as usize {
         env.add_env_cleanup_hook((), |_| {
             SAMPLER_SLAB.with(|s| *s.borrow_mut() = Slab::new());
+            CLEANUP_ENV.with(|c| c.set(0));
         })
         .map_err(|e| invalid(e.reason))?;
     }
-    let entry = Entry { sampler, poll_fd: Arc::new(OwnedFd::from(poll_fd)), cancel: None };
+    let poll_fd = napi::bindgen_prelude::within_runtime_if_available(|| {
+        // SAFETY: PollFd owns the fd it registers, for as long as the AsyncFd lives.
+        unsafe { AsyncFd::register_with_interest(PollFd(OwnedFd::from(poll_fd)), Interest::READABLE | Interest::ERROR) }
+            .map_err(std::io::Error::from)
+    })
+    .op("epoll_ctl")?;
+    let ring_bytes = page_size() << exp;
+    let ring = Ring::map(counter.file().as_raw_fd(), exp, page_size()).op("mmap")?;
+    let entry = Entry { sampler, ring, batch: None, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
     Ok(NativeSampler { entry: Owned::new(&SAMPLERS, "sampler", entry) })
 }
 
@@ -74,12 +104,64 @@ pub struct NativeSampler {
 
 #[napi]
 impl NativeSampler {
-    /// Parses up to `max` pending records, copying them out of the ring, in one call.
+    /// Parses up to `max` pending records with the crate's iterator (the baseline of
+    /// `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
+    /// afterwards: only for a disabled counter, whose ring the kernel no longer writes.
     #[napi]
-    pub fn drain(&self, max: u32) -> Result<Vec<NativeRecord>> {
+    pub fn drain_crate(&self, max: u32, rewind: bool) -> Result<Vec<NativeRecord>> {
         self.entry.with(|e| {
+            let tail = e.ring.tail_value();
             let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
-            Ok(iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect())
+            let out = iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect();
+            if rewind {
+                e.ring.set_tail(tail);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Parses the pending records with the crate's iterator and drops them (no JS values):
+    /// the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
+    #[napi]
+    pub fn parse_crate(&self, rewind: bool) -> Result<u32> {
+        self.entry.with(|e| {
+            let tail = e.ring.tail_value();
+            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
+            let n = iter.map(std::hint::black_box).count();
+            if rewind {
+                e.ring.set_tail(tail);
+            }
+            Ok(n as u32)
+        })
+    }
+
+    /// Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts).
+    #[napi(ts_args_type = "buf: ArrayBuffer")]
+    pub fn set_batch_buffer(&self, env: Env, buf: Unknown<'_>) -> Result<()> {
+        // `BatchBuffer::new` checks that it is an ArrayBuffer.
+        let b = BatchBuffer::new(&env, buf.raw())?;
+        self.entry.with_mut(|e| {
+            e.batch = Some(b);
+            Ok(())
+        })
+    }
+
+    /// Copies records from the ring into the registered batch columns (no arguments:
+    /// limits and cursors are in the buffer's meta slots). Returns the rows in the batch.
+    #[napi]
+    pub fn fill(&self, env: Env) -> Result<u32> {
+        self.entry.with(|e| {
+            let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
+            crate::batch::fill(&env, b, &e.ring, e.sampler.parser())
+        })
+    }
+
+    /// Record objects (the same as `drain()` returns) for batch rows `from..to`.
+    #[napi]
+    pub fn decode(&self, env: Env, from: u32, to: u32) -> Result<Vec<NativeRecord>> {
+        self.entry.with(|e| {
+            let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
+            crate::batch::decode(&env, b, e.sampler.parser(), from, to)
         })
     }
 
@@ -92,15 +174,16 @@ impl NativeSampler {
             Ok(e.poll_fd.clone())
         })?;
         env.spawn_future(async move {
-            // SAFETY: PollFd owns (through the Arc) the fd it registers, for as long as the AsyncFd lives.
-            let afd = unsafe { AsyncFd::register_with_interest(PollFd(fd), Interest::READABLE) }
-                .map_err(|e| napi::Error::from(std::io::Error::from(e)))?;
             let state = tokio::select! {
-                ready = afd.readable() => {
+                ready = fd.ready(Interest::READABLE | Interest::ERROR) => {
                     let mut guard = ready?;
                     let r = guard.ready();
-                    guard.clear_ready();
-                    if r.is_error() { "error" } else if r.is_read_closed() { "hup" } else { "readable" }
+                    // Only a plain wake-up is consumed: HUP and ERR stay reported, so the
+                    // facade sees them again after draining and ends the iteration.
+                    if r.is_error() { "error" } else if r.is_read_closed() { "hup" } else {
+                        guard.clear_ready_matching(tokio::io::Ready::READABLE);
+                        "readable"
+                    }
                 }
                 _ = rx => "cancelled",
             };
@@ -152,6 +235,18 @@ impl NativeSampler {
             let (enabled, running) = e.sampler.counter_time();
             Ok(vec![BigInt::from(enabled), BigInt::from(running)])
         })
+    }
+
+    /// The counter's `sample_type` bits (PERF_SAMPLE_*), for the facade's decoding of batch rows.
+    #[napi(getter)]
+    pub fn sample_type(&self) -> Result<f64> {
+        self.entry.with(|e| Ok(e.sampler.parser().sample_type as f64))
+    }
+
+    /// Bytes of the ring's data area (2^exp pages).
+    #[napi(getter)]
+    pub fn ring_bytes(&self) -> Result<u32> {
+        self.entry.with(|e| Ok(e.ring_bytes.min(u32::MAX as usize) as u32))
     }
 
     /// Unmaps the ring and ends a pending wait. Idempotent.

@@ -9,6 +9,11 @@ const n: bigint = s.count
 const scaled: bigint = s.scaled
 const multiplexed: boolean = s.multiplexed
 void [n, scaled, multiplexed]
+// id and both times are always read: not optional.
+const always: [bigint, bigint, bigint] = [s.id, s.timeEnabled, s.timeRunning]
+void always
+// @ts-expect-error they cannot be turned off
+new Counter('task-clock', undefined, { statFormat: { id: false } })
 new Counter('syscalls:sys_enter_write', { pid: 0, cpu: 'all' }, {})
 new Counter({ type: 'breakpoint', access: 'w', addr: 0x1000n, len: 8 })
 new Counter({ type: 'uprobe', path: '/bin/true', offset: 0x1234 })
@@ -83,3 +88,17 @@ void wrong
 g.add('cs', { pin: true })
 // @ts-expect-error sigtrap is not offered
 new Counter('task-clock', {}, { sigtrapOnSample: 1n })
+// Record fields with a fixed set of values are string unions (native string enums).
+declare const rec: PerfRecord
+if (rec.type === 'sample') {
+  const ctx: 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown' | undefined = rec.callChain?.[0]?.context
+  void ctx
+  // @ts-expect-error not a privilege level
+  const p: typeof rec.priv = 'root'
+  void p
+}
+if (rec.type === 'ksymbol') {
+  const k: 'bpf' | 'outOfLine' | 'unknown' = rec.ksymbolType
+  const st: 'reg' | 'unreg' = rec.state
+  void [k, st]
+}
