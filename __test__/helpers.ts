@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Counter, PerfEventError } from '../dist/index.js'
@@ -103,4 +103,17 @@ export function spinCpu(ms: number): number {
   let x = 0
   while (clock.stat().count < target) for (let i = 0; i < 1000; i++) x++
   return x
+}
+
+/**
+ * A new unprivileged system user for one test (root only), removed by `remove()`. A fresh user
+ * per run: the kernel's per-user locked-memory budget (perf_event_mlock_kb) is shared by all of a
+ * user's processes, and a user whose budget some other program leaked stays refused until reboot.
+ */
+export function freshUser(prefix: string): { name: string; uid: number; gid: number; remove(): void } {
+  const name = `${prefix}${process.pid}${Math.floor(Math.random() * 1e6)}`.slice(0, 31)
+  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name])
+  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim())
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim())
+  return { name, uid, gid, remove: () => void spawnSync('userdel', [name]) }
 }

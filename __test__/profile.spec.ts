@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
 import { profile, profileCommand, Profiler, PerfEventError } from '../dist/index.js'
-import { tracefsMounted } from './helpers.ts'
+import { freshUser, tracefsMounted } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-profile-'))
@@ -389,13 +389,15 @@ process.exitCode = 3
   await t.throwsAsync(() => profileCommand(process.execPath, ['x'], { scope: 'process' } as object), { instanceOf: TypeError, message: /scope/ })
 })
 
-test('unprivileged (perf_event_paranoid 2, user nobody): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => {
+test('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => {
   const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
   if (process.getuid?.() !== 0 || paranoid < 2) {
     t.log(`skipped: needs root to run a child as nobody, and perf_event_paranoid >= 2 (it is ${paranoid})`)
     t.pass()
     return
   }
+  const user = freshUser('pe-prof')
+  t.teardown(() => user.remove())
   const code = `const pe = require(${JSON.stringify(DIST)})
 const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
 ;(async () => {
@@ -404,7 +406,7 @@ const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
   try { await pe.profile(spin, { kernel: true }) } catch (e) { err = { code: e.code, hint: e.hint, name: e.name } }
   console.log(JSON.stringify({ kernel: p.meta.kernel, warnings: p.warnings, kernelFrames: p.frames.filter((f) => f.kind === 'kernel').length, err }))
 })()`
-  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: tmpdir() })
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: tmpdir() })
   t.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout)
   t.false(out.kernel)
@@ -416,7 +418,7 @@ const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
   // A small memlock limit: the default ring shrinks until the kernel maps it, and the profile says so.
   const small = `const pe = require(${JSON.stringify(DIST)})
 pe.profile(() => { let x = 0; for (let i = 0; i < 1e7; i++) x += i; return x }, { freq: 4000 }).then((p) => console.log(JSON.stringify({ warnings: p.warnings, samples: p.sampleCount })))`
-  const r2 = spawnSync('/bin/sh', ['-c', 'ulimit -l 0 && exec "$0" -e "$1"', process.execPath, small], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: tmpdir() })
+  const r2 = spawnSync('/bin/sh', ['-c', 'ulimit -l 0 && exec "$0" -e "$1"', process.execPath, small], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: tmpdir() })
   t.is(r2.status, 0, r2.stderr)
   const out2 = JSON.parse(r2.stdout)
   t.true(out2.warnings.some((w: string) => /The ring was reduced from 2\^\d+ to 2\^\d+ pages by the memlock limit/.test(w)), JSON.stringify(out2.warnings))
