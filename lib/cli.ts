@@ -495,7 +495,7 @@ export function nodeCommand(cmd: string[]): { argv: string[]; node: boolean } {
 /** A usage error (exit code 2) for what the user typed wrong: option values, unknown events. */
 function asUsage(e: unknown): unknown {
   if (e instanceof TypeError || e instanceof RangeError) return new UsageError(e.message)
-  if (e instanceof PerfEventError && e.code === 'ERR_UNKNOWN_EVENT') return new UsageError(`${e.message}${e.hint ? ` (${e.hint})` : ''}`)
+  if (e instanceof PerfEventError && e.code === 'ERR_UNKNOWN_EVENT') return new UsageError(errorText(e).replace(/^ERR_UNKNOWN_EVENT: /, ''))
   return e
 }
 
@@ -636,7 +636,8 @@ export async function main(argv: string[]): Promise<number> {
     return await run(rest)
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${USAGE}\n`)
+      const usage = command === 'record' ? "Run 'perf-event-open record --help' for its options." : USAGE
+      process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${usage}\n`)
       return 2
     }
     process.stderr.write(`perf-event-open: ${e instanceof Error ? e.message : String(e)}\n`)
