@@ -3,7 +3,7 @@
 // pprof-format, JSON.parse, gunzip).
 import test from 'ava'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -112,6 +112,15 @@ test('record -e syscalls:sys_enter_write -c 1 on a #! node script doing N writes
   t.is(events, N)
 })
 
+test('record -- sh -c "node app.js": Node started by the command gets the perf map flags through NODE_OPTIONS', (t) => {
+  const out = join(dir, 'nested.folded')
+  const r = record(['-c', '250000', '-o', out, '--', 'sh', '-c', `"${process.execPath}" --no-turbo-inlining "${SHAPE}" 300; exit 4`])
+  t.is(r.status, 4, r.stderr)
+  // (The shell has samples too, and no perf map: the profile's warning names its pid.)
+  const folded = readFileSync(out, 'utf8').trim().split('\n')
+  t.true(folded.some((l) => /(^|;)[~^*+]?hotA [^;]*_\[j\];[~^*+]?leaf /.test(l)), 'hotA and leaf named, as JS')
+})
+
 test('record -o picks the format by extension: .folded, .svg, .cpuprofile, .json, .json.gz, .pprof parse', (t) => {
   const files: Record<string, string> = {}
   for (const ext of ['.folded', '.svg', '.cpuprofile', '.json', '.json.gz', '.pprof']) {
@@ -183,6 +192,41 @@ test('record -p pid: every thread of a running Node process until Ctrl-C', async
     t.true(ns >= 4e8, `${ns} ns sampled`)
     t.true(samples.some((s) => s.fns.some((f) => js('hotA').test(f))), 'hotA named from the running process perf map')
     t.is(target.exitCode, null, 'the target still runs')
+  } finally {
+    target.kill('SIGKILL')
+  }
+})
+
+test('record -p pid of a process that exits by itself: symbolized after its exit from its mappings and perf map', async (t) => {
+  const out = join(dir, 'gone.folded')
+  const stopFile = join(dir, 'gone.stop')
+  const target = spawn(process.execPath, ['--perf-basic-prof', '--no-turbo-inlining', SHAPE, '60000', '0', stopFile], { stdio: 'ignore', cwd: dir })
+  await new Promise((r) => target.once('spawn', r))
+  const targetExit = new Promise((r) => target.once('exit', r))
+  const cpuMs = () => {
+    const f = readFileSync(`/proc/${target.pid}/stat`, 'utf8')
+    const [utime, stime] = f.slice(f.lastIndexOf(')') + 2).split(' ').slice(11, 13).map(Number)
+    return ((utime + stime) * 1000) / 100
+  }
+  try {
+    while (cpuMs() < 300) await new Promise((r) => setTimeout(r, 20))
+    const cli = spawn(process.execPath, [CLI, 'record', '-p', String(target.pid), '-o', out], { cwd: dir })
+    let stderr = ''
+    cli.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<number | null>((r) => cli.once('exit', (code) => r(code)))
+    while (!stderr.includes('Ctrl-C to stop')) await new Promise((r) => setTimeout(r, 20))
+    const start = cpuMs()
+    while (cpuMs() < start + 300) await new Promise((r) => setTimeout(r, 20))
+    // The target ends by itself; record notices, and writes the profile without a Ctrl-C.
+    writeFileSync(stopFile, '')
+    await targetExit
+    const code = await exited
+    t.log(stderr)
+    t.is(code, 0)
+    t.regex(stderr, new RegExp(`Process ${target.pid} exited before stop\\(\\): symbolized from its mappings and its perf map file`))
+    const folded = readFileSync(out, 'utf8').trim().split('\n')
+    t.true(folded.some((l) => /(^|;)[~^*+]?hotA [^;]*;[~^*+]?leaf /.test(l)), 'JS frames named from the perf map after the exit')
+    t.true(folded.some((l) => /(^|;)node::Start/.test(l)), 'native frames named from the node binary at file offsets')
   } finally {
     target.kill('SIGKILL')
   }

@@ -403,7 +403,7 @@ Options:
   --kernel, --no-kernel kernel frames on or off (default: on where allowed: root, CAP_PERFMON or
                         perf_event_paranoid <= 1)
   -p, --pid pid         profile a running process (all its threads, and threads it starts later)
-                        until Ctrl-C or its exit; it is symbolized while it runs
+                        until Ctrl-C or its exit
   -n, --top n           rows of the printed table of hottest functions (default 15)
   -h, --help            this text
 
@@ -550,11 +550,8 @@ async function recordCommand(argv: string[]): Promise<number> {
   let profile: Profile
   let exitCode = 0
   let title: string
-  const notes: string[] = []
   if (pid !== undefined) {
-    const r = await recordPid(pid, options)
-    profile = r.profile
-    if (r.gone) notes.push(`Process ${pid} exited before it was symbolized: some frames may be unnamed. To profile a program to its end, start it with 'perf-event-open record -- cmd'.`)
+    profile = await recordPid(pid, options)
     title = `process ${pid}`
   } else {
     const { argv: cmd } = nodeCommand(positionals)
@@ -582,7 +579,7 @@ async function recordCommand(argv: string[]): Promise<number> {
   }
   await profile.write(output)
   const lines = ['', ` Profile of ${title}:`, '', profile.top(top).table, '']
-  for (const w of [...profile.warnings, ...notes]) lines.push(`warning: ${w}`)
+  for (const w of profile.warnings) lines.push(`warning: ${w}`)
   const seconds = ((profile.meta.endTime - profile.meta.startTime) / 1000).toFixed(3)
   lines.push(`Wrote ${output} (${format[1]}): ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
   process.stderr.write(`${lines.join('\n')}\n`)
@@ -590,11 +587,10 @@ async function recordCommand(argv: string[]): Promise<number> {
 }
 
 /** Profiles every thread of a running process until Ctrl-C (SIGINT/SIGTERM) or its exit. */
-async function recordPid(pid: number, options: ProfileOptions): Promise<{ profile: Profile; gone: boolean }> {
+async function recordPid(pid: number, options: ProfileOptions): Promise<Profile> {
   const profiler = new Profiler({ ...options, scope: 'process', pid })
   profiler.start()
   process.stderr.write(`Profiling every thread of process ${pid} (and threads it starts); Ctrl-C to stop.\n`)
-  let gone = false
   await new Promise<void>((resolve) => {
     const done = () => {
       clearInterval(timer)
@@ -606,14 +602,13 @@ async function recordPid(pid: number, options: ProfileOptions): Promise<{ profil
       try {
         process.kill(pid, 0)
       } catch {
-        gone = true
         done()
       }
     }, 100)
     process.on('SIGINT', done)
     process.on('SIGTERM', done)
   })
-  return { profile: await profiler.stop(), gone }
+  return profiler.stop()
 }
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
