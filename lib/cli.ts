@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 /**
- * `npx perf-event-open <command>`: stat, list, doctor.
+ * `npx perf-event-open <command>`: stat, record, list, doctor.
  * @packageDocumentation
  */
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { closeSync, openSync, readSync, realpathSync, statSync, writeFileSync } from 'node:fs'
 import { constants } from 'node:os'
+import { basename, delimiter, extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Counter } from './counter'
 import { doctor, formatDoctor } from './doctor'
 import { PerfEventError } from './errors'
 import { listEvents, type EventInfo } from './list'
 import { ProcessCounter } from './process'
+import { profileCommand } from './profile/command'
+import type { Profile } from './profile/model'
+import { Profiler, type ProfileOptions } from './profile/profiler'
 import { scale } from './stat'
 
 const USAGE = `Usage: perf-event-open <command> [options]
@@ -22,11 +26,14 @@ Commands:
                                                          count every thread of a running process until Ctrl-C or its exit
   list [filter] [--json]                                 events of this machine and whether they open here
   doctor [--json]                                        what works here, and the exact fix for what does not
-  record                                                 not available yet (comes with the profiles feature)
+  record [-e ev] [-F freq | -c period] [-o out] -- cmd [args...]
+                                                         profile a command (every thread and child) from its exec to its exit
+  record [-e ev] [-F freq | -c period] [-o out] -p pid   profile every thread of a running process until Ctrl-C or its exit
 
 Events use the library's grammar: task-clock, page-faults, instructions:u, L1-dcache-load-misses,
 syscalls:sys_enter_write, msr/tsc/ ... ('perf-event-open list' shows them).
-Exit code: the command's own (128+signal when killed); 1 when counting failed; 2 for usage errors.`
+Exit code: the command's own (128+signal when killed); 1 when counting failed; 2 for usage errors.
+'perf-event-open record --help' describes record's options.`
 
 /** Events of `stat` without `-e`: perf stat's defaults. */
 const DEFAULT_EVENTS = ['task-clock', 'context-switches', 'cpu-migrations', 'page-faults', 'cycles', 'instructions', 'branches', 'branch-misses']
@@ -370,10 +377,238 @@ function doctorCommand(argv: string[]): number {
   return report.checks.some((c) => c.id === 'syscall' && c.status === 'fail') ? 1 : 0
 }
 
-function recordCommand(): number {
-  // The place for `record` (profiles of a whole child process): not implemented in this version.
-  process.stderr.write("perf-event-open: 'record' is not available in this version yet. Use 'stat', 'list' or 'doctor'.\n")
-  return 2
+const DEFAULT_RECORD_OUTPUT = 'profile.pb.gz'
+
+const RECORD_USAGE = `Usage: perf-event-open record [options] -- cmd [args...]
+       perf-event-open record [options] -p pid
+
+Samples call stacks of one event and writes a symbolized profile: JS functions (from V8's perf map),
+native code (ELF/DWARF) and, where allowed, kernel frames. With -- cmd the whole command is profiled,
+from its exec to its exit, with every thread and child it starts. A Node command (node, the path of
+a node binary, or a script whose #! line runs node) is started with --perf-basic-prof and
+--interpreted-frames-native-stack so that its JS frames get names; NODE_OPTIONS carries the same
+flags to Node programs it starts (npm, npx, shell scripts).
+
+Options:
+  -e, --event ev        event to sample (default cpu-clock): page-faults, context-switches,
+                        syscalls:sys_enter_write, cycles ... ('perf-event-open list' shows them)
+  -F, --freq n          samples per second (default 999 for clocks and hardware events)
+  -c, --count n         one sample every n events (default 1 for other software events and tracepoints)
+  -o, --output file     where to write the profile (default ${DEFAULT_RECORD_OUTPUT}); the extension picks the format:
+                          .pb.gz, .pprof       pprof (go tool pprof, Pyroscope, Parca, Grafana)
+                          .json, .json.gz      Firefox Profiler (profiler.firefox.com)
+                          .cpuprofile          Chrome/V8 (DevTools, VS Code, speedscope)
+                          .folded              folded stacks (flamegraph.pl, inferno, speedscope)
+                          .svg                 flame graph (open it in a browser)
+  --kernel, --no-kernel kernel frames on or off (default: on where allowed: root, CAP_PERFMON or
+                        perf_event_paranoid <= 1)
+  -p, --pid pid         profile a running process (all its threads, and threads it starts later)
+                        until Ctrl-C or its exit
+  -n, --top n           rows of the printed table of hottest functions (default 15)
+  -h, --help            this text
+
+The table (self and total weight, in ns for the clocks and events otherwise) and the file written go
+to stderr; the command's own output is left alone.
+Exit code: the command's own (128+signal when killed); 1 when profiling failed; 2 for usage errors
+(unknown option, event or output extension).`
+
+/** Output extensions `Profile.write` knows, and the format each names. */
+const FORMATS: [string, string][] = [
+  ['.pb.gz', 'pprof'],
+  ['.pprof', 'pprof'],
+  ['.json.gz', 'Firefox Profiler, gzipped'],
+  ['.json', 'Firefox Profiler'],
+  ['.cpuprofile', 'Chrome/V8 .cpuprofile'],
+  ['.folded', 'folded stacks'],
+  ['.svg', 'flame graph SVG'],
+]
+/** Flags that make V8 name JS frames in /tmp/perf-<pid>.map (interpreted ones too). */
+const NODE_PERF_FLAGS = ['--perf-basic-prof', '--interpreted-frames-native-stack']
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`Expected a positive integer for ${flag} but received ${JSON.stringify(v)}`)
+  return n
+}
+
+/** The path `cmd` runs: itself when it has a slash, else the first executable of that name on PATH. */
+function which(cmd: string): string | undefined {
+  const candidates = cmd.includes('/') ? [resolve(cmd)] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, cmd))
+  for (const c of candidates) {
+    try {
+      if (statSync(c).isFile()) return c
+    } catch {
+      // not there
+    }
+  }
+  return undefined
+}
+
+/** Whether `path` is a Node binary: named node (node, nodejs, node22…) or the same file as this Node. */
+function isNodeBinary(path: string): boolean {
+  if (/^node(js)?[\d.-]*$/.test(basename(path))) return true
+  try {
+    return realpathSync(path) === realpathSync(process.execPath)
+  } catch {
+    return false
+  }
+}
+
+/** The interpreter of a script's `#!` line (`#!/usr/bin/env node`, `#!/usr/bin/env -S node --flag`, `#!/opt/node/bin/node`). */
+function shebang(path: string): string[] | undefined {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, 'r')
+    const buf = Buffer.alloc(256)
+    const n = readSync(fd, buf, 0, buf.length, 0)
+    const line = buf.subarray(0, n).toString('utf8').split('\n')[0]
+    if (!line.startsWith('#!')) return undefined
+    const words = line.slice(2).trim().split(/\s+/)
+    if (basename(words[0]) === 'env') {
+      words.shift()
+      while (words[0]?.startsWith('-')) words.shift() // env -S
+    }
+    return words.length ? words : undefined
+  } catch {
+    return undefined
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
+}
+
+/**
+ * The argv that starts `cmd` with V8's perf map on: flags after node, or, for a script whose `#!`
+ * runs node, node with the flags, the script's own interpreter flags and the script. Other commands
+ * run as given. `node` is true when the flags were added.
+ */
+export function nodeCommand(cmd: string[]): { argv: string[]; node: boolean } {
+  const [file, ...args] = cmd
+  const add = (flags: string[]) => [...NODE_PERF_FLAGS.filter((f) => !flags.includes(f)), ...flags]
+  const path = which(file)
+  if (isNodeBinary(file) || (path !== undefined && isNodeBinary(path))) return { argv: [file, ...add(args)], node: true }
+  const interp = path === undefined ? undefined : shebang(path)
+  if (interp && isNodeBinary(interp[0])) return { argv: [interp[0], ...add(interp.slice(1)), path!, ...args], node: true }
+  return { argv: cmd, node: false }
+}
+
+/** A usage error (exit code 2) for what the user typed wrong: option values, unknown events. */
+function asUsage(e: unknown): unknown {
+  if (e instanceof TypeError || e instanceof RangeError) return new UsageError(e.message)
+  if (e instanceof PerfEventError && e.code === 'ERR_UNKNOWN_EVENT') return new UsageError(errorText(e).replace(/^ERR_UNKNOWN_EVENT: /, ''))
+  return e
+}
+
+function exitCodeOf(code: number | null | undefined, signal: string | null | undefined): number {
+  return code ?? 128 + (signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0)
+}
+
+async function recordCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      event: { type: 'string', short: 'e' },
+      freq: { type: 'string', short: 'F' },
+      count: { type: 'string', short: 'c' },
+      output: { type: 'string', short: 'o' },
+      kernel: { type: 'boolean' },
+      'no-kernel': { type: 'boolean' },
+      pid: { type: 'string', short: 'p' },
+      top: { type: 'string', short: 'n' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(`${RECORD_USAGE}\n`)
+    return 0
+  }
+  const output = resolve(values.output ?? DEFAULT_RECORD_OUTPUT)
+  const format = FORMATS.find(([ext]) => output.endsWith(ext) && output.length > ext.length)
+  if (!format)
+    throw new UsageError(`Expected an output file ending in ${FORMATS.map(([e]) => e).join(', ')} for -o but received ${JSON.stringify(values.output ?? DEFAULT_RECORD_OUTPUT)} (${extname(output) || 'no extension'})`)
+  if (values.kernel && values['no-kernel']) throw new UsageError('Expected one of --kernel or --no-kernel but received both')
+  const options: ProfileOptions = {}
+  if (values.event !== undefined) options.event = values.event
+  const freq = positiveInt(values.freq, '-F')
+  const period = positiveInt(values.count, '-c')
+  if (freq !== undefined && period !== undefined) throw new UsageError('Expected one of -F freq or -c period but received both')
+  if (freq !== undefined) options.freq = freq
+  if (period !== undefined) options.period = period
+  if (values.kernel) options.kernel = true
+  if (values['no-kernel']) options.kernel = false
+  const top = positiveInt(values.top, '-n') ?? 15
+  const pid = positiveInt(values.pid, '-p')
+  if (pid !== undefined && positionals.length) throw new UsageError('Expected either -p pid or -- cmd, not both')
+  if (pid === undefined && positionals.length === 0) throw new UsageError('Expected a command after -- (or -p pid)')
+  // The options (event name, rate) are checked before anything starts.
+  try {
+    new Profiler(pid === undefined ? options : { ...options, scope: 'process', pid })
+  } catch (e) {
+    throw asUsage(e)
+  }
+  let profile: Profile
+  let exitCode = 0
+  let title: string
+  if (pid !== undefined) {
+    profile = await recordPid(pid, options)
+    title = `process ${pid}`
+  } else {
+    const { argv: cmd } = nodeCommand(positionals)
+    // Node programs the command starts (npm, npx, scripts) name their JS frames too.
+    const nodeOptions = [process.env.NODE_OPTIONS ?? '', ...NODE_PERF_FLAGS.filter((f) => !(process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(f))].join(' ').trim()
+    const env = { ...process.env, NODE_OPTIONS: nodeOptions }
+    // Ctrl-C goes to the command (same process group); the profile is written when it exits.
+    const ignore = () => {}
+    process.on('SIGINT', ignore)
+    process.on('SIGTERM', ignore)
+    try {
+      profile = await profileCommand(cmd[0], cmd.slice(1), { ...options, env })
+    } catch (e) {
+      if (e instanceof PerfEventError && e.code === 'ENOENT' && e.syscall === 'execve') {
+        process.stderr.write(`perf-event-open: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`)
+        return 127
+      }
+      throw asUsage(e)
+    } finally {
+      process.off('SIGINT', ignore)
+      process.off('SIGTERM', ignore)
+    }
+    exitCode = exitCodeOf(profile.meta.exitCode, profile.meta.signal)
+    title = `'${cmd.join(' ')}'`
+  }
+  await profile.write(output)
+  const lines = ['', ` Profile of ${title}:`, '', profile.top(top).table, '']
+  for (const w of profile.warnings) lines.push(`warning: ${w}`)
+  const seconds = ((profile.meta.endTime - profile.meta.startTime) / 1000).toFixed(3)
+  lines.push(`Wrote ${output} (${format[1]}): ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
+  process.stderr.write(`${lines.join('\n')}\n`)
+  return exitCode
+}
+
+/** Profiles every thread of a running process until Ctrl-C (SIGINT/SIGTERM) or its exit. */
+async function recordPid(pid: number, options: ProfileOptions): Promise<Profile> {
+  const profiler = new Profiler({ ...options, scope: 'process', pid })
+  profiler.start()
+  process.stderr.write(`Profiling every thread of process ${pid} (and threads it starts); Ctrl-C to stop.\n`)
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearInterval(timer)
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    const timer = setInterval(() => {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        done()
+      }
+    }, 100)
+    process.on('SIGINT', done)
+    process.on('SIGTERM', done)
+  })
+  return profiler.stop()
 }
 
 const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
@@ -392,11 +627,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command]
   try {
-    if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected stat, list, doctor or record`)
+    if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected stat, record, list or doctor`)
     return await run(rest)
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${USAGE}\n`)
+      const usage = command === 'record' ? "Run 'perf-event-open record --help' for its options." : USAGE
+      process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${usage}\n`)
       return 2
     }
     process.stderr.write(`perf-event-open: ${e instanceof Error ? e.message : String(e)}\n`)

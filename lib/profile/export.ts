@@ -1,6 +1,6 @@
 /** Exports of a Profile: each a view of the one model. */
 import { gzipSync } from 'node:zlib'
-import type { Frame, Profile } from './model'
+import type { Frame, ProfileData } from './types'
 import { symbolizer } from './symbolizer'
 
 /** Options of the folded-stacks export. */
@@ -20,7 +20,7 @@ function foldedName(f: Frame, annotate: boolean): string {
 }
 
 /** Folded stacks: one `root;…;leaf weight` line per distinct stack (and thread), weights summed. */
-export function toFolded(p: Profile, options: FoldedOptions = {}): string {
+export function toFolded(p: ProfileData, options: FoldedOptions = {}): string {
   const threads = options.threads ?? p.threads.length > 1
   const annotate = options.annotate ?? true
   const names = p.frames.map((f) => foldedName(f, annotate))
@@ -46,7 +46,7 @@ export function toFolded(p: Profile, options: FoldedOptions = {}): string {
 }
 
 /** A self-contained, interactive flame graph SVG (inferno, in the symbolizer addon, off the JS thread). */
-export async function toSvg(p: Profile, options: { title?: string; width?: number } = {}): Promise<string> {
+export async function toSvg(p: ProfileData, options: { title?: string; width?: number } = {}): Promise<string> {
   const folded = toFolded(p)
   const total = p.totalWeight
   const sub = `${p.sampleCount} samples of ${p.meta.event}${p.lost.count ? `, ${p.lost.count} lost` : ''}; green: JS, orange: kernel`
@@ -111,7 +111,7 @@ class ProtoWriter {
 }
 
 /** pprof sample type of the event: cpu-clock → `cpu-clock`/`nanoseconds`, others → `<event>`/`count`. */
-export function pprofUnit(p: Profile): string {
+export function pprofUnit(p: ProfileData): string {
   return p.meta.unit === 'ns' ? 'nanoseconds' : 'count'
 }
 
@@ -119,7 +119,7 @@ export function pprofUnit(p: Profile): string {
  * pprof (`profile.proto`, gzipped): sample types `samples/count` and `<event>/<unit>`, a `thread` label
  * (name) and `thread_id` label per sample; one function and location per frame.
  */
-export function toPprof(p: Profile): Buffer {
+export function toPprof(p: ProfileData): Buffer {
   const strings = ['']
   const ids = new Map<string, number>([['', 0]])
   const str = (s: string): number => {
@@ -215,7 +215,7 @@ export interface CpuProfile {
 }
 
 /** Chrome `.cpuprofile`: the stack tree as nodes (ids from 1, root `(root)`), samples in time order. */
-export function toCpuProfile(p: Profile): CpuProfile {
+export function toCpuProfile(p: ProfileData): CpuProfile {
   const nodes: CpuProfile['nodes'] = [{ id: 1, callFrame: { functionName: '(root)', scriptId: '0', url: '', lineNumber: -1, columnNumber: -1 }, hitCount: 0, children: [] }]
   const nodeOfStack = new Map<number, number>([[-1, 1]])
   const node = (s: number): number => {
@@ -258,7 +258,7 @@ export function toCpuProfile(p: Profile): CpuProfile {
  * `fxprof-processed-profile` crate in the symbolizer addon, off the JS thread. Threads are threads;
  * JS frames carry the JS flag and category. Clock events weigh one per sample, others their period.
  */
-export async function toFirefox(p: Profile, product = `node ${process.argv.slice(1).join(' ')}`.trim()): Promise<string> {
+export async function toFirefox(p: ProfileData, product = `node ${process.argv.slice(1).join(' ')}`.trim()): Promise<string> {
   const interval = p.meta.freq ? 1000 / p.meta.freq : 1
   return symbolizer().firefoxProfile({
     product,

@@ -37,7 +37,8 @@ export interface ProfileOptions {
   /**
    * With `scope: 'process'`: another running process (all its threads, and threads it starts later)
    * instead of this one. Needs the permission to trace it (same user, or CAP_PERFMON / root).
-   * It is symbolized while it still runs: stop() before it exits (or use `profileCommand`).
+   * It is symbolized while it still runs; if it exits before stop(), from the mappings it had
+   * (`/proc/<pid>/maps` at start, mmap records after) and its perf map file, with a warning.
    */
   pid?: number
 }
@@ -122,6 +123,23 @@ interface MmapRec {
   end: bigint
   pageOffset: bigint
   file: string
+}
+
+/** The executable file mappings of a running process, from `/proc/<pid>/maps` (empty when it cannot be read). */
+function procMaps(pid: number): MmapRec[] {
+  const out: MmapRec[] = []
+  let text: string
+  try {
+    text = readFileSync(`/proc/${pid}/maps`, 'utf8')
+  } catch {
+    return out
+  }
+  // 55d0c2a00000-55d0c3e5c000 r-xp 00a00000 fd:01 1234 /usr/bin/node
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S\S(\S)\S ([0-9a-f]+) \S+ \d+\s+(\/.*)$/.exec(line)
+    if (m && m[3] === 'x') out.push({ addr: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), pageOffset: BigInt(`0x${m[4]}`), file: m[5].replace(/ \(deleted\)$/, '') })
+  }
+  return out
 }
 
 /**
@@ -324,7 +342,9 @@ export class Profiler {
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      extraRecord: { comm: true },
+      // Another process: its executable mappings too (the ones it has now from /proc/<pid>/maps, later
+      // ones from mmap records), so that it can still be symbolized if it exits before stop().
+      extraRecord: this.#pid !== process.pid ? { comm: true, mmap: { code: true } } : { comm: true },
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
     }
@@ -333,6 +353,7 @@ export class Profiler {
     this.#lostFormat = true
     this.#ringExp = 0
     this.#runWarnings = []
+    this.#mmaps = this.#pid !== process.pid ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map()
     try {
       if (this.#scope === 'thread') {
         const c = this.#open(undefined, opts)
@@ -528,6 +549,20 @@ export class Profiler {
       )
     }
     const own = this.#pid === process.pid
+    if (!own && !existsSync(`/proc/${this.#pid}/maps`)) {
+      // It exited before stop(): symbolized like a command, from its mappings and its perf map file.
+      warnings.push(`Process ${this.#pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
+      if (!existsSync(`/tmp/perf-${this.#pid}.map`)) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
+      const raw = this.#store
+      this.#store = new SampleStore()
+      const builder = await buildProfile(raw, exitedSymbolizer(this.#mmaps), this.#comms)
+      return new Profile(
+        builder,
+        { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: this.#pid, startTime: this.#start, endTime: end },
+        lost,
+        warnings,
+      )
+    }
     const hasMap = (!own || perfMapEnabled()) && existsSync(`/tmp/perf-${this.#pid}.map`)
     if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
     if (!hasMap && own) {
