@@ -30,7 +30,10 @@ test.serial('tinybench: per-iteration counts of each task next to its timings (r
   t.true(userHook > w.iterations, 'the task own beforeEach ran too (warm-up included)')
   const touch = perf.counts('touch32pages')!
   t.log(`touch32pages: ${touch.perIteration['page-faults'].toFixed(2)} page faults/iter`)
-  t.true(touch.perIteration['page-faults'] >= 16, `${touch.perIteration['page-faults']}`) // fresh 128 KiB buffers fault
+  // Whether a 128 KiB Buffer gets fresh pages depends on the allocator reusing freed memory (9.5 to
+  // 23 faults per iteration were seen): it faults, and the noop does not.
+  const noopFaults = perf.counts('noop')!.perIteration['page-faults']
+  t.true(touch.perIteration['page-faults'] >= 1 && touch.perIteration['page-faults'] > noopFaults, `${touch.perIteration['page-faults']} vs noop ${noopFaults}`)
   t.is(perf.counts('noop')!.perIteration['syscalls:sys_enter_write'], 0)
   const rows = perf.table(bench)
   t.is(rows.length, 3)
