@@ -197,6 +197,6 @@ for b in "$npm_sym" "$pnpm_sym" "$bun_sym" "$npm8_sym"; do
   (( b > 0 )) || { echo "a client installed no symbolizer binary" >&2; exit 1; }
 done
 for b in "$npm_bytes" "$pnpm_bytes" "$bun_bytes" "$npm8_bytes" "$deno_bytes"; do
-  (( b <= 3000000 )) || { echo "more than 3 MB of binaries on disk" >&2; exit 1; }
+  (( b <= 3000000 )) || { echo "more than 3 MB of main-addon binaries on disk" >&2; exit 1; }
 done
 echo "registry-install: ok"
