@@ -33,7 +33,7 @@ stage="$work/stage"
 mkdir -p "$stage/scripts" "$stage/lib" "$stage/symbolize" "$work/tarballs"
 cp -r "$root/dist" "$root/npm" "$stage/"
 cp "$root"/{package.json,index.d.ts,variants.json,README.md,LICENSE} "$stage/"
-cp -r "$root/symbolize/npm" "$root/symbolize"/{package.json,index.js,index.d.ts,LICENSE} "$stage/symbolize/"
+cp -r "$root/symbolize/npm" "$root/symbolize"/{package.json,index.js,index.d.ts,LICENSE,README.md} "$stage/symbolize/"
 cp "$root/scripts/variants.js" "$root/scripts/npm-packages.js" "$root/scripts/symbolize-packages.js" "$stage/scripts/"
 cp "$root/lib/naming.js" "$stage/lib/"
 stand_ins=0

@@ -5,7 +5,7 @@
 // platform packages as optional dependencies, so the package manager installs the one matching the
 // user's cpu and libc, where the generated loader (symbolize/index.js) looks for it.
 //   node scripts/symbolize-packages.js                write symbolize/npm/<platform>/{package.json,README.md,LICENSE},
-//                                                     symbolize/LICENSE and the version, publishing fields and
+//                                                     symbolize/{LICENSE,README.md} and the version, publishing fields and
 //                                                     optionalDependencies of symbolize/package.json
 //   node scripts/symbolize-packages.js --check        fail if anything is stale (CI)
 //   node scripts/symbolize-packages.js --pre-publish  also refuse a platform package without its .node
@@ -90,6 +90,10 @@ function symbolizePackages(mode = 'write') {
   }
   write(pkgPath, `${JSON.stringify(want, null, 2)}\n`)
   write(path.join(DIR, 'LICENSE'), license)
+  write(
+    path.join(DIR, 'README.md'),
+    `# ${NAME}\n\nThe symbolizer and flame graph writer of [perf-event-open](https://www.npmjs.com/package/perf-event-open) (blazesym: ELF symbols, DWARF lines, V8's perf map, vDSO, \`/proc/kallsyms\`; inferno for SVG flame graphs; fxprof-processed-profile for the Firefox Profiler format). One build per platform (\`${NAME}-linux-{x64,arm64}-{gnu,musl}\`, optional dependencies: your package manager installs the one for your CPU and libc), independent of the kernel. \`perf-event-open\` depends on it optionally and loads it only when it builds a profile; install \`perf-event-open\`, not this package.\n`,
+  )
   if ((want.files ?? []).some((f) => f.includes('.node'))) problems.push('symbolize/package.json "files" names a .node: binaries ship only in the platform packages')
   return { stale, problems, name: NAME, version: root.version }
 }
