@@ -62,14 +62,22 @@ export function symbolizer(): SymbolizerBinding {
     const dev = join(__dirname, '..', '..', 'symbolize', 'index.js')
     if (existsSync(dev)) candidates.push(dev)
   }
-  for (const c of candidates) {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      cached = require(c) as SymbolizerBinding
-      return cached
-    } catch (e) {
-      tried.push(`${c}: ${(e as Error).message.split('\n')[0]}`)
+  // The symbolizer's napi-generated loader honours NAPI_RS_NATIVE_LIBRARY_PATH, which a user may
+  // have set for another napi-rs addon: hide it while loading (PERF_EVENT_OPEN_SYMBOLIZE_PATH is ours).
+  const napiOverride = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  delete process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+  try {
+    for (const c of candidates) {
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        cached = require(c) as SymbolizerBinding
+        return cached
+      } catch (e) {
+        tried.push(`${c}: ${(e as Error).message.split('\n')[0]}`)
+      }
     }
+  } finally {
+    if (napiOverride !== undefined) process.env.NAPI_RS_NATIVE_LIBRARY_PATH = napiOverride
   }
   throw new PerfEventError(`The symbolizer addon (${SYMBOLIZER_PACKAGE}) could not be loaded; tried:\n  ${tried.join('\n  ')}`, 'ERR_SYMBOLIZER_MISSING', {
     syscall: 'load',
