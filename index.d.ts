@@ -62,14 +62,15 @@ export declare class NativeGroup {
 /** Owns a counter's ring buffer mapping. */
 export declare class NativeSampler {
   /**
-   * Parses up to `max` pending records with the crate's iterator (the baseline of
-   * `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
-   * afterwards: only for a disabled counter, whose ring the kernel no longer writes.
+   * Parses up to `max` pending records with the crate's `Parser::parse`, walking our
+   * ring (the baseline of `npm run bench` and of the tests). With `rewind`, the ring's
+   * tail is put back afterwards: only for a disabled counter, whose ring the kernel no
+   * longer writes.
    */
   drainCrate(max: number, rewind: boolean): Array<NativeRecord>
   /**
-   * Parses the pending records with the crate's iterator and drops them (no JS values):
-   * the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
+   * Parses the pending records with the crate's `Parser::parse` and drops them (no JS
+   * values): the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
    */
   parseCrate(rewind: boolean): number
   /** Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts). */

@@ -252,8 +252,10 @@ test.serial('GC while an iteration is pending, then abort: the ring and fds are 
 test('pause, resume, refresh, setSampleOn and counterTime', (t) => {
   using c = new Counter('cpu-clock', undefined, { sampleOn: { count: 100_000 } })
   using s = c.sampler(8)
-  c.enable()
+  // Paused before enabling: a sample due in the window between enable() and pause() (100 µs of
+  // this thread's CPU, e.g. a GC on a busy run) would otherwise be in the ring legitimately.
   s.pause()
+  c.enable()
   spinCpu(20)
   t.is(ofType(s.drain(), 'sample').length, 0, 'nothing written while paused')
   s.resume()

@@ -5,7 +5,7 @@
 // sampling: 3. records/s decoded into JS vs the crate parsing the same kind of full ring natively
 //           4. overhead of 1 kHz sampling with async drain on a CPU-bound JS loop
 // rss:      5. RSS after 10 M records vs after 1 M records drained (~15 s)
-// batches:  P3a columns (sampler.batch) vs the crate's iterator over the same ring, in this process,
+// batches:  P3a columns (sampler.batch) vs the crate's parser over the same ring, in this process,
 //           for basic samples and for deep call chains; P3b record objects built from batches vs the same
 const { execFileSync } = require('node:child_process')
 // Run with --expose-gc (npm run bench does) so RSS is read after a collection.
@@ -151,8 +151,8 @@ if (want('batches')) {
     const [cr, co, ob] = [median(crate), median(cols), median(objs)]
     const ms = (ns) => (1e3 / ns).toFixed(2)
     console.log(`P3 ${label}: ${records} records in a 2^8-page ring${frames ? `, ${(frames / samples).toFixed(1)} call-chain entries per sample` : ''}`)
-    console.log(`  P3a columns: ${ms(co)} M/s vs the crate's iterator ${ms(cr)} M/s: ${(cr / co).toFixed(2)}x (goal >= ${frames ? 2 : 5}x)`)
-    console.log(`  P3b objects from batches: ${ms(ob)} M/s: ${(cr / ob).toFixed(3)}x of the crate's iterator (goal >= ${frames ? 0.3 : 0.5}x)`)
+    console.log(`  P3a columns: ${ms(co)} M/s vs the crate's parser ${ms(cr)} M/s: ${(cr / co).toFixed(2)}x (goal >= ${frames ? 2 : 5}x)`)
+    console.log(`  P3b objects from batches: ${ms(ob)} M/s: ${(cr / ob).toFixed(3)}x of the crate's parser (goal >= ${frames ? 0.3 : 0.5}x)`)
     console.log(`  rounds (ns of thread CPU per record, median of 7): crate [${crate.map((x) => x.toFixed(1))}] columns [${cols.map((x) => x.toFixed(1))}] objects [${objs.map((x) => x.toFixed(0))}]`)
     s.close()
     c.close()

@@ -128,12 +128,12 @@ export class Sampler extends Resource<NativeSampler> {
     return new SampleBatch(this.#cols!, rows, this.#source, this.#generation)
   }
 
-  /** @internal `npm run bench`: the crate's iterator parses the pending records natively (no JS values). */
+  /** @internal `npm run bench`: the crate's parser parses the pending records natively, over this ring (no JS values). */
   parseCrate(rewind = false): number {
     return this.call((n) => n.parseCrate(rewind))
   }
 
-  /** @internal tests and `npm run bench`: the crate's own iterator over the ring, optionally put back. */
+  /** @internal tests and `npm run bench`: the crate's own parser over the ring's records, optionally put back. */
   drainCrate(max: number = ALL, rewind = false): PerfRecord[] {
     return this.call((n) => n.drainCrate(max, rewind)) as PerfRecord[]
   }

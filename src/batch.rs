@@ -1,8 +1,8 @@
 //! Columnar sample batches: records copied out of the ring by our own reader
 //! into typed-array columns that JS registered once per sampler.
 //!
-//! The sampler maps the perf fd a second time (the kernel shares one ring
-//! between all mappings of an event). `fill()` snapshots `data_head`
+//! `Ring` is the sampler's only mapping of the perf fd (see src/sampler.rs
+//! for why there is never a second one). `fill()` snapshots `data_head`
 //! (acquire) once, walks from `data_tail` with masked reads (a record that
 //! wraps at the ring's end is copied in two parts), stores each record's bytes
 //! in the byte area, decodes the fixed sample fields into columns, and stores
@@ -14,7 +14,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use napi::{sys, Env};
-use perf_event_open::sample::record::Parser;
+use perf_event_open::sample::record::{Parser, Priv, Record};
 
 use crate::error::{invalid, Result};
 use crate::record::{to_js, NativeRecord};
@@ -81,6 +81,67 @@ impl Ring {
     fn tail(&self) -> &AtomicU64 {
         // SAFETY: data_tail of the metadata page, 8-byte aligned.
         unsafe { AtomicU64::from_ptr(self.base.add(1032).cast()) }
+    }
+
+    /// `(time_enabled, time_running)` from the metadata page, read under its seqlock
+    /// (`lock`, offset 8; the times at offsets 24 and 32), as the crate's `Sampler` does.
+    pub fn counter_time(&self) -> (u64, u64) {
+        // SAFETY: fields of the metadata page, naturally aligned.
+        let (lock, enabled, running) = unsafe {
+            (
+                std::sync::atomic::AtomicU32::from_ptr(self.base.add(8).cast()),
+                AtomicU64::from_ptr(self.base.add(24).cast()),
+                AtomicU64::from_ptr(self.base.add(32).cast()),
+            )
+        };
+        loop {
+            let seq = lock.load(Ordering::Acquire);
+            if seq & 1 == 0 {
+                let v = (enabled.load(Ordering::Relaxed), running.load(Ordering::Relaxed));
+                std::sync::atomic::fence(Ordering::Acquire);
+                if lock.load(Ordering::Relaxed) == seq {
+                    return v;
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Parses up to `max` pending records with the crate's `Parser::parse`, advancing the
+    /// tail past each one: in place when contiguous, from an 8-byte aligned copy when a
+    /// record wraps at the ring's end. Returns the number parsed.
+    pub fn parse_each(&self, parser: &Parser, max: usize, mut f: impl FnMut(Priv, Record)) -> usize {
+        let head = self.head().load(Ordering::Acquire);
+        let mut tail = self.tail().load(Ordering::Relaxed);
+        let mut scratch: Vec<u64> = Vec::new();
+        let mut n = 0;
+        while tail < head && n < max {
+            let at = (tail & (self.size - 1)) as usize;
+            // SAFETY: a record header: 8-byte aligned inside the data area (records never split one).
+            let hdr = unsafe { std::ptr::read_volatile(self.data.add(at) as *const u64) };
+            let size = (hdr >> 48) as usize;
+            if size < 8 || tail + size as u64 > head {
+                break; // never written by a sane kernel
+            }
+            let (p, r, _) = if at + size <= self.size as usize {
+                // SAFETY: one whole record inside the data area, 8-byte aligned, written for this
+                // parser's attr; the kernel does not overwrite it before the tail moves past it.
+                unsafe { parser.parse(std::slice::from_raw_parts(self.data.add(at), size)) }
+            } else {
+                scratch.clear();
+                scratch.resize(size.div_ceil(8), 0);
+                // SAFETY: the Vec<u64> holds at least `size` bytes.
+                let buf = unsafe { std::slice::from_raw_parts_mut(scratch.as_mut_ptr().cast::<u8>(), size) };
+                self.copy(tail, buf);
+                // SAFETY: as above, from the aligned copy.
+                unsafe { parser.parse(&*buf) }
+            };
+            f(p, r);
+            tail += size as u64;
+            self.tail().store(tail, Ordering::Release);
+            n += 1;
+        }
+        n
     }
 
     /// Copies `out.len()` bytes starting at ring position `pos` (masked), in two parts across the end.

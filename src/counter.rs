@@ -90,6 +90,8 @@ struct Entry {
     counter: Counter,
     /// Probe names/paths the kernel read at open (and may read again on switchTo).
     keep: KeepAlive,
+    /// Shared with this counter's open sampler, if any: one sampler (one ring mapping) per counter.
+    ring_token: std::sync::Arc<()>,
 }
 
 thread_local! {
@@ -166,7 +168,7 @@ impl NativeCounter {
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
         let (counter, keep) = open(&event, &target, &opts)?;
         let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
-        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep }), identity, lent: RefCell::new(None) })
+        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, ring_token: Default::default() }), identity, lent: RefCell::new(None) })
     }
 
     /// The handle that `counterStat` takes.
@@ -244,7 +246,8 @@ impl NativeCounter {
     /// Maps a ring of 2^exp data pages and returns its sampler (one per counter).
     #[napi]
     pub fn sampler(&self, env: &Env, exp: u32) -> Result<crate::sampler::NativeSampler> {
-        self.with(|c| crate::sampler::open(env, c, exp))
+        let token = self.entry.with(|e| Ok(e.ring_token.clone()))?;
+        self.with(|c| crate::sampler::open(env, c, token, exp))
     }
 
     /// Closes the fd now. Idempotent. Fails with ERR_FD_REPLACED (after

@@ -13,6 +13,13 @@
 //! `'readable'`, `'hup'` (the target exited) or `'error'` (EPOLLERR is data,
 //! not a crash), or `'cancelled'` when JS aborts or the sampler is closed. No
 //! libuv pool thread is ever parked on poll(2).
+//!
+//! One mapping per ring: the crate's `Sampler` is opened only transiently, to
+//! clone its record `Parser`, and dropped (unmapped) before our own `Ring`
+//! maps the event. Two mappings of one event at the same time leak the
+//! user's locked-memory accounting in the kernel (seen on 6.18: the pages
+//! stay charged after both munmaps, until reboot, so an unprivileged user's
+//! later samplers fail with EPERM). The ring's ioctls go through the dup'd fd.
 
 use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -21,7 +28,7 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{BigInt, JsValue, PromiseRaw, Unknown};
 use napi::Env;
 use napi_derive::napi;
-use perf_event_open::sample::Sampler;
+use perf_event_open::sample::record::Parser;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
@@ -39,9 +46,12 @@ fn page_size() -> usize {
 }
 
 struct Entry {
-    sampler: Sampler,
-    /// Our own mapping of the ring, read by `fill()`.
+    /// Record layout of the counter's attr (cloned from the crate's transient sampler).
+    parser: Parser,
+    /// The only mapping of the ring.
     ring: Ring,
+    /// Held while the sampler is open: the counter refuses a second one.
+    _token: Arc<()>,
     /// The batch buffer JS registered (columns, byte area), if any.
     batch: Option<BatchBuffer>,
     /// A dup of the perf fd, registered with the poller for the sampler's life.
@@ -68,12 +78,24 @@ impl AsRawFd for PollFd {
     }
 }
 
-/// Opens the sampler of `counter` with 2^exp data pages.
-pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> Result<NativeSampler> {
+/// Opens the sampler of `counter` with 2^exp data pages. `token` is the counter's
+/// (cloned for this call): a sampler holds it while it lives.
+pub fn open(env: &Env, counter: &perf_event_open::count::Counter, token: Arc<()>, exp: u32) -> Result<NativeSampler> {
     if exp > 30 {
         return Err(invalid("exp must be at most 30"));
     }
-    let sampler = counter.sampler(exp as u8).op("mmap")?;
+    // The counter's entry and this call hold the token; a third holder is an open sampler.
+    if Arc::strong_count(&token) > 2 {
+        let e = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "There is already a sampler attached to this counter.");
+        return Err(e).op("mmap");
+    }
+    // Map through the crate only to get its parser, and unmap (drop) before our own mapping:
+    // never two mappings of one event at a time (see the module docs).
+    let parser = counter.sampler(exp as u8).op("mmap")?.parser().clone();
+    // Mapped before the fd is registered with the poller: perf_poll() of an event without a
+    // ring says EPOLLHUP, which would end the sampler's first wait.
+    let ring_bytes = page_size() << exp;
+    let ring = Ring::map(counter.file().as_raw_fd(), exp, page_size()).op("mmap")?;
     let poll_fd = counter.file().try_clone().op("dup")?;
     // Env teardown (worker exit, renderer reload) drops this thread's samplers:
     // their mappings are unmapped and pending waits end.
@@ -90,10 +112,22 @@ pub fn open(env: &Env, counter: &perf_event_open::count::Counter, exp: u32) -> R
             .map_err(std::io::Error::from)
     })
     .op("epoll_ctl")?;
-    let ring_bytes = page_size() << exp;
-    let ring = Ring::map(counter.file().as_raw_fd(), exp, page_size()).op("mmap")?;
-    let entry = Entry { sampler, ring, batch: None, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
+    let entry = Entry { parser, ring, _token: token, batch: None, poll_fd: Arc::new(poll_fd), ring_bytes, cancel: None };
     Ok(NativeSampler { entry: Owned::new(&SAMPLERS, "sampler", entry) })
+}
+
+// ioctl requests (linux/perf_event.h): _IO('$', 2), _IOW('$', 4, u64), _IOW('$', 9, u32).
+const PERF_EVENT_IOC_REFRESH: u32 = 0x2402;
+const PERF_EVENT_IOC_PERIOD: u32 = 0x4008_2404;
+const PERF_EVENT_IOC_PAUSE_OUTPUT: u32 = 0x4004_2409;
+
+/// An ioctl on the sampler's own dup of the perf fd (the same open file as the counter's).
+fn ioctl(e: &Entry, req: u32, arg: libc::c_ulong) -> Result<()> {
+    // SAFETY: a perf fd this entry owns; each request takes an integer or a pointer to a live u64.
+    if unsafe { libc::ioctl(e.poll_fd.as_raw_fd(), req as _, arg) } < 0 {
+        return Err(std::io::Error::last_os_error()).op("ioctl");
+    }
+    Ok(())
 }
 
 /// Owns a counter's ring buffer mapping.
@@ -104,15 +138,16 @@ pub struct NativeSampler {
 
 #[napi]
 impl NativeSampler {
-    /// Parses up to `max` pending records with the crate's iterator (the baseline of
-    /// `npm run bench` and of the tests). With `rewind`, the ring's tail is put back
-    /// afterwards: only for a disabled counter, whose ring the kernel no longer writes.
+    /// Parses up to `max` pending records with the crate's `Parser::parse`, walking our
+    /// ring (the baseline of `npm run bench` and of the tests). With `rewind`, the ring's
+    /// tail is put back afterwards: only for a disabled counter, whose ring the kernel no
+    /// longer writes.
     #[napi]
     pub fn drain_crate(&self, max: u32, rewind: bool) -> Result<Vec<NativeRecord>> {
         self.entry.with(|e| {
             let tail = e.ring.tail_value();
-            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
-            let out = iter.take(max as usize).map(|(p, r)| to_js(&p, r)).collect();
+            let mut out = Vec::new();
+            e.ring.parse_each(&e.parser, max as usize, |p, r| out.push(to_js(&p, r)));
             if rewind {
                 e.ring.set_tail(tail);
             }
@@ -120,14 +155,15 @@ impl NativeSampler {
         })
     }
 
-    /// Parses the pending records with the crate's iterator and drops them (no JS values):
-    /// the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
+    /// Parses the pending records with the crate's `Parser::parse` and drops them (no JS
+    /// values): the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
     #[napi]
     pub fn parse_crate(&self, rewind: bool) -> Result<u32> {
         self.entry.with(|e| {
             let tail = e.ring.tail_value();
-            let iter = e.sampler.iter().ok_or_else(|| invalid("the sampler is already being iterated"))?;
-            let n = iter.map(std::hint::black_box).count();
+            let n = e.ring.parse_each(&e.parser, usize::MAX, |p, r| {
+                std::hint::black_box((p, r));
+            });
             if rewind {
                 e.ring.set_tail(tail);
             }
@@ -152,7 +188,7 @@ impl NativeSampler {
     pub fn fill(&self, env: Env) -> Result<u32> {
         self.entry.with(|e| {
             let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
-            crate::batch::fill(&env, b, &e.ring, e.sampler.parser())
+            crate::batch::fill(&env, b, &e.ring, &e.parser)
         })
     }
 
@@ -161,7 +197,7 @@ impl NativeSampler {
     pub fn decode(&self, env: Env, from: u32, to: u32) -> Result<Vec<NativeRecord>> {
         self.entry.with(|e| {
             let b = e.batch.as_ref().ok_or_else(|| invalid("no batch buffer registered"))?;
-            crate::batch::decode(&env, b, e.sampler.parser(), from, to)
+            crate::batch::decode(&env, b, &e.parser, from, to)
         })
     }
 
@@ -206,33 +242,34 @@ impl NativeSampler {
     /// Stops writing records into the ring (they count as lost). Since Linux 4.7.
     #[napi]
     pub fn pause(&self) -> Result<()> {
-        self.entry.with(|e| e.sampler.pause().op("ioctl"))
+        self.entry.with(|e| ioctl(e, PERF_EVENT_IOC_PAUSE_OUTPUT, 1))
     }
 
     /// Resumes writing records. Since Linux 4.7.
     #[napi]
     pub fn resume(&self) -> Result<()> {
-        self.entry.with(|e| e.sampler.resume().op("ioctl"))
+        self.entry.with(|e| ioctl(e, PERF_EVENT_IOC_PAUSE_OUTPUT, 0))
     }
 
     /// Enables the counter for `n` more overflows (PERF_EVENT_IOC_REFRESH).
     #[napi]
     pub fn refresh(&self, n: u32) -> Result<()> {
-        self.entry.with(|e| e.sampler.enable_counter_with(n).op("ioctl"))
+        self.entry.with(|e| ioctl(e, PERF_EVENT_IOC_REFRESH, n as libc::c_ulong))
     }
 
     /// New sample period, or frequency for `sampleOn: { freq }` counters (PERF_EVENT_IOC_PERIOD).
     #[napi]
     pub fn set_sample_on(&self, value: BigInt) -> Result<()> {
         let v = u64_of("value", &value)?;
-        self.entry.with(|e| e.sampler.sample_on(v).op("ioctl"))
+        // The kernel copies the u64 the argument points to.
+        self.entry.with(|e| ioctl(e, PERF_EVENT_IOC_PERIOD, std::ptr::from_ref(&v) as libc::c_ulong))
     }
 
     /// `[timeEnabled, timeRunning]` from the mmap'd page (no syscall).
     #[napi]
     pub fn counter_time(&self) -> Result<Vec<BigInt>> {
         self.entry.with(|e| {
-            let (enabled, running) = e.sampler.counter_time();
+            let (enabled, running) = e.ring.counter_time();
             Ok(vec![BigInt::from(enabled), BigInt::from(running)])
         })
     }
@@ -240,7 +277,7 @@ impl NativeSampler {
     /// The counter's `sample_type` bits (PERF_SAMPLE_*), for the facade's decoding of batch rows.
     #[napi(getter)]
     pub fn sample_type(&self) -> Result<f64> {
-        self.entry.with(|e| Ok(e.sampler.parser().sample_type as f64))
+        self.entry.with(|e| Ok(e.parser.sample_type as f64))
     }
 
     /// Bytes of the ring's data area (2^exp pages).
