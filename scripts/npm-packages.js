@@ -14,7 +14,7 @@
 // mode also writes/checks its packages, so one command covers the whole release.
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir } = require('./variants')
+const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir, platformPackageJson } = require('./variants')
 const { symbolizePackages } = require('./symbolize-packages')
 
 const mode = process.argv[2] ?? '--write'
@@ -45,26 +45,15 @@ for (const t of targets) {
     const name = packageName(t.platform, v.name)
     const bin = binaryName(t.platform, v.name)
     if (v.name === defaultVariant) optional[name] = root.version
-    const pkg = {
+    const pkg = platformPackageJson(root, {
       name,
-      version: root.version,
+      bin,
+      target: t,
       description:
         v.name === defaultVariant
           ? `perf-event-open native binary for ${t.platform}: the default build (perf ABI of Linux ${v.kernel}, crate feature ${v.feature}), runs on every supported kernel`
           : `perf-event-open native binary for ${t.platform}, built for Linux ${v.kernel}+ (${v.distros}; crate feature ${v.feature})`,
-      main: bin,
-      files: [bin, 'LICENSE'],
-      license: root.license,
-      author: root.author,
-      repository: root.repository,
-      os: ['linux'],
-      cpu: [t.cpu],
-      libc: [t.libc],
-      engines: root.engines,
-      publishConfig: root.publishConfig,
-      // npm pack / npm publish refuse a package whose binary was not placed here.
-      scripts: { prepack: `node -e "require('fs').accessSync('${bin}')" || (echo 'missing ${bin}: place the built binary here before packing' >&2; exit 1)` },
-    }
+    })
     const dir = packageDir(t.platform, v.name)
     write(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`)
     write(path.join(dir, 'LICENSE'), license)

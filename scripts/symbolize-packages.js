@@ -13,6 +13,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const naming = require('../lib/naming.js')
+const { platformPackageJson } = require('./variants')
 
 const ROOT = path.join(__dirname, '..')
 const DIR = path.join(ROOT, 'symbolize')
@@ -52,23 +53,12 @@ function symbolizePackages(mode = 'write') {
     const name = packageName(t.platform)
     const bin = binaryName(t.platform)
     optional[name] = root.version
-    const p = {
+    const p = platformPackageJson(root, {
       name,
-      version: root.version,
+      bin,
+      target: t,
       description: `perf-event-open symbolizer (blazesym + inferno) for ${t.platform}; one build for every kernel`,
-      main: bin,
-      files: [bin, 'LICENSE'],
-      license: root.license,
-      author: root.author,
-      repository: root.repository,
-      os: ['linux'],
-      cpu: [t.cpu],
-      libc: [t.libc],
-      engines: root.engines,
-      publishConfig: root.publishConfig,
-      // npm pack / npm publish refuse a package whose binary was not placed here.
-      scripts: { prepack: `node -e "require('fs').accessSync('${bin}')" || (echo 'missing ${bin}: place the built binary here before packing' >&2; exit 1)` },
-    }
+    })
     const dir = packageDir(t.platform)
     write(path.join(dir, 'package.json'), `${JSON.stringify(p, null, 2)}\n`)
     write(path.join(dir, 'LICENSE'), license)

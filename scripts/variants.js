@@ -16,8 +16,33 @@ const ci = (t) => ({
   container: t.libc === 'musl' ? 'node:20-alpine' : '',
 })
 
+/**
+ * The package.json of one platform package (of the main addon or of the symbolizer): one `.node`
+ * binary for one target, the root package's license, author, repository, engines and publishing
+ * settings, and a prepack guard so `npm pack`/`npm publish` refuse it without its binary.
+ */
+function platformPackageJson(root, { name, description, bin, target }) {
+  return {
+    name,
+    version: root.version,
+    description,
+    main: bin,
+    files: [bin, 'LICENSE'],
+    license: root.license,
+    author: root.author,
+    repository: root.repository,
+    os: ['linux'],
+    cpu: [target.cpu],
+    libc: [target.libc],
+    engines: root.engines,
+    publishConfig: root.publishConfig,
+    scripts: { prepack: `node -e "require('fs').accessSync('${bin}')" || (echo 'missing ${bin}: place the built binary here before packing' >&2; exit 1)` },
+  }
+}
+
 module.exports = {
   ROOT,
+  platformPackageJson,
   variants: naming.VARIANTS,
   targets: naming.TARGETS,
   default: naming.DEFAULT_VARIANT,
