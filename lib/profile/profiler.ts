@@ -4,7 +4,7 @@ import { basename } from 'node:path'
 import { binding } from '../binding'
 import { Counter } from '../counter'
 import { PerfEventError } from '../errors'
-import { resolveEvent, type EventInput } from '../events'
+import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events'
 import type { CounterOptions } from '../options'
 import type { PerfRecord, Sampler } from '../sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
@@ -43,7 +43,6 @@ export interface ProfileOptions {
   pid?: number
 }
 
-const CLOCKS = new Set(['cpuClock', 'taskClock'])
 const DEFAULT_FREQ = 999
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
 const SAMPLE_BYTES = 64
@@ -289,8 +288,8 @@ export class Profiler {
     this.#event = options.event ?? 'cpu-clock'
     const ev = resolveEvent(this.#event)
     this.#label = ev.label
-    const isClock = ev.native.type === 'software' && CLOCKS.has(ev.native.name)
-    this.#unit = isClock ? 'ns' : 'events'
+    const isClock = isClockEvent(ev.native)
+    this.#unit = unitOf(ev)
     if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process')
       throw new TypeError(`Expected 'thread' or 'process' for options.scope but received ${String(options.scope)}`)
     this.#scope = options.scope ?? 'thread'
