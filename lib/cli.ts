@@ -297,6 +297,27 @@ async function statCmd(cmd: string[], events: string[], explicit: boolean, flags
   return exitCode
 }
 
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM, or once process `pid` is gone (polled every 100 ms). */
+function untilStopOrExit(pid: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearInterval(timer)
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    const timer = setInterval(() => {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        done()
+      }
+    }, 100)
+    process.on('SIGINT', done)
+    process.on('SIGTERM', done)
+  })
+}
+
 async function statPid(pid: number, events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
   const usable: string[] = []
   const { errors, renamed } = openEach(events, explicit, (ev) => {
@@ -309,24 +330,7 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
   const t0 = process.hrtime.bigint()
   pc.enable()
   process.stderr.write(`Counting ${pc.tids.length} threads of process ${pid} (and threads they start); Ctrl-C to stop.\n`)
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearInterval(timer)
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      resolve()
-    }
-    // Until Ctrl-C, or until the process is gone.
-    const timer = setInterval(() => {
-      try {
-        process.kill(pid, 0)
-      } catch {
-        done()
-      }
-    }, 100)
-    process.on('SIGINT', done)
-    process.on('SIGTERM', done)
-  })
+  await untilStopOrExit(pid)
   pc.disable()
   const elapsedNs = Number(process.hrtime.bigint() - t0)
   const s = pc.stat()
@@ -604,23 +608,7 @@ async function recordPid(pid: number, options: ProfileOptions): Promise<Profile>
   const profiler = new Profiler({ ...options, scope: 'process', pid })
   profiler.start()
   process.stderr.write(`Profiling every thread of process ${pid} (and threads it starts); Ctrl-C to stop.\n`)
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearInterval(timer)
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      resolve()
-    }
-    const timer = setInterval(() => {
-      try {
-        process.kill(pid, 0)
-      } catch {
-        done()
-      }
-    }, 100)
-    process.on('SIGINT', done)
-    process.on('SIGTERM', done)
-  })
+  await untilStopOrExit(pid)
   return profiler.stop()
 }
 

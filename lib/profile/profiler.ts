@@ -339,31 +339,56 @@ export class Profiler {
 
   /** Opens the event (on this thread, or on every thread of the process) and starts sampling. */
   start(): void {
-    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
-    const opts: CounterOptions = {
+    this.#notRunning()
+    const other = this.#pid !== process.pid
+    // Another process: its executable mappings too (the ones it has now from /proc/<pid>/maps, later
+    // ones from mmap records), so that it can still be symbolized if it exits before stop().
+    const opts = this.#options({ extraRecord: other ? { comm: true, mmap: { code: true } } : { comm: true } })
+    this.#reset(other ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map())
+    this.#openAll(() => {
+      if (this.#scope === 'thread') this.#add(this.#open(undefined, opts))
+      else this.#openProcess(opts)
+    })
+    for (const c of this.#counters) c.enable()
+  }
+
+  #notRunning(): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first: a profiler runs once at a time.' })
+  }
+
+  /** The sampling options every run shares, with `extra` (records, inheritance) added. */
+  #options(extra: CounterOptions): CounterOptions {
+    return {
       sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
       // PERF_SAMPLE_PERIOD only in freq mode: with it, the kernel samples software events on every event
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      // Another process: its executable mappings too (the ones it has now from /proc/<pid>/maps, later
-      // ones from mmap records), so that it can still be symbolized if it exits before stop().
-      extraRecord: this.#pid !== process.pid ? { comm: true, mmap: { code: true } } : { comm: true },
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
+      ...extra,
     }
+  }
+
+  /** Fresh state for a run. */
+  #reset(mmaps: Map<number, MmapRec[]>): void {
     this.#store = new SampleStore()
     this.#lostRecords = 0
     this.#lostFormat = true
     this.#ringExp = 0
     this.#runWarnings = []
-    this.#mmaps = this.#pid !== process.pid ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map()
+    this.#mmaps = mmaps
+  }
+
+  #add(c: Counter): void {
+    this.#counters.push(c)
+    this.#samplers.push(this.#ring(c))
+  }
+
+  /** Runs `open` (all or nothing: a failure closes what it opened), then starts the clock and the drain timer. */
+  #openAll(open: () => void): void {
     try {
-      if (this.#scope === 'thread') {
-        const c = this.#open(undefined, opts)
-        this.#counters.push(c)
-        this.#samplers.push(this.#ring(c))
-      } else this.#openProcess(opts)
+      open()
     } catch (e) {
       this.#closeAll()
       throw e
@@ -372,7 +397,6 @@ export class Profiler {
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
     this.#timer = setInterval(() => this.#drain(), 50)
     this.#timer.unref()
-    for (const c of this.#counters) c.enable()
   }
 
   /**
@@ -381,38 +405,13 @@ export class Profiler {
    * it after it exits.
    */
   attachChild(pid: number): void {
-    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first.' })
-    const opts: CounterOptions = {
-      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
-      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
-      recordIdFormat: { task: true, time: true },
-      recordIdAll: true,
-      extraRecord: { comm: true, mmap: { code: true } },
-      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
-      statFormat: { lostRecords: true },
-      inherit: 'newChild',
-      onExecve: 'enable',
-    }
-    this.#store = new SampleStore()
-    this.#lostRecords = 0
-    this.#lostFormat = true
+    this.#notRunning()
+    const opts = this.#options({ recordIdAll: true, extraRecord: { comm: true, mmap: { code: true } }, inherit: 'newChild', onExecve: 'enable' })
+    this.#reset(new Map())
     this.#child = pid
-    this.#mmaps = new Map()
-    this.#ringExp = 0
-    this.#runWarnings = []
-    try {
-      for (const cpu of onlineCpus()) {
-        const c = this.#open({ pid, cpu }, opts)
-        this.#counters.push(c)
-        this.#samplers.push(this.#ring(c))
-      }
-    } catch (e) {
-      this.#closeAll()
-      throw e
-    }
-    this.#start = Date.now()
-    this.#timer = setInterval(() => this.#drain(), 50)
-    this.#timer.unref()
+    this.#openAll(() => {
+      for (const cpu of onlineCpus()) this.#add(this.#open({ pid, cpu }, opts))
+    })
   }
 
   /** Opens one event; without PERF_FORMAT_LOST (Linux 6.0) where the kernel or the build lacks it. */
