@@ -125,6 +125,8 @@ test('listEvents filters: substring, kind, glob, RegExp; bad arguments', (t) => 
 test('doctor as root: every check, values from the system, fixes where something is missing', (t) => {
   const r = doctor()
   t.log(formatDoctor(r))
+  t.throws(() => formatDoctor(null as never), { instanceOf: TypeError, message: 'Expected a report from doctor() (an object with checks[]) for report but received null' })
+  t.throws(() => formatDoctor({} as never), { instanceOf: TypeError, message: /Expected a report from doctor\(\)/ })
   t.is(r.uid, 0)
   t.deepEqual(
     r.checks.map((c) => c.id),
