@@ -38,6 +38,9 @@ test.serial('tinybench: per-iteration counts of each task next to its timings (r
   const rows = perf.table(bench)
   t.is(rows.length, 3)
   t.is(rows[0]['syscalls:sys_enter_write/iter'], 7)
+  // The clock's column says its unit; counts have none.
+  t.true((rows[0]['task-clock/iter (ns)'] as number) > 0)
+  t.false('task-clock/iter' in rows[0])
   t.truthy(rows[0]['Task name'])
   t.is(perf.counts('nope'), undefined)
   t.throws(() => perf.hooks(1 as never), { instanceOf: TypeError })
@@ -96,4 +99,23 @@ test.serial('OpenTelemetry: observable counters of the whole process, exported b
   t.true(observed.counter.closed)
   await provider.shutdown()
   t.throws(() => observeProcessCounters({} as never), { instanceOf: TypeError, message: /Expected an @opentelemetry\/api Meter/ })
+})
+
+test.serial('OpenTelemetry: a clock in any spelling is perf.<perf name> in ns (typed object, PMU form, modifiers)', async (t) => {
+  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })
+  const provider = new MeterProvider({ readers: [reader] })
+  const events = [{ type: 'software', name: 'taskClock' } as const, 'software/config=0/', 'page-faults:u', { type: 'software', name: 'pageFault' } as const]
+  const observed = observeProcessCounters(provider.getMeter('test'), { events })
+  t.deepEqual(observed.names, ['perf.task_clock', 'perf.cpu_clock', 'perf.page_faults', 'perf.page_faults'])
+  const end = process.cpuUsage().user + 20_000
+  while (process.cpuUsage().user < end);
+  await reader.forceFlush()
+  const metrics = exporter.getMetrics().at(-1)!.scopeMetrics[0].metrics
+  const units = Object.fromEntries(metrics.map((m) => [m.descriptor.name, m.descriptor.unit]))
+  t.deepEqual(units, { 'perf.task_clock': 'ns', 'perf.cpu_clock': 'ns', 'perf.page_faults': '{event}' })
+  const cpu = metrics.find((m) => m.descriptor.name === 'perf.task_clock')!.dataPoints[0].value as number
+  t.true(cpu >= 20e6, `${cpu} ns of task-clock after 20 ms of user CPU time`)
+  observed.close()
+  await provider.shutdown()
 })

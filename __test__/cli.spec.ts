@@ -43,7 +43,7 @@ interface JsonStat {
   pid: number
   exitCode: number
   elapsedSeconds: number
-  events: { event: string; value: number | null; unit: string; count: string | null; runningPercent: number | null; derived?: { value: number; unit: string }; error?: string }[]
+  events: { event: string; value: number | null; unit: string; count: string | null; countUnit: 'ns' | 'events'; runningPercent: number | null; derived?: { value: number; unit: string }; error?: string }[]
 }
 
 function cliStat(args: string[]): { status: number | null; stat: JsonStat; stderr: string } {
@@ -96,6 +96,23 @@ test('stat passes the exit code through (128+signal when killed) and counts chil
   t.is(value(two.stat, 'syscalls:sys_enter_write'), 150)
   const missing = spawnSync(process.execPath, [CLI, 'stat', '-e', 'task-clock', '--', join(dir, 'no-such-command')], { encoding: 'utf8' })
   t.is(missing.status, 127)
+})
+
+test('stat --json: a clock in any spelling is in msec with count in ns; no events/sec for it', (t) => {
+  const r = cliStat(['-e', 'software/config=1/,task-clock:u,page-faults', '--', WORK, 'spin', '20'])
+  t.is(r.status, 0, r.stderr)
+  const [pmu, task, faults] = r.stat.events
+  t.log(JSON.stringify(r.stat.events))
+  for (const clock of [pmu, task]) {
+    t.is(clock.unit, 'msec', clock.event)
+    t.is(clock.countUnit, 'ns', clock.event)
+    t.true(clock.value! >= 20, `${clock.event}: ${clock.value} msec`)
+    t.is(clock.value, Number(clock.count) / 1e6) // not multiplexed: value is count in msec
+    t.is(clock.derived?.unit, 'CPUs utilized', clock.event)
+  }
+  t.is(faults.unit, '')
+  t.is(faults.countUnit, 'events')
+  t.is(faults.derived?.unit, '/sec')
 })
 
 test('stat text output: units, derived ratios, not-supported events with the reason', (t) => {

@@ -131,6 +131,13 @@ test('queryBpf on a tracepoint without programs; attachBpf of a non-BPF fd is re
   } finally {
     closeSync(fd)
   }
+  // Out-of-range integers are RangeErrors; only a non-integer is a TypeError.
+  t.throws(() => c.attachBpf(-1), { instanceOf: RangeError, message: 'Expected a file descriptor (non-negative integer) for fd but received number -1' })
+  t.throws(() => c.attachBpf(1.5), { instanceOf: TypeError, message: /for fd but received number 1\.5/ })
+  t.throws(() => c.attachBpf('3' as never), { instanceOf: TypeError, message: /for fd but received the string "3"/ })
+  t.throws(() => c.queryBpf(1e6), { instanceOf: RangeError, message: 'Expected an integer from 0 to 65535 for max but received number 1000000' })
+  t.throws(() => c.queryBpf(-1), { instanceOf: RangeError })
+  t.throws(() => c.queryBpf(NaN), { instanceOf: TypeError })
 })
 
 test('write watchpoint on a Buffer counts each JS write', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
-import { doctor, formatDoctor, knownEventNames, listEvents, parseEvent, type DoctorReport, type EventInfo } from '../dist/index.js'
+import { doctor, formatDoctor, isClockEvent, knownEventNames, listEvents, parseEvent, unitOf, type DoctorReport, type EventInfo } from '../dist/index.js'
 import { hardwareAvailable } from './helpers.ts'
 import { perfTool } from './perftool.ts'
 
@@ -37,6 +37,32 @@ test('knownEventNames: perf spellings that the event grammar takes', (t) => {
   t.true(k.cache.includes('L1-dcache-load-misses') && k.cache.includes('LLC-prefetches'))
   t.is(k.cache.length, 7 * 3 * 2)
   for (const n of [...k.hardware, ...k.software, ...k.cache]) t.notThrows(() => parseEvent(n), n)
+})
+
+test('one answer to "is this a clock?": isClockEvent/unitOf and the perf name of every spelling', (t) => {
+  const clocks = ['task-clock', 'cpu-clock:u', 'TASK-CLOCK:k', 'software/config=1/', 'software/config=0/u', { type: 'software', name: 'taskClock' }, { type: 'dynamic', pmu: 'software', config: 1n }] as const
+  for (const c of clocks) {
+    const ev = parseEvent(c as never)
+    t.true(isClockEvent(ev.native), JSON.stringify(c, (_, v) => (typeof v === 'bigint' ? `${v}n` : v)))
+    t.is(unitOf(ev), 'ns')
+    t.is(unitOf(ev.native), 'ns')
+    t.regex(ev.name, /^(task|cpu)-clock$/)
+  }
+  t.is(parseEvent({ type: 'software', name: 'taskClock' }).name, 'task-clock')
+  t.is(parseEvent('software/config=1/').name, 'task-clock')
+  t.is(parseEvent('software/config=2/').name, 'page-faults')
+  for (const c of ['page-faults', 'cs', 'software/config=2/', 'software/config=99/', 'syscalls:sys_enter_write:u', 'cycles', 'L1-dcache-load-misses', 'msr/tsc/', 'mem:0x1000/8:w']) {
+    const ev = parseEvent(c)
+    t.false(isClockEvent(ev.native), c)
+    t.is(unitOf(ev), 'events', c)
+  }
+  t.is(parseEvent('cs:u').name, 'context-switches')
+  t.is(parseEvent('cpu-cycles:u').name, 'cycles')
+  t.is(parseEvent({ type: 'hwCache', cache: 'l1d', op: 'read', result: 'miss' }).name, 'L1-dcache-load-misses')
+  t.is(parseEvent('L1-dcache-loads:u').name, 'L1-dcache-loads')
+  t.is(parseEvent('LLC-prefetch').name, 'LLC-prefetches')
+  t.is(parseEvent('syscalls:sys_enter_write:u').name, 'syscalls:sys_enter_write')
+  t.is(parseEvent('msr/tsc/u').name, 'msr/tsc/')
 })
 
 test('listEvents: every kind, the same grammar, and whether it opens here', (t) => {
@@ -99,6 +125,8 @@ test('listEvents filters: substring, kind, glob, RegExp; bad arguments', (t) => 
 test('doctor as root: every check, values from the system, fixes where something is missing', (t) => {
   const r = doctor()
   t.log(formatDoctor(r))
+  t.throws(() => formatDoctor(null as never), { instanceOf: TypeError, message: 'Expected a report from doctor() (an object with checks[]) for report but received null' })
+  t.throws(() => formatDoctor({} as never), { instanceOf: TypeError, message: /Expected a report from doctor\(\)/ })
   t.is(r.uid, 0)
   t.deepEqual(
     r.checks.map((c) => c.id),

@@ -1,4 +1,6 @@
 import test from 'ava'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { Counter, PerfEventError, parseEvent } from '../dist/index.js'
 
 test('unknown event names say what was not found and where it looked', (t) => {
@@ -98,4 +100,21 @@ test('parseEvent resolves perf-style strings', (t) => {
   t.deepEqual(parseEvent('software/config=2/').native, { type: 'dynamic', pmu: 1, config: 2n, config1: 0n, config2: 0n, config3: 0n })
   const tp = parseEvent('syscalls:sys_enter_write').native
   t.is(tp.type, 'tracepoint')
+})
+
+test('every ERR_* code the package throws is in the PerfErrorCode union and in the README list of package codes', (t) => {
+  const root = new URL('..', import.meta.url).pathname
+  const files = (readdirSync(join(root, 'lib'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'))
+  const thrown = new Set<string>()
+  for (const f of files) for (const m of readFileSync(join(root, 'lib', f), 'utf8').matchAll(/'(ERR_[A-Z_]+)'/g)) thrown.add(m[1])
+  // Node's own (parseArgs) and the native layer's argument code (always turned into a TypeError).
+  thrown.delete('ERR_PARSE_ARGS')
+  thrown.delete('ERR_INVALID_ARG')
+  t.true(thrown.size >= 12, [...thrown].join(' '))
+  const union = readFileSync(join(root, 'lib/errors.ts'), 'utf8').match(/export type PerfErrorCode =([^]*?)\n\n/)![1]
+  const readme = readFileSync(join(root, 'README.md'), 'utf8')
+  for (const code of thrown) {
+    t.true(union.includes(`'${code}'`), `${code} in PerfErrorCode`)
+    t.true(readme.includes(`\`${code}\``), `${code} in README`)
+  }
 })

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { CounterGroup, PerfEventError } from '../dist/index.js'
+import { Counter, CounterGroup, PerfEventError } from '../dist/index.js'
 import { execFileSync } from 'node:child_process'
 import { closeSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
@@ -53,6 +53,18 @@ test('a tracepoint member with its own filter', (t) => {
 test('inherit is refused for groups with an explanation', (t) => {
   const err = t.throws(() => new CounterGroup('task-clock', undefined, { inherit: 'newChild' }), { instanceOf: TypeError })
   t.regex(err!.message, /PERF_FORMAT_GROUP/)
+  const g = new CounterGroup('task-clock')
+  const member = t.throws(() => g.add('cs', { inherit: 'newChild' } as never), { instanceOf: TypeError })
+  t.regex(member!.message, /Expected no options\.inherit for a CounterGroup or its members/)
+  // The list of accepted options is honest: it does not offer inherit, to a member or to a leader.
+  for (const e of [t.throws(() => g.add('cs', { colour: 1 } as never)), t.throws(() => new CounterGroup('task-clock', undefined, { colour: 1 } as never))]) {
+    t.true(e instanceof TypeError)
+    t.regex(e!.message, /^Unknown option options\.colour; expected one of: .*\bexclude\b/)
+    t.notRegex(e!.message, /\binherit\b/)
+  }
+  // A counter still takes it, and lists it.
+  t.regex(t.throws(() => new Counter('task-clock', {}, { colour: 1 } as never))!.message, /\binherit\b/)
+  g.close()
 })
 
 test('members reject leader-only options; closed group throws ERR_CLOSED', (t) => {

@@ -98,6 +98,25 @@ test.serial('currentTid: the main thread is the pid; a worker reports its own th
   t.is(threadName(process.pid, process.pid), 'node')
 })
 
+test('thread helpers: bad ids are TypeError/RangeError like threadIds; an unreadable thread-self link is a PerfEventError with a hint', async (t) => {
+  t.throws(() => threadName('1' as never, 1), { instanceOf: TypeError, message: 'Expected a process id (a positive integer) for pid but received the string "1"' })
+  t.throws(() => threadName(process.pid, 0), { instanceOf: RangeError, message: 'Expected a thread id (a positive integer) for tid but received number 0' })
+  t.throws(() => threadName(process.pid, 1.5), { instanceOf: TypeError, message: /for tid/ })
+  t.throws(() => threadIds(-1), { instanceOf: RangeError, message: /for pid but received number -1/ })
+  t.throws(() => threadIds(null as never), { instanceOf: TypeError, message: /for pid but received null/ })
+  t.is(threadName(process.pid, 0x7ffffffe), undefined) // a valid id of no thread
+  const { tidOfLink } = await import('../dist/thread.js')
+  const err = t.throws(() => tidOfLink('/proc/no-such-thread-self'), { instanceOf: PerfEventError })
+  t.is(err!.code, 'ENOENT')
+  t.is(err!.errno, 2)
+  t.is(err!.syscall, 'readlink')
+  t.regex(err!.hint ?? '', /Linux 3\.17/)
+  const odd = t.throws(() => tidOfLink('/proc/self/exe'), { instanceOf: PerfEventError })
+  t.is(odd!.code, 'ERR_PERF')
+  t.regex(odd!.hint ?? '', /procfs/)
+  t.is(tidOfLink('/proc/thread-self'), process.pid)
+})
+
 test.serial('ProcessCounter("self"): pool and worker work equals perf stat -p within 1 % and process.cpuUsage() within 2 %', async (t) => {
   const perf = perfTool()
   if (!perf.path) {

@@ -98,7 +98,7 @@ const { Profiler } = require(${JSON.stringify(DIST)})
 function caller(n) { let s = 0; for (let i = 0; i < n; i++) s += process.ppid; return s }
 ;(async () => {
   caller(1000)
-  const p = new Profiler({ event: 'syscalls:sys_enter_getppid', period: 1, kernel: false, ringPages: 12 })
+  const p = new Profiler({ event: 'syscalls:sys_enter_getppid', period: 1, kernel: false, ringExp: 12 })
   p.start()
   for (let i = 0; i < 100; i++) { caller(1000); await new Promise((r) => setImmediate(r)) }
   const c0 = processCpuNs(), w0 = process.hrtime.bigint()

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { Counter } from './counter'
 import { doctor, formatDoctor } from './doctor'
 import { PerfEventError } from './errors'
+import { resolveEvent, unitOf, type CountUnit, type ResolvedEvent } from './events'
 import { listEvents, type EventInfo } from './list'
 import { ProcessCounter } from './process'
 import { profileCommand } from './profile/command'
@@ -47,8 +48,10 @@ interface Row {
   value: number | null
   /** `msec` for the clocks (value converted from ns), `''` for plain counts. */
   unit: string
-  /** Raw count (before scaling), as a decimal string (exact). */
+  /** Raw count (before scaling), as a decimal string (exact), in `countUnit`. */
   count: string | null
+  /** Unit of `count`: `'ns'` for the clocks (cpu-clock, task-clock), `'events'` for the rest. */
+  countUnit: CountUnit
   /** % of the enabled time the event was on the PMU (below 100: multiplexed, value scaled). */
   runningPercent: number | null
   /** Derived ratio (CPUs utilized, IPC, miss %...) */
@@ -57,37 +60,47 @@ interface Row {
   error?: string
 }
 
-const CLOCKS = new Set(['task-clock', 'cpu-clock'])
-const base = (ev: string) => ev.replace(/:[ukhHGIp]+$/, '')
+/** The event a label names (undefined where it does not parse: that row carries its error). */
+function resolved(label: string): ResolvedEvent | undefined {
+  try {
+    return resolveEvent(label)
+  } catch {
+    return undefined
+  }
+}
 
 function rows(labels: readonly string[], values: Map<string, { count: bigint; scaled: bigint; runningPercent: number } | { error: string }>, elapsedNs: number): Row[] {
-  const out: Row[] = labels.map((event) => {
+  const events = labels.map(resolved)
+  // perf's name of each row's event, without modifiers: derived ratios look events up by it.
+  const names = labels.map((l, i) => events[i]?.name ?? l)
+  const out: Row[] = labels.map((event, i) => {
     const v = values.get(event)!
-    if ('error' in v) return { event, value: null, unit: '', count: null, runningPercent: null, error: v.error }
-    const clock = CLOCKS.has(base(event))
-    return { event, value: clock ? Number(v.scaled) / 1e6 : Number(v.scaled), unit: clock ? 'msec' : '', count: v.count.toString(), runningPercent: v.runningPercent }
+    const countUnit = events[i] ? unitOf(events[i]) : 'events'
+    if ('error' in v) return { event, value: null, unit: '', count: null, countUnit, runningPercent: null, error: v.error }
+    const clock = countUnit === 'ns'
+    return { event, value: clock ? Number(v.scaled) / 1e6 : Number(v.scaled), unit: clock ? 'msec' : '', count: v.count.toString(), countUnit, runningPercent: v.runningPercent }
   })
-  const get = (name: string) => out.find((r) => base(r.event) === name && r.value !== null)?.value ?? undefined
+  const get = (name: string) => out.find((r, i) => names[i] === name && r.value !== null)?.value ?? undefined
   const taskMs = get('task-clock')
   const ratio = (num: string, den: string, unit: string, k = 100) => {
     const n = get(num)
     const d = get(den)
     return n !== undefined && d !== undefined && d > 0 ? { value: (n / d) * k, unit } : undefined
   }
-  for (const r of out) {
-    if (r.value === null) continue
-    const b = base(r.event)
+  out.forEach((r, i) => {
+    if (r.value === null) return
+    const b = names[i]
     let d: Row['derived']
     if (b === 'task-clock' && elapsedNs > 0) d = { value: r.value / (elapsedNs / 1e6), unit: 'CPUs utilized' }
-    else if (b === 'instructions') d = ratio('instructions', get('cycles') !== undefined ? 'cycles' : 'cpu-cycles', 'insn per cycle', 1)
-    else if (b === 'branch-misses') d = ratio('branch-misses', get('branches') !== undefined ? 'branches' : 'branch-instructions', 'of all branches')
+    else if (b === 'instructions') d = ratio('instructions', 'cycles', 'insn per cycle', 1)
+    else if (b === 'branch-misses') d = ratio('branch-misses', 'branches', 'of all branches')
     else if (b === 'cache-misses') d = ratio('cache-misses', 'cache-references', 'of all cache refs')
     else if (/-misses$/.test(b) && !['branch-misses', 'cache-misses'].includes(b)) {
       const stem = b.replace(/-misses$/, '')
       d = ratio(b, `${stem}s`, `of all ${stem}s`) ?? ratio(b, `${stem}es`, `of all ${stem}es`)
-    } else if (taskMs !== undefined && taskMs > 0 && !CLOCKS.has(b)) d = { value: r.value / (taskMs / 1000), unit: '/sec' }
+    } else if (taskMs !== undefined && taskMs > 0 && r.countUnit !== 'ns') d = { value: r.value / (taskMs / 1000), unit: '/sec' }
     if (d) r.derived = d
-  }
+  })
   return out
 }
 
@@ -284,6 +297,27 @@ async function statCmd(cmd: string[], events: string[], explicit: boolean, flags
   return exitCode
 }
 
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM, or once process `pid` is gone (polled every 100 ms). */
+function untilStopOrExit(pid: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearInterval(timer)
+      process.off('SIGINT', done)
+      process.off('SIGTERM', done)
+      resolve()
+    }
+    const timer = setInterval(() => {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        done()
+      }
+    }, 100)
+    process.on('SIGINT', done)
+    process.on('SIGTERM', done)
+  })
+}
+
 async function statPid(pid: number, events: string[], explicit: boolean, flags: StatFlags): Promise<number> {
   const usable: string[] = []
   const { errors, renamed } = openEach(events, explicit, (ev) => {
@@ -296,24 +330,7 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
   const t0 = process.hrtime.bigint()
   pc.enable()
   process.stderr.write(`Counting ${pc.tids.length} threads of process ${pid} (and threads they start); Ctrl-C to stop.\n`)
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearInterval(timer)
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      resolve()
-    }
-    // Until Ctrl-C, or until the process is gone.
-    const timer = setInterval(() => {
-      try {
-        process.kill(pid, 0)
-      } catch {
-        done()
-      }
-    }, 100)
-    process.on('SIGINT', done)
-    process.on('SIGTERM', done)
-  })
+  await untilStopOrExit(pid)
   pc.disable()
   const elapsedNs = Number(process.hrtime.bigint() - t0)
   const s = pc.stat()
@@ -591,23 +608,7 @@ async function recordPid(pid: number, options: ProfileOptions): Promise<Profile>
   const profiler = new Profiler({ ...options, scope: 'process', pid })
   profiler.start()
   process.stderr.write(`Profiling every thread of process ${pid} (and threads it starts); Ctrl-C to stop.\n`)
-  await new Promise<void>((resolve) => {
-    const done = () => {
-      clearInterval(timer)
-      process.off('SIGINT', done)
-      process.off('SIGTERM', done)
-      resolve()
-    }
-    const timer = setInterval(() => {
-      try {
-        process.kill(pid, 0)
-      } catch {
-        done()
-      }
-    }, 100)
-    process.on('SIGINT', done)
-    process.on('SIGTERM', done)
-  })
+  await untilStopOrExit(pid)
   return profiler.stop()
 }
 

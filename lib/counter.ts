@@ -2,8 +2,8 @@ import type { NativeCounter } from '../index'
 import { binding } from './binding'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
-import { isClockEvent, Sampler, SAMPLER_TOKEN } from './sampler'
-import { resolveEvent, type EventInput } from './events'
+import { Sampler, SAMPLER_TOKEN } from './sampler'
+import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
 import { decodeStat, ensureStatBuffer, readStat, statSlots, type Stat } from './stat'
@@ -99,13 +99,15 @@ export class Counter extends Handle<NativeCounter, Stat> {
 
   /** Attaches a loaded BPF program (by fd) to this tracepoint/kprobe/uprobe counter (PERF_EVENT_IOC_SET_BPF). Since Linux 4.1. */
   attachBpf(fd: number): void {
-    if (!Number.isInteger(fd) || fd < 0) throw typeError('a file descriptor (non-negative integer)', 'fd', fd)
+    if (typeof fd !== 'number' || !Number.isInteger(fd)) throw typeError('a file descriptor (non-negative integer)', 'fd', fd)
+    if (fd < 0 || fd > 0x7fffffff) throw rangeError('a file descriptor (non-negative integer)', 'fd', fd)
     this.call((n) => n.attachBpf(fd), operationContext(this.#ctx, 'attachBpf'))
   }
 
   /** Ids of the BPF programs attached to this event (PERF_EVENT_IOC_QUERY_BPF). Since Linux 4.16. */
   queryBpf(max = 64): { ids: number[]; more: number } {
-    if (!Number.isInteger(max) || max < 0 || max > 0xffff) throw typeError('an integer from 0 to 65535', 'max', max)
+    if (typeof max !== 'number' || !Number.isInteger(max)) throw typeError('an integer from 0 to 65535', 'max', max)
+    if (max < 0 || max > 0xffff) throw rangeError('an integer from 0 to 65535', 'max', max)
     return this.call((n) => n.queryBpf(max), operationContext(this.#ctx, 'queryBpf'))
   }
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { release } from 'node:os'
 import { binding, buildInfo } from './binding'
 import { Counter } from './counter'
-import { PerfEventError, hasHardwarePmu } from './errors'
+import { PerfEventError, hasHardwarePmu, typeError } from './errors'
 import { PMU_ROOT, TRACEFS_ROOTS } from './events'
 import { versionLess } from './since'
 
@@ -287,6 +287,7 @@ const MARK: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', 
 
 /** `doctor()` as text, one block per check, with the fix indented under it. */
 export function formatDoctor(report: DoctorReport): string {
+  if (report === null || typeof report !== 'object' || !Array.isArray(report.checks)) throw typeError('a report from doctor() (an object with checks[])', 'report', report)
   const lines: string[] = []
   for (const c of report.checks) {
     lines.push(`[${MARK[c.status]}] ${c.id}: ${c.value}`)

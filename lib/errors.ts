@@ -21,6 +21,9 @@ export type PerfErrorCode =
   | 'ERR_PERF'
   | 'ERR_FD_REPLACED'
   | 'ERR_DENO_PERMISSION'
+  | 'ERR_SYMBOLIZER_MISSING'
+  | 'ERR_PROFILER_RUNNING'
+  | 'ERR_PROFILER_NOT_RUNNING'
   | (string & {})
 
 /**

@@ -48,6 +48,11 @@ export interface ResolvedEvent {
   native: NativeEvent
   /** Human label: the string given, or a short description of the object. */
   label: string
+  /**
+   * perf-style name without modifiers, the same for every spelling of one event: `'task-clock'` for
+   * `'task-clock:u'`, `{ type: 'software', name: 'taskClock' }` and `'software/config=1/'`.
+   */
+  name: string
   /** Privilege-level exclusions implied by modifiers such as `:u`. */
   exclude?: Exclude
   skid?: 'arbitrary' | 'const' | 'reqZero' | 'zero'
@@ -406,8 +411,8 @@ export function parseEvent(text: string): ResolvedEvent {
   if (!s) throw new TypeError('Expected an event name but received an empty string')
   // pmu/terms/modifiers
   const pmu = /^([A-Za-z0-9_.-]+)\/([^/]*)\/([A-Za-z]*)$/.exec(s)
-  if (pmu) return { native: parsePmuEvent(pmu[1], pmu[2], label), label, ...modifiers(pmu[3], label) }
-  if (/^mem:/i.test(s)) return { native: parseBreakpoint(s, label), label }
+  if (pmu) return named(parsePmuEvent(pmu[1], pmu[2], label), label, `${pmu[1]}/${pmu[2]}/`, modifiers(pmu[3], label))
+  if (/^mem:/i.test(s)) return named(parseBreakpoint(s, label), label, s)
   const parts = s.split(':')
   // name[:modifiers]
   const base = parts[0]
@@ -415,26 +420,22 @@ export function parseEvent(text: string): ResolvedEvent {
   if (mods !== undefined) {
     const lower = base.toLowerCase()
     const hw = HARDWARE.get(lower)
-    if (hw) return { native: { type: 'hardware', name: hw }, label, ...modifiers(mods, label) }
+    if (hw) return named({ type: 'hardware', name: hw }, label, base, modifiers(mods, label))
     const sw = SOFTWARE.get(lower)
-    if (sw) return { native: { type: 'software', name: sw }, label, ...modifiers(mods, label) }
+    if (sw) return named({ type: 'software', name: sw }, label, base, modifiers(mods, label))
     const raw = /^r([0-9a-f]+)$/i.exec(base)
-    if (raw) return { native: { type: 'raw', config: parseU64(`0x${raw[1]}`, label) }, label, ...modifiers(mods, label) }
+    if (raw) return named({ type: 'raw', config: parseU64(`0x${raw[1]}`, label) }, label, base, modifiers(mods, label))
     const cache = /^(l1-dcache|l1-icache|llc|dtlb|itlb|branch|node)-([a-z]+)(?:-([a-z]+))?$/.exec(lower)
     const op = cache ? CACHE_OP.get(cache[2]) : undefined
     const result = cache ? (cache[3] === undefined ? 'access' : CACHE_RESULT.get(cache[3])) : undefined
     if (cache && op && result) {
-      return {
-        native: { type: 'hwCache', cache: CACHE.get(cache[1])!, op, result },
-        label,
-        ...modifiers(mods, label),
-      }
+      return named({ type: 'hwCache', cache: CACHE.get(cache[1])!, op, result }, label, base, modifiers(mods, label))
     }
   }
   // subsystem:tracepoint[:modifiers]
   const pathPart = (p: string) => /^[A-Za-z0-9_.-]+$/.test(p) && p !== '.' && p !== '..'
   if ((parts.length === 2 || parts.length === 3) && pathPart(parts[0]) && pathPart(parts[1])) {
-    return { native: { type: 'tracepoint', id: tracepointId(parts[0], parts[1], label) }, label, ...modifiers(parts[2] ?? '', label) }
+    return named({ type: 'tracepoint', id: tracepointId(parts[0], parts[1], label) }, label, `${parts[0]}:${parts[1]}`, modifiers(parts[2] ?? '', label))
   }
   throw unknown(label, [
     'not a hardware, software or cache event name (see README: event grammar)',
@@ -516,7 +517,8 @@ function resolveSpec(spec: EventSpec): ResolvedEvent {
     default:
       throw typeError("an event type of 'hardware', 'hwCache', 'software', 'raw', 'tracepoint', 'breakpoint', 'dynamic', 'kprobe' or 'uprobe'", 'event.type', t)
   }
-  return { native, label: describeNative(native) }
+  const label = describeNative(native)
+  return named(native, label, label)
 }
 
 /** Probes need their PMU; without it the crate's sysfs lookup fails inside the syscall with a bare ENOENT. */
@@ -549,6 +551,60 @@ function describeNative(e: NativeEvent): string {
     case 'dynamic':
       return `pmu ${e.pmu} config 0x${e.config.toString(16)}`
   }
+}
+
+function named(native: NativeEvent, label: string, base: string, mods: Pick<ResolvedEvent, 'exclude' | 'skid'> = {}): ResolvedEvent {
+  return { native, label, name: perfName(native, base), ...mods }
+}
+
+const reverse = <V>(entries: readonly (readonly [string, V])[]) => new Map<V, string>(entries.map(([k, v]) => [v, k] as const).reverse())
+const HARDWARE_NAME = reverse<HardwareEventName>(HARDWARE_ENTRIES)
+const SOFTWARE_NAME = reverse<SoftwareEventName>(SOFTWARE_ENTRIES)
+const CACHE_NAME = reverse<CacheName>(CACHE_ENTRIES)
+const CACHE_OP_NAME: Record<CacheOp, [string, string]> = { read: ['load', 'loads'], write: ['store', 'stores'], prefetch: ['prefetch', 'prefetches'] }
+/** `PERF_COUNT_SW_*` by config number (`software/config=N/` is the same event as its name). */
+const SOFTWARE_BY_CONFIG: readonly SoftwareEventName[] = [
+  'cpuClock', 'taskClock', 'pageFault', 'ctxSwitch', 'cpuMigration', 'minorPageFault', 'majorPageFault', 'alignFault', 'emuFault', 'dummy', 'bpfOutput', 'cgroupSwitch',
+]
+const PERF_TYPE_SOFTWARE = 1
+
+/** The software event a native event counts: `{ type: 'software' }`, or the `software` PMU by config number. */
+function softwareOf(e: NativeEvent): SoftwareEventName | undefined {
+  if (e.type === 'software') return e.name
+  const d = e as { type: string; pmu?: number | string; config?: bigint | number; config1?: unknown; config2?: unknown; config3?: unknown }
+  if (d.type !== 'dynamic' || (d.pmu !== PERF_TYPE_SOFTWARE && d.pmu !== 'software') || d.config === undefined) return undefined
+  const config = BigInt(d.config)
+  return config >= 0n && config < BigInt(SOFTWARE_BY_CONFIG.length) ? SOFTWARE_BY_CONFIG[Number(config)] : undefined
+}
+
+/** perf's name of a native event (`base`, the string without modifiers, where perf has no fixed name). */
+function perfName(e: NativeEvent, base: string): string {
+  const sw = softwareOf(e)
+  if (sw !== undefined) return SOFTWARE_NAME.get(sw)!
+  if (e.type === 'hardware') return HARDWARE_NAME.get(e.name)!
+  if (e.type === 'hwCache') {
+    const [op, ops] = CACHE_OP_NAME[e.op]
+    return `${CACHE_NAME.get(e.cache)}-${e.result === 'miss' ? `${op}-misses` : ops}`
+  }
+  return base
+}
+
+/**
+ * Whether an event is a clock (cpu-clock or task-clock, by name or as `software/config=0|1/`): it
+ * counts nanoseconds, and runs on an hrtimer, so the kernel turns `sampleOn: { freq }` into a fixed
+ * period (1e9 / freq ns) when the event opens.
+ */
+export function isClockEvent(native: NativeEvent): boolean {
+  const sw = softwareOf(native)
+  return sw === 'cpuClock' || sw === 'taskClock'
+}
+
+/** What an event's count is in: `'ns'` for the clocks (see `isClockEvent`), `'events'` for every other event. */
+export type CountUnit = 'ns' | 'events'
+
+/** The unit of an event's count (`'ns'` for cpu-clock/task-clock in any spelling, else `'events'`). */
+export function unitOf(event: ResolvedEvent | NativeEvent): CountUnit {
+  return isClockEvent('native' in event ? event.native : event) ? 'ns' : 'events'
 }
 
 /** Parses a string or validates an object. */

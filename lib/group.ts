@@ -3,7 +3,7 @@ import { binding } from './binding'
 import { fromNative, typeError, type ErrorContext } from './errors'
 import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
-import { counterOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
+import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
 import { decodeGroup, ensureStatBuffer, readStat, statSlots, type GroupStat } from './stat'
 import type { NativeBinding } from './binding'
@@ -45,12 +45,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     super('CounterGroup')
     const ev = resolveEvent(leader)
     const t = resolveTarget(target)
-    const opts = counterOptions(options, ev)
-    if (opts.inherit !== undefined) {
-      throw new TypeError(
-        'Expected no options.inherit for a CounterGroup: the kernel refuses group reads (PERF_FORMAT_GROUP) of inherited counters. Use separate Counters with inherit instead.',
-      )
-    }
+    const opts = leaderOptions(options, ev)
     opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
     this.#lost = opts.statFormat.lostRecords === true
     const ctx = contextFor(ev, opts, t)
@@ -76,7 +71,6 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     const n = this.native
     const ev = resolveEvent(event)
     const opts = memberOptions(options, ev)
-    if (opts.inherit !== undefined) throw new TypeError('Expected no options.inherit for a group member: group reads cannot be inherited')
     const ctx = contextFor(ev, opts, this.#target)
     let id: bigint
     try {

@@ -14,6 +14,9 @@ export { PerfEventError, type PerfErrorCode } from './errors'
 export {
   resolveEvent as parseEvent,
   knownEventNames,
+  isClockEvent,
+  unitOf,
+  type CountUnit,
   type EventInput,
   type KnownEventName,
   type EventSpec,

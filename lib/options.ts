@@ -65,8 +65,8 @@ type AllOptions = OptionsOf<NativeOpts, { statFormat: StatFormat; sampleOn: Samp
 export type CommonOptions = Omit<AllOptions, LeaderOnly | MemberOnly>
 /** Options of a counter or a group leader. */
 export type CounterOptions = Omit<AllOptions, MemberOnly>
-/** Options of a group member (sibling). */
-export type MemberOptions = Omit<AllOptions, LeaderOnly>
+/** Options of a group member (sibling): no `inherit` (the kernel refuses group reads of inherited counters). */
+export type MemberOptions = Omit<AllOptions, LeaderOnly | 'inherit'>
 
 /**
  * What to count. Default `{ pid: 0, cpu: 'all' }`: the calling thread on any CPU.
@@ -218,7 +218,13 @@ const LEADER_ONLY: readonly LeaderOnly[] = ['exclusive', 'pin', 'timer', 'pauseA
 /** `siblings` is set by CounterGroup, not taken from users. */
 const STAT_FORMAT = { object: without(OPTIONS_SCHEMA.statFormat.object, 'siblings') }
 const COUNTER = { ...without(OPTIONS_SCHEMA, ...MEMBER_ONLY), statFormat: STAT_FORMAT }
-const MEMBER = { ...without(OPTIONS_SCHEMA, ...LEADER_ONLY), statFormat: STAT_FORMAT }
+/** A group's leader and members: no `inherit` (the kernel refuses group reads, PERF_FORMAT_GROUP, of inherited counters). */
+const LEADER = without(COUNTER, 'inherit')
+const MEMBER = { ...without(OPTIONS_SCHEMA, ...LEADER_ONLY, 'inherit'), statFormat: STAT_FORMAT }
+const NO_GROUP_INHERIT: Record<string, string> = {
+  inherit:
+    'Expected no options.inherit for a CounterGroup or its members: the kernel refuses group reads (PERF_FORMAT_GROUP) of inherited counters. Use separate Counters with inherit instead.',
+}
 
 const NOT_OFFERED: Record<string, string> = {
   sigtrapOnSample:
@@ -260,7 +266,7 @@ function check(value: unknown, rule: Rule, path: string): unknown {
 }
 
 /** Checks `value` against `schema`; the result has the schema's shape (`Checked<S>`), which the compiler relates to the native types. */
-function checkObject<S extends Schema>(value: unknown, schema: S, path: string): Checked<S> {
+function checkObject<S extends Schema>(value: unknown, schema: S, path: string, refused: Record<string, string> = NOT_OFFERED): Checked<S> {
   if (!isPlainObject(value)) throw typeError('an object', path, value)
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value)) {
@@ -268,7 +274,7 @@ function checkObject<S extends Schema>(value: unknown, schema: S, path: string):
     const rule = Object.hasOwn(schema, key) ? schema[key] : undefined
     const at = `${path}.${key}`
     if (!rule) {
-      const reason = Object.hasOwn(NOT_OFFERED, key) ? NOT_OFFERED[key] : undefined
+      const reason = Object.hasOwn(refused, key) ? refused[key] : Object.hasOwn(NOT_OFFERED, key) ? NOT_OFFERED[key] : undefined
       throw new TypeError(reason ?? `Unknown option ${at}; expected one of: ${Object.keys(schema).join(', ')}`)
     }
     if (v !== undefined) out[key] = check(v, rule, at)
@@ -279,7 +285,7 @@ function checkObject<S extends Schema>(value: unknown, schema: S, path: string):
 const DEFAULT_STAT = { id: true, timeEnabled: true, timeRunning: true }
 
 /** Event-string modifiers (`:u`, `:p`…) and the default stat format, under the options given. */
-function withModifiers(opts: Checked<typeof COUNTER> | Checked<typeof MEMBER>, ev: ResolvedEvent): NativeOpts {
+function withModifiers(opts: Checked<typeof COUNTER> | Checked<typeof LEADER> | Checked<typeof MEMBER>, ev: ResolvedEvent): NativeOpts {
   return {
     ...opts,
     exclude: ev.exclude ? { ...ev.exclude, ...opts.exclude } : opts.exclude,
@@ -293,13 +299,18 @@ export function counterOptions(options: unknown, ev: ResolvedEvent): NativeOpts 
   return withModifiers(checkObject(options ?? {}, COUNTER, 'options'), ev)
 }
 
+/** Validates group leader options (a counter's, without `inherit`) and fills defaults. */
+export function leaderOptions(options: unknown, ev: ResolvedEvent): NativeOpts {
+  return withModifiers(checkObject(options ?? {}, LEADER, 'options', NO_GROUP_INHERIT), ev)
+}
+
 /**
  * Validates group member options and fills defaults. Members are created enabled
  * (`enable: true`) so that they count whenever the leader does: enabling the
  * leader does not enable a member that was opened disabled.
  */
 export function memberOptions(options: unknown, ev: ResolvedEvent): NativeOpts {
-  return withModifiers({ enable: true, ...checkObject(options ?? {}, MEMBER, 'options') }, ev)
+  return withModifiers({ enable: true, ...checkObject(options ?? {}, MEMBER, 'options', NO_GROUP_INHERIT) }, ev)
 }
 
 /** Validates a target. */

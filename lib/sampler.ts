@@ -1,4 +1,4 @@
-import type { NativeEvent, NativeRecord, NativeSampler } from '../index'
+import type { NativeRecord, NativeSampler } from '../index'
 import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
 import { Resource } from './handle'
 import { toU64, type U64 } from './events'
@@ -31,17 +31,6 @@ const ALL = 0xffffffff
 
 /** Only code of this package holds this token (not exported from the package). */
 export const SAMPLER_TOKEN: unique symbol = Symbol('perf-event-open sampler')
-
-/**
- * cpu-clock and task-clock run on hrtimers: the kernel turns `sampleOn: { freq }` into a fixed
- * period (1e9 / freq ns) when the event opens, so PERF_EVENT_IOC_PERIOD then takes a period.
- */
-export function isClockEvent(ev: NativeEvent): boolean {
-  const e = ev as { type: string; name?: string; pmu?: number | string; config?: bigint | number }
-  if (e.type === 'software') return e.name === 'cpuClock' || e.name === 'taskClock'
-  if (e.type === 'dynamic' && (e.pmu === 'software' || e.pmu === 1)) return BigInt(e.config ?? -1) <= 1n && BigInt(e.config ?? -1) >= 0n
-  return false
-}
 
 /**
  * The ring buffer of a counter (`counter.sampler(exp)`). Records are copied out of the

@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs'
-import { typeError } from './errors'
+import { PerfEventError, rangeError, typeError } from './errors'
 
 /**
  * The kernel thread id (tid) of the calling thread, read from `/proc/thread-self` (Linux 3.17+).
@@ -7,16 +7,42 @@ import { typeError } from './errors'
  * the main thread to count the worker from there: `new Counter('task-clock', { pid: tid })`.
  */
 export function currentTid(): number {
-  // "/proc/thread-self" -> "<pid>/task/<tid>"
-  const link = readlinkSync('/proc/thread-self')
-  const tid = Number(link.slice(link.lastIndexOf('/') + 1))
-  if (!Number.isInteger(tid) || tid <= 0) throw new Error(`unexpected /proc/thread-self link: ${link}`)
+  return tidOfLink('/proc/thread-self')
+}
+
+/** @internal The tid a thread-self link names (`<pid>/task/<tid>`); a PerfEventError with a hint when it cannot be read. */
+export function tidOfLink(link: string): number {
+  let target: string
+  try {
+    target = readlinkSync(link)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'ENOENT'
+    throw new PerfEventError(`Cannot read ${link} to find the calling thread's id (${code})`, code, {
+      errno: Math.abs((e as NodeJS.ErrnoException).errno ?? 0),
+      syscall: 'readlink',
+      hint: `${link} needs /proc mounted and Linux 3.17 or later. In a worker without it, take the tid from the main thread (threadIds(process.pid)) instead.`,
+      cause: e,
+    })
+  }
+  const tid = Number(target.slice(target.lastIndexOf('/') + 1))
+  if (!Number.isInteger(tid) || tid <= 0)
+    throw new PerfEventError(`Unexpected ${link} link: ${JSON.stringify(target)} (expected "<pid>/task/<tid>")`, 'ERR_PERF', {
+      syscall: 'readlink',
+      hint: `${link} is not procfs's thread-self link here: check that /proc is a procfs mount (mount -t proc proc /proc).`,
+    })
   return tid
+}
+
+/** A process or thread id: TypeError for a non-integer, RangeError for one out of 1..2^31-1. */
+function checkId(value: unknown, name: string, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(`${what} (a positive integer)`, name, value)
+  if (value <= 0 || value > 0x7fffffff) throw rangeError(`${what} (a positive integer)`, name, value)
+  return value
 }
 
 /** The thread ids of a process (`/proc/<pid>/task`), or an empty list when it is gone. */
 export function threadIds(pid: number): number[] {
-  if (!Number.isInteger(pid) || pid <= 0) throw typeError('a process id (positive integer)', 'pid', pid)
+  checkId(pid, 'pid', 'a process id')
   try {
     return readdirSync(`/proc/${pid}/task`)
       .map(Number)
@@ -29,6 +55,8 @@ export function threadIds(pid: number): number[] {
 
 /** A thread's name (`/proc/<pid>/task/<tid>/comm`, at most 15 bytes), or `undefined` when it is gone. */
 export function threadName(pid: number, tid: number): string | undefined {
+  checkId(pid, 'pid', 'a process id')
+  checkId(tid, 'tid', 'a thread id')
   try {
     return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').replace(/\n$/, '')
   } catch {

@@ -49,3 +49,9 @@ new Counter('task-clock', {}, { inherit: 'newProcess' })
 new Counter('task-clock', {}, { timer: 'realtime' })
 // @ts-expect-error siblings is not an option
 new Counter('task-clock', {}, { statFormat: { siblings: true } })
+
+// A group member takes no inherit (the kernel refuses group reads of inherited counters).
+declare const group: import('../../dist/index.js').CounterGroup
+// @ts-expect-error inherit is not a member option
+group.add('cs', { inherit: 'newChild' })
+group.add('cs', { exclude: { kernel: true } })

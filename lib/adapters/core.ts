@@ -1,6 +1,6 @@
 import { Counter } from '../counter'
 import { PerfEventError, typeError } from '../errors'
-import type { EventInput } from '../events'
+import { resolveEvent, unitOf, type CountUnit, type EventInput } from '../events'
 import { CounterGroup } from '../group'
 
 /** Events counted when none are given: software events that open everywhere, plus IPC where there is a PMU. */
@@ -34,6 +34,8 @@ export interface IterationCounts {
  */
 export class IterationCounter {
   readonly labels: string[]
+  /** Unit of each event's count, in label order: `'ns'` for the clocks, else `'events'`. */
+  readonly units: CountUnit[]
   #group: CounterGroup
   #iterations = 0
   #at: bigint[] | undefined
@@ -55,6 +57,7 @@ export class IterationCounter {
     group.enable()
     this.#group = group
     this.labels = this.#group.members.map((m) => m.label)
+    this.units = list.map((e) => unitOf(resolveEvent(e)))
     this.#total = this.labels.map(() => 0n)
     this.#min = this.labels.map(() => Infinity)
     this.#max = this.labels.map(() => -Infinity)

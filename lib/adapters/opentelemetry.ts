@@ -12,7 +12,7 @@
  */
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
 import { typeError } from '../errors'
-import type { EventInput } from '../events'
+import { resolveEvent, unitOf, type EventInput, type ResolvedEvent } from '../events'
 import { ProcessCounter } from '../process'
 import { defaultEvents } from './core'
 
@@ -42,16 +42,15 @@ export interface ObservedCounters {
   close(): void
 }
 
-const CLOCKS = new Set(['task-clock', 'cpu-clock'])
-
-function instrumentName(prefix: string, label: string): string {
-  return prefix + label.replace(/:[ukhHGIp]+$/, '').replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toLowerCase()
+/** `perf.` + perf's name of the event without modifiers, e.g. `perf.task_clock` for `'task-clock:u'` and `{ type: 'software', name: 'taskClock' }`. */
+function instrumentName(prefix: string, ev: ResolvedEvent): string {
+  return prefix + ev.name.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '').toLowerCase()
 }
 
 /**
  * Opens a `ProcessCounter` on every thread of the process (enabled from now on) and exposes one
  * monotonic ObservableCounter per event; one read per collection feeds all of them
- * (`addBatchObservableCallback`). Clocks (`task-clock`, `cpu-clock`) are in `ns`; other events are
+ * (`addBatchObservableCallback`). Clocks (`task-clock`, `cpu-clock`, in any spelling: see `isClockEvent`) are in `ns`; other events are
  * counts (`{event}`). Values are cumulative since this call, scaled when multiplexed.
  */
 export function observeProcessCounters(meter: Meter, options: OpenTelemetryOptions = {}): ObservedCounters {
@@ -62,10 +61,12 @@ export function observeProcessCounters(meter: Meter, options: OpenTelemetryOptio
   if (typeof prefix !== 'string') throw typeError('a string', 'options.prefix', prefix)
   const events = options.events ?? [...defaultEvents(), 'cpu-migrations']
   const counter = new ProcessCounter(events, options.pid ?? 'self', { includeAddonThreads: options.includeAddonThreads })
-  const names = counter.labels.map((l) => instrumentName(prefix, l))
+  // Resolved again (cheap) for names and units; the counter validated and opened them, in this order.
+  const resolved = (Array.isArray(events) ? events : [events]).map((e) => resolveEvent(e as EventInput))
+  const names = resolved.map((ev) => instrumentName(prefix, ev))
   const instruments: Observable[] = counter.labels.map((label, i) =>
     meter.createObservableCounter(names[i], {
-      unit: CLOCKS.has(label.replace(/:[ukhHGIp]+$/, '')) ? 'ns' : '{event}',
+      unit: unitOf(resolved[i]) === 'ns' ? 'ns' : '{event}',
       description: `perf_event_open count of ${label} over every thread of process ${counter.pid}`,
       valueType: 1, // ValueType.INT
     }),

@@ -39,7 +39,7 @@ export interface TinybenchCounters {
   hooks(name: string, options?: Record<string, unknown>): CountingHooks
   /** Counts of a task so far (after `bench.run()`), or undefined for an unknown name. */
   counts(name: string): IterationCounts | undefined
-  /** `bench.table()` rows with a `<event>/iter` column per event added. */
+  /** `bench.table()` rows with a `<event>/iter` column per event added (`<event>/iter (ns)` for the clocks: task-clock, cpu-clock). */
   table(bench: { table(): unknown[]; tasks: readonly { name: string }[] }): Record<string, unknown>[]
   /** Closes every task's counters. */
   close(): void
@@ -87,8 +87,9 @@ export function tinybenchCounters(events?: readonly EventInput[]): TinybenchCoun
       const rows = bench.table() as (Record<string, unknown> | null)[]
       return bench.tasks.map((task, i) => {
         const row: Record<string, unknown> = { ...(rows[i] ?? { 'Task name': task.name }) }
-        const c = tasks.get(task.name)?.counts()
-        if (c) for (const [label, v] of Object.entries(c.perIteration)) row[`${label}/iter`] = Number(v.toPrecision(6))
+        const counter = tasks.get(task.name)
+        const c = counter?.counts()
+        if (c) counter!.labels.forEach((label, j) => (row[`${label}/iter${counter!.units[j] === 'ns' ? ' (ns)' : ''}`] = Number(c.perIteration[label].toPrecision(6))))
         return row
       })
     },

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import { PerfEventError } from '../errors'
+import { PerfEventError, typeError } from '../errors'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 
@@ -22,12 +22,14 @@ export interface CommandOptions extends Omit<ProfileOptions, 'scope'> {
  * `signal` tell how it ended.
  */
 export async function profileCommand(file: string, args: readonly string[] = [], options: CommandOptions = {}): Promise<Profile> {
-  if (typeof file !== 'string' || file === '') throw new TypeError(`Expected a command for file but received ${file === '' ? 'an empty string' : typeof file}`)
-  if (!Array.isArray(args) || !args.every((a) => typeof a === 'string')) throw new TypeError('Expected an array of strings for args but received something else')
-  if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
+  if (typeof file !== 'string' || file === '') throw typeError('a command (a non-empty string)', 'file', file)
+  if (!Array.isArray(args)) throw typeError('an array of strings', 'args', args)
+  const bad = args.findIndex((a) => typeof a !== 'string')
+  if (bad >= 0) throw typeError('a string', `args[${bad}]`, args[bad])
+  if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
   const { cwd, env, stdio = 'inherit', ...profileOptions } = options
   if ('scope' in profileOptions) throw new TypeError('Expected no options.scope for profileCommand (it profiles the command and its children) but received one')
-  if (stdio !== 'inherit' && stdio !== 'ignore') throw new TypeError(`Expected 'inherit' or 'ignore' for options.stdio but received ${String(stdio)}`)
+  if (stdio !== 'inherit' && stdio !== 'ignore') throw typeError("'inherit' or 'ignore'", 'options.stdio', stdio)
   const profiler = new Profiler(profileOptions)
   // The shell waits on fd 3 until the events are open, then execs the command: the kernel enables
   // them at that exec, so the profile starts with the command's first instruction.

@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { extname } from 'node:path'
+import { rangeError, typeError } from '../check'
 import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
 import type { Frame, LostSamples, ProfileData, ProfileMeta, ProfileThread } from './types'
 
@@ -174,7 +175,11 @@ export class Profile implements ProfileData {
    * Total counts a function once per sample even when it recurses.
    */
   top(n = 20, options: { by?: 'self' | 'total'; thread?: number } = {}): TopResult {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`Expected a positive integer for n but received ${String(n)}`)
+    if (typeof n !== 'number' || !Number.isInteger(n)) throw typeError('a positive integer', 'n', n)
+    if (n < 1) throw rangeError('a positive integer', 'n', n)
+    if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
+    if (options.by !== undefined && options.by !== 'self' && options.by !== 'total') throw typeError("'self' or 'total'", 'options.by', options.by)
+    if (options.thread !== undefined && !Number.isInteger(options.thread)) throw typeError('a thread id (an integer)', 'options.thread', options.thread)
     const by = options.by ?? 'self'
     // One row per function: the tiers of a JS function are merged.
     const fn = new Int32Array(this.frames.length)
@@ -255,7 +260,7 @@ export class Profile implements ProfileData {
    * `.svg` (flame graph), `.cpuprofile` (Chrome/V8), `.json`/`.json.gz` (Firefox Profiler).
    */
   async write(path: string): Promise<void> {
-    if (typeof path !== 'string' || path === '') throw new TypeError(`Expected a file path for path but received ${String(path)}`)
+    if (typeof path !== 'string' || path === '') throw typeError('a file path', 'path', path)
     if (path.endsWith('.pb.gz') || extname(path) === '.pprof') return writeFile(path, this.toPprof())
     if (path.endsWith('.json.gz')) return writeFile(path, gzipSync(await this.toFirefox()))
     switch (extname(path)) {
@@ -268,6 +273,6 @@ export class Profile implements ProfileData {
       case '.json':
         return writeFile(path, await this.toFirefox())
     }
-    throw new RangeError(`Expected a path ending in .pb.gz, .pprof, .folded, .svg, .cpuprofile, .json or .json.gz for path but received ${path}`)
+    throw rangeError('a path ending in .pb.gz, .pprof, .folded, .svg, .cpuprofile, .json or .json.gz', 'path', path)
   }
 }

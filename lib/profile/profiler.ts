@@ -3,8 +3,8 @@ import { cpus } from 'node:os'
 import { basename } from 'node:path'
 import { binding } from '../binding'
 import { Counter } from '../counter'
-import { PerfEventError } from '../errors'
-import { resolveEvent, type EventInput } from '../events'
+import { PerfEventError, rangeError, typeError } from '../errors'
+import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events'
 import type { CounterOptions } from '../options'
 import type { PerfRecord, Sampler } from '../sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
@@ -30,8 +30,11 @@ export interface ProfileOptions {
    * else off with the reason in `profile.warnings`.
    */
   kernel?: boolean
-  /** Ring size as 2^exp data pages. Default: from the rate (about 2 s of samples, 16 to 1024 pages). */
-  ringPages?: number
+  /**
+   * Ring size as an exponent: 2^ringExp data pages, 0 to 16 (like `counter.sampler(exp)`).
+   * Default: from the rate (about 2 s of samples, 2^4 to 2^10 pages).
+   */
+  ringExp?: number
   /** Frames a stack keeps at most (default 127). */
   maxStackFrames?: number
   /**
@@ -43,7 +46,6 @@ export interface ProfileOptions {
   pid?: number
 }
 
-const CLOCKS = new Set(['cpuClock', 'taskClock'])
 const DEFAULT_FREQ = 999
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
 const SAMPLE_BYTES = 64
@@ -236,9 +238,11 @@ export class SampleStore {
   }
 }
 
-function checkNumber(v: unknown, name: string, min: number, max: number): number | undefined {
+/** An optional integer option: TypeError for another type or a fraction, RangeError outside [min, max]. */
+function checkInt(v: unknown, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new RangeError(`Expected an integer from ${min} to ${max} for ${name} but received ${String(v)}`)
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`an integer from ${min} to ${max}`, name, v)
+  if (v < min || v > max) throw rangeError(`an integer from ${min} to ${max}`, name, v)
   return v
 }
 
@@ -283,22 +287,22 @@ export class Profiler {
   #lostFormat = false
 
   constructor(options: ProfileOptions = {}) {
-    if (options === null || typeof options !== 'object') throw new TypeError(`Expected an options object for options but received ${String(options)}`)
-    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringPages', 'maxStackFrames', 'pid'])
-    for (const k of Object.keys(options)) if (!known.has(k)) throw new TypeError(`Expected one of ${[...known].join(', ')} for options key but received ${k}`)
+    if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
+    const known = new Set(['event', 'freq', 'period', 'scope', 'kernel', 'ringExp', 'maxStackFrames', 'pid'])
+    for (const k of Object.keys(options)) if (!known.has(k)) throw typeError(`one of ${[...known].join(', ')}`, 'options key', k)
     this.#event = options.event ?? 'cpu-clock'
     const ev = resolveEvent(this.#event)
     this.#label = ev.label
-    const isClock = ev.native.type === 'software' && CLOCKS.has(ev.native.name)
-    this.#unit = isClock ? 'ns' : 'events'
+    const isClock = isClockEvent(ev.native)
+    this.#unit = unitOf(ev)
     if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process')
-      throw new TypeError(`Expected 'thread' or 'process' for options.scope but received ${String(options.scope)}`)
+      throw typeError("'thread' or 'process'", 'options.scope', options.scope)
     this.#scope = options.scope ?? 'thread'
-    const pid = checkNumber(options.pid, 'options.pid', 1, 0x7fffffff)
+    const pid = checkInt(options.pid, 'options.pid', 1, 0x7fffffff)
     if (pid !== undefined && this.#scope !== 'process') throw new TypeError(`Expected scope: 'process' with options.pid but received scope: '${this.#scope}'`)
     this.#pid = pid ?? process.pid
-    const freq = checkNumber(options.freq, 'options.freq', 1, 1_000_000)
-    const period = checkNumber(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
+    const freq = checkInt(options.freq, 'options.freq', 1, 1_000_000)
+    const period = checkInt(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
     if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
     const timeBased = isClock || ev.native.type === 'hardware' || ev.native.type === 'hwCache' || ev.native.type === 'raw' || ev.native.type === 'dynamic'
     if (freq === undefined && period === undefined) {
@@ -308,8 +312,8 @@ export class Profiler {
       this.#freq = freq
       this.#period = period
     }
-    this.#maxFrames = checkNumber(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127
-    if (options.kernel !== undefined && typeof options.kernel !== 'boolean') throw new TypeError(`Expected a boolean for options.kernel but received ${String(options.kernel)}`)
+    this.#maxFrames = checkInt(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127
+    if (options.kernel !== undefined && typeof options.kernel !== 'boolean') throw typeError('a boolean', 'options.kernel', options.kernel)
     const allowed = privileged() || paranoid() <= 1
     if (options.kernel === undefined) {
       this.#kernel = allowed
@@ -318,7 +322,7 @@ export class Profiler {
           `Kernel frames are off: kernel.perf_event_paranoid is ${paranoid()} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`,
         )
     } else this.#kernel = options.kernel
-    const ringExp = checkNumber(options.ringPages, 'options.ringPages', 0, 16)
+    const ringExp = checkInt(options.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16)
     this.#expChosen = ringExp !== undefined
     if (ringExp !== undefined) this.#exp = ringExp
     else {
@@ -335,31 +339,56 @@ export class Profiler {
 
   /** Opens the event (on this thread, or on every thread of the process) and starts sampling. */
   start(): void {
-    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() before start() again.' })
-    const opts: CounterOptions = {
+    this.#notRunning()
+    const other = this.#pid !== process.pid
+    // Another process: its executable mappings too (the ones it has now from /proc/<pid>/maps, later
+    // ones from mmap records), so that it can still be symbolized if it exits before stop().
+    const opts = this.#options({ extraRecord: other ? { comm: true, mmap: { code: true } } : { comm: true } })
+    this.#reset(other ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map())
+    this.#openAll(() => {
+      if (this.#scope === 'thread') this.#add(this.#open(undefined, opts))
+      else this.#openProcess(opts)
+    })
+    for (const c of this.#counters) c.enable()
+  }
+
+  #notRunning(): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first: a profiler runs once at a time.' })
+  }
+
+  /** The sampling options every run shares, with `extra` (records, inheritance) added. */
+  #options(extra: CounterOptions): CounterOptions {
+    return {
       sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
       // PERF_SAMPLE_PERIOD only in freq mode: with it, the kernel samples software events on every event
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      // Another process: its executable mappings too (the ones it has now from /proc/<pid>/maps, later
-      // ones from mmap records), so that it can still be symbolized if it exits before stop().
-      extraRecord: this.#pid !== process.pid ? { comm: true, mmap: { code: true } } : { comm: true },
       exclude: this.#kernel ? undefined : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
+      ...extra,
     }
+  }
+
+  /** Fresh state for a run. */
+  #reset(mmaps: Map<number, MmapRec[]>): void {
     this.#store = new SampleStore()
     this.#lostRecords = 0
     this.#lostFormat = true
     this.#ringExp = 0
     this.#runWarnings = []
-    this.#mmaps = this.#pid !== process.pid ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map()
+    this.#mmaps = mmaps
+  }
+
+  #add(c: Counter): void {
+    this.#counters.push(c)
+    this.#samplers.push(this.#ring(c))
+  }
+
+  /** Runs `open` (all or nothing: a failure closes what it opened), then starts the clock and the drain timer. */
+  #openAll(open: () => void): void {
     try {
-      if (this.#scope === 'thread') {
-        const c = this.#open(undefined, opts)
-        this.#counters.push(c)
-        this.#samplers.push(this.#ring(c))
-      } else this.#openProcess(opts)
+      open()
     } catch (e) {
       this.#closeAll()
       throw e
@@ -368,7 +397,6 @@ export class Profiler {
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
     this.#timer = setInterval(() => this.#drain(), 50)
     this.#timer.unref()
-    for (const c of this.#counters) c.enable()
   }
 
   /**
@@ -377,38 +405,13 @@ export class Profiler {
    * it after it exits.
    */
   attachChild(pid: number): void {
-    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first.' })
-    const opts: CounterOptions = {
-      sampleOn: this.#freq !== undefined ? { freq: this.#freq } : { count: this.#period! },
-      sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
-      recordIdFormat: { task: true, time: true },
-      recordIdAll: true,
-      extraRecord: { comm: true, mmap: { code: true } },
-      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
-      statFormat: { lostRecords: true },
-      inherit: 'newChild',
-      onExecve: 'enable',
-    }
-    this.#store = new SampleStore()
-    this.#lostRecords = 0
-    this.#lostFormat = true
+    this.#notRunning()
+    const opts = this.#options({ recordIdAll: true, extraRecord: { comm: true, mmap: { code: true } }, inherit: 'newChild', onExecve: 'enable' })
+    this.#reset(new Map())
     this.#child = pid
-    this.#mmaps = new Map()
-    this.#ringExp = 0
-    this.#runWarnings = []
-    try {
-      for (const cpu of onlineCpus()) {
-        const c = this.#open({ pid, cpu }, opts)
-        this.#counters.push(c)
-        this.#samplers.push(this.#ring(c))
-      }
-    } catch (e) {
-      this.#closeAll()
-      throw e
-    }
-    this.#start = Date.now()
-    this.#timer = setInterval(() => this.#drain(), 50)
-    this.#timer.unref()
+    this.#openAll(() => {
+      for (const cpu of onlineCpus()) this.#add(this.#open({ pid, cpu }, opts))
+    })
   }
 
   /** Opens one event; without PERF_FORMAT_LOST (Linux 6.0) where the kernel or the build lacks it. */
@@ -528,7 +531,7 @@ export class Profiler {
     const end = Date.now()
     const warnings = [...this.#warnings, ...this.#runWarnings]
     if (lost.count > 0)
-      warnings.push(`${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained. Use a larger ringPages, a lower freq, or await between chunks of work.`)
+      warnings.push(`${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained. Use a larger ringExp (2^ringExp pages), a lower freq, or await between chunks of work.`)
     const child = this.#child
     this.#child = undefined
     if (child !== undefined) {
@@ -705,7 +708,7 @@ export async function buildProfile(raw: SampleStore, userSymbolize: UserSymboliz
  * ```
  */
 export async function profile(fn: () => unknown, options?: ProfileOptions): Promise<Profile> {
-  if (typeof fn !== 'function') throw new TypeError(`Expected a function for fn but received ${fn === null ? 'null' : typeof fn}`)
+  if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
   const p = new Profiler(options)
   p.start()
   try {
