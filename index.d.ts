@@ -16,6 +16,12 @@ export declare class NativeCounter {
    * that reused the old number is never closed or touched.
    */
   fd(): number
+  /**
+   * ERR_FD_REPLACED when the fd no longer refers to this counter's perf event (other code closed
+   * it and the number may belong to another file now); else nothing. The facade calls it when a
+   * read does not have the counter's layout.
+   */
+  checkFds(): void
   setFilter(filter: string): void
   attachBpf(fd: number): void
   queryBpf(max: number): NativeBpfQuery
@@ -55,6 +61,17 @@ export declare class NativeGroup {
   reset(): void
   memberId(index: number): bigint
   memberSetFilter(index: number, filter: string): void
+  /**
+   * ERR_FD_REPLACED when a member's fd no longer refers to its perf event (other code closed
+   * it and the number may belong to another file now); else nothing. The facade calls it when
+   * a read does not have the group's layout.
+   */
+  checkFds(): void
+  /**
+   * Closes every fd now. Idempotent. Fails with ERR_FD_REPLACED (after marking the group
+   * closed and closing the intact fds) when other code closed a member's fd: its number may
+   * belong to another file now, which is left open.
+   */
   close(): void
   get closed(): boolean
 }
@@ -144,7 +161,10 @@ export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'gues
 /** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
 export declare function counterStat(): number
 
-/** One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer. */
+/**
+ * One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
+ * A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
+ */
 export declare function groupStat(): number
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */

@@ -2,10 +2,11 @@
 // or got the wrong hint. Each test failed before the fix.
 import test from 'ava'
 import { spawnSync, execFileSync } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Counter, CounterGroup, PerfEventError, Sampler, addressOf, parseEvent } from '../dist/index.js'
+import { decodeGroup } from '../dist/stat.js'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const PROTO_NAMES = Object.getOwnPropertyNames(Object.prototype)
@@ -87,6 +88,129 @@ test("if the counter's own fd is closed behind its back: ERR_FD_REPLACED with a 
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+/** Closes `fds` behind their owner's back and opens a file for each number (lowest free fd first): the numbers are reused. */
+function replaceFds(t: import('ava').ExecutionContext, fds: number[], path: (i: number) => string, content?: string): number[] {
+  for (const fd of fds) closeSync(fd)
+  const files = fds.map((_, i) => {
+    if (content !== undefined) writeFileSync(path(i), content)
+    return openSync(path(i), content === undefined ? 'w' : 'r+')
+  })
+  t.deepEqual([...files].sort((a, b) => a - b), [...fds].sort((a, b) => a - b), 'the numbers were reused (lowest free fds)')
+  return files
+}
+
+function assertReplaced(t: import('ava').ExecutionContext, f: () => unknown, what: RegExp) {
+  const e = t.throws(f, { instanceOf: PerfEventError })
+  t.is(e!.code, 'ERR_FD_REPLACED', e!.message)
+  t.regex(e!.hint!, what)
+}
+
+test("if a group's fds are closed behind its back: stat/enable/disable/reset/add/close give ERR_FD_REPLACED and never touch the files that took the numbers", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-gfd-'))
+  try {
+    const before = perfFds()
+    const g = new CounterGroup('task-clock')
+    g.add('page-faults')
+    const own = [...perfFds()].filter((fd) => !before.has(fd))
+    t.is(own.length, 2, 'the leader and the member have their own fds')
+    const files = replaceFds(t, own, (i) => join(dir, `w${i}`))
+    // Before: stat() read the write-only file (EBADF) and close() closed both files.
+    assertReplaced(t, () => g.stat(), /CounterGroup owns its file descriptors/)
+    assertReplaced(t, () => g.enable(), /CounterGroup/)
+    assertReplaced(t, () => g.disable(), /CounterGroup/)
+    assertReplaced(t, () => g.reset(), /CounterGroup/)
+    assertReplaced(t, () => g.add('context-switches'), /CounterGroup/)
+    assertReplaced(t, () => g.close(), /CounterGroup/)
+    t.true(g.closed)
+    t.notThrows(() => g.close(), 'close() stays idempotent')
+    for (const f of files) {
+      t.is(writeSync(f, 'still mine'), 10)
+      closeSync(f)
+    }
+    t.deepEqual(readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')), ['still mine', 'still mine'])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("a group read that succeeds on a foreign file (the numbers reused by readable files) is ERR_FD_REPLACED, not a decoding Error", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-gfd-'))
+  try {
+    const before = perfFds()
+    const g = new CounterGroup('task-clock')
+    g.add('page-faults')
+    const own = [...perfFds()].filter((fd) => !before.has(fd))
+    // 56 bytes: exactly the size of this group's read (nr, 2 times, 2 x (value, id)), so only the
+    // decoding sees it: before, decodeGroup threw a plain Error ("group read has N values…").
+    const files = replaceFds(t, own, (i) => join(dir, `r${i}`), 'x'.repeat(56))
+    assertReplaced(t, () => g.stat(), /CounterGroup/)
+    assertReplaced(t, () => g.close(), /CounterGroup/)
+    for (const f of files) {
+      t.is(writeSync(f, 'ok', 56), 2)
+      closeSync(f)
+    }
+    // A counter: 32 bytes, the size of its read, so only its id tells the foreign data apart.
+    const mine = perfFds()
+    const c = new Counter('task-clock')
+    const fd = [...perfFds()].filter((n) => !mine.has(n))
+    t.is(fd.length, 1)
+    const [file] = replaceFds(t, fd, () => join(dir, 'c'), 'y'.repeat(32))
+    assertReplaced(t, () => c.stat(), /borrowed/)
+    assertReplaced(t, () => c.close(), /borrowed/)
+    t.is(writeSync(file, 'ok', 32), 2)
+    closeSync(file)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("a group whose member fd is closed behind its back: a failed enable() leaves it stopped (add() does not restart it), and close() closes only the intact fds", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pe-gfd-'))
+  try {
+    const before = perfFds()
+    const g = new CounterGroup('task-clock')
+    const leader = [...perfFds()].filter((fd) => !before.has(fd))
+    g.add('page-faults')
+    const member = [...perfFds()].filter((fd) => !before.has(fd) && !leader.includes(fd))
+    t.is(leader.length, 1)
+    t.is(member.length, 1)
+    g.enable()
+    const [file] = replaceFds(t, member, () => join(dir, 'm'))
+    // enable() stops the leader, then fails at the member: the group is not running any more.
+    assertReplaced(t, () => g.enable(), /CounterGroup/)
+    // Before: enable() had marked the group running, so add() restarted the leader and failed again.
+    t.is(g.add('context-switches'), 2)
+    const added = [...perfFds()].filter((fd) => !before.has(fd) && !leader.includes(fd))
+    t.is(added.length, 1)
+    // The kernel dropped the closed member from the group: the read has 2 values for 3 members.
+    assertReplaced(t, () => g.stat(), /CounterGroup/)
+    assertReplaced(t, () => g.close(), /CounterGroup/)
+    const after = perfFds()
+    t.false(after.has(leader[0]), "the leader's fd was closed")
+    t.false(after.has(added[0]), "the new member's fd was closed")
+    t.is(writeSync(file, 'ok'), 2)
+    closeSync(file)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('decodeGroup: a read that does not fit its members is a PerfEventError (ERR_PERF with a hint, or what the fd check throws)', (t) => {
+  const b = new BigUint64Array([2n, 100n, 100n, 10n, 1n, 20n, 7n])
+  const members = [{ label: 'a', id: 1n }, { label: 'b', id: 2n }]
+  const e = t.throws(() => decodeGroup(b, members, false), { instanceOf: PerfEventError })
+  t.is(e!.code, 'ERR_PERF')
+  t.regex(e!.message, /value 1 has id 7, expected member b/)
+  t.regex(e!.hint!, /ERR_FD_REPLACED/)
+  const few = t.throws(() => decodeGroup(b, [...members, { label: 'c', id: 3n }], false), { instanceOf: PerfEventError })
+  t.regex(few!.message, /2 values for 3 members/)
+  // The bytes read (last slot) are checked first, then `verify` decides (here: the fds were replaced).
+  const replaced = new PerfEventError('replaced', 'ERR_FD_REPLACED')
+  const sized = new BigUint64Array([2n, 100n, 100n, 10n, 1n, 20n, 2n, 56n])
+  t.is(decodeGroup(sized, members, false, { bytes: 56, verify: () => t.fail('not called for a read that fits') }).members[1].count, 20n)
+  t.is(t.throws(() => decodeGroup(sized, members, false, { bytes: 64, verify: () => { throw replaced } })), replaced)
 })
 
 test('Object.prototype member names are unknown events, cache parts, modifiers and PMU terms', (t) => {

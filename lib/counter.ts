@@ -6,7 +6,7 @@ import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
-import { decodeStat, ensureStatBuffer, readStat, statSlots, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, readStat, statBytes, statSlots, type ReadCheck, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
 /**
@@ -26,6 +26,8 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #clockFreq: boolean
   /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
   readonly #lost: boolean
+  /** What every read must fit: its size and the event's id (else the fd is checked: ERR_FD_REPLACED). */
+  readonly #check: ReadCheck
   /** The event as given (string) or a short description of the object. */
   readonly label: string
 
@@ -53,13 +55,23 @@ export class Counter extends Handle<NativeCounter, Stat> {
       throw fromNative(e, this.#ctx)
     }
     this.#handle = native.handle
+    let id: bigint
+    try {
+      id = native.id()
+    } catch (e) {
+      try {
+        this.close()
+      } catch {}
+      throw fromNative(e, this.#ctx)
+    }
+    this.#check = { bytes: statBytes(this.#lost), id, verify: () => this.call((n) => n.checkFds()) }
     ensureStatBuffer(this.#binding, statSlots(1))
   }
 
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)), this.#lost)
+    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)), this.#lost, this.#check)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */

@@ -5,7 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
-import { decodeGroup, ensureStatBuffer, readStat, statSlots, type GroupStat } from './stat'
+import { decodeGroup, ensureStatBuffer, groupBytes, readStat, statSlots, type GroupStat, type ReadCheck } from './stat'
 import type { NativeBinding } from './binding'
 
 /** A member of a group. */
@@ -33,6 +33,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
   readonly #lost: boolean
   #handle = 0
+  /** What every read must fit: its size (kept up to date by `add`); else the fds are checked (ERR_FD_REPLACED). */
+  readonly #check: ReadCheck = { bytes: 0, verify: () => this.call((n) => n.checkFds()) }
   #target: NativeTarget = { pid: 0, cpu: -1 }
 
   /**
@@ -60,6 +62,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
       throw fromNative(e, ctx)
     }
     this.#ctx.push(ctx)
+    this.#check.bytes = groupBytes(1, this.#lost)
     ensureStatBuffer(this.#binding, statSlots(1))
   }
 
@@ -80,6 +83,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     }
     this.#members.push({ label: ev.label, id })
     this.#ctx.push(ctx)
+    this.#check.bytes = groupBytes(this.#members.length, this.#lost)
     ensureStatBuffer(this.#binding, statSlots(this.#members.length))
     return this.#members.length - 1
   }
@@ -89,9 +93,12 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     return this.#members
   }
 
-  /** One atomic read of every member, matched by id. */
+  /**
+   * One atomic read of every member, matched by id. A read that does not fit the members throws
+   * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
+   */
   stat(): GroupStat {
-    return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members, this.#lost)
+    return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
   }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */

@@ -174,6 +174,8 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
     case 'ERR_SAMPLER_EXISTS':
       return 'A counter has at most one sampler; reuse the existing one.'
     case 'ERR_FD_REPLACED':
+      if (syscall === 'group')
+        return "A CounterGroup owns its file descriptors (the leader's and each member's) and closes them. Other code closed one (e.g. a loop closing every fd, or fs.closeSync on a number it did not open), so the number now names another file, which this package leaves alone. Open a new CounterGroup; never close its descriptors yourself."
       return '`counter.fd` is borrowed: the counter owns it and closes it. Other code closed the counter\'s file descriptor (e.g. fs.closeSync, or a stream that took ownership), so the number now names another file, which this package leaves alone. Open a new counter; never close counter.fd yourself.'
     default:
       return undefined
@@ -187,3 +189,7 @@ export function denoPermissionHint(what: string, denoMessage = ''): string {
   const add = flag === '--allow-all' || (flag === '--allow-read' && sysPath) ? '-A (Deno 2 reads /sys and /proc files only with --allow-all)' : flag
   return `Deno denied ${what}: add ${add}. Software events need --allow-ffi --allow-env --allow-sys --allow-read=<your app>; tracepoints, PMU events, probes and the full hints read /sys and /proc, which need -A.`
 }
+
+/** A stat read whose bytes do not have the layout asked for, while the fds are still the handle's perf events. */
+export const READ_LAYOUT_HINT =
+  'The read(2) did not return the layout this handle asked for (count, times and the ids of its events), yet its file descriptors are still its perf events. Other code may have swapped a descriptor with dup2(); otherwise this is a bug in perf-event-open: please report it with `uname -r` and the events. (Descriptors closed behind its back give ERR_FD_REPLACED instead.)'

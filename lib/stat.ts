@@ -1,3 +1,6 @@
+import { PerfEventError } from './errors'
+import { READ_LAYOUT_HINT } from './hints'
+
 /** Values of one counter, read with one read(2). */
 export interface Stat {
   /** Raw event count. */
@@ -56,14 +59,51 @@ export function statSlots(members: number): number {
   return 3 + 3 * Math.max(1, members) + 2
 }
 
+/** Bytes of a single counter's read: value, time_enabled, time_running, id, [lost]. */
+export function statBytes(lost: boolean): number {
+  return 8 * (lost ? 5 : 4)
+}
+
+/** Bytes of a group read of `members` events: nr, time_enabled, time_running, then value, id, [lost] per member. */
+export function groupBytes(members: number, lost: boolean): number {
+  return 8 * (3 + members * (lost ? 3 : 2))
+}
+
 export function scale(count: bigint, enabled: bigint, running: bigint): bigint {
   if (running === enabled) return count
   if (running === 0n) return 0n
   return (count * enabled) / running
 }
 
+/**
+ * What a read is checked against: its byte count (the kernel's read_format size) and, for a single
+ * counter, its id. A read that does not fit (e.g. of a file that took over a closed fd's number)
+ * calls `verify`, which throws ERR_FD_REPLACED when a descriptor is not its perf event any more.
+ */
+export interface ReadCheck {
+  bytes: number
+  id?: bigint
+  verify(): void
+}
+
+/** The bytes the last native read put into `b` (the low half of its last slot). */
+function bytesRead(b: BigUint64Array): number {
+  return b === statBuffer ? statWords[2 * (b.length - 1)] : Number(b[b.length - 1] & 0xffffffffn)
+}
+
+/** A read that does not fit its handle: ERR_FD_REPLACED (from `verify`) or ERR_PERF with a hint. */
+function badRead(reason: string, check: ReadCheck | undefined): never {
+  check?.verify()
+  throw new PerfEventError(`read ${reason} (ERR_PERF)`, 'ERR_PERF', { syscall: 'read', hint: READ_LAYOUT_HINT })
+}
+
 /** Decodes a single counter's read. */
-export function decodeStat(b: BigUint64Array, lost: boolean): Stat {
+export function decodeStat(b: BigUint64Array, lost: boolean, check?: ReadCheck): Stat {
+  if (check !== undefined) {
+    const n = bytesRead(b)
+    if (n !== check.bytes) badRead(`returned ${n} bytes, expected ${check.bytes}`, check)
+    if (check.id !== undefined && b[3] !== check.id) badRead(`returned id ${b[3]}, expected the counter's id ${check.id}`, check)
+  }
   const count = b[0]
   const timeEnabled = b[1]
   const timeRunning = b[2]
@@ -81,17 +121,18 @@ export function decodeStat(b: BigUint64Array, lost: boolean): Stat {
 }
 
 /** Decodes a group read (PERF_FORMAT_GROUP): members by position (the kernel's order), each checked by id. */
-export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[], lost: boolean): GroupStat {
+export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[], lost: boolean, check?: ReadCheck): GroupStat {
+  if (check !== undefined && bytesRead(b) !== check.bytes) badRead(`of the group returned ${bytesRead(b)} bytes, expected ${check.bytes}`, check)
   const n = Number(b[0])
   const timeEnabled = b[1]
   const timeRunning = b[2]
-  if (n !== members.length) throw new Error(`group read has ${n} values for ${members.length} members`)
+  if (n !== members.length) badRead(`of the group has ${n} values for ${members.length} members`, check)
   const step = lost ? 3 : 2
   const out: MemberStat[] = new Array(n)
   for (let i = 0; i < n; i++) {
     const at = 3 + i * step
     const m = members[i]
-    if (b[at + 1] !== m.id) throw new Error(`group read: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`)
+    if (b[at + 1] !== m.id) badRead(`of the group: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`, check)
     const count = b[at]
     const v: MemberStat = { label: m.label, id: m.id, count, scaled: scale(count, timeEnabled, timeRunning) }
     if (lost) v.lostRecords = b[at + 2]

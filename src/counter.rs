@@ -88,6 +88,8 @@ switchable!(Counter, CounterGroup);
 
 struct Entry {
     counter: Counter,
+    /// The perf event behind the fd, recorded at open (`NativeCounter::identity`), for `counterStat`'s error path.
+    identity: Option<FdIdentity>,
     /// Probe names/paths the kernel read at open (and may read again on switchTo).
     keep: KeepAlive,
     /// Shared with this counter's open sampler, if any: one sampler (one ring mapping) per counter.
@@ -99,14 +101,10 @@ thread_local! {
 }
 static COUNTERS: Table<Entry> = Table::new(&COUNTER_SLAB);
 
-fn with_counter<R>(h: u32, f: impl FnOnce(&Counter) -> Result<R>) -> Result<R> {
-    COUNTERS.with(h, "counter", |e| f(&e.counter))
-}
-
 /// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
 pub fn counter_stat() -> Result<u32> {
-    crate::handles::read_into_stat_buffer(|h| with_counter(h, |c| Ok(c.file().as_raw_fd())))
+    crate::handles::read_into_stat_buffer("counter", |h| COUNTERS.with(h, "counter", |e| Ok((e.counter.file().as_raw_fd(), e.identity))))
 }
 
 /// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
@@ -168,7 +166,7 @@ impl NativeCounter {
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
         let (counter, keep) = open(&event, &target, &opts)?;
         let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
-        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, ring_token: Default::default() }), identity, lent: RefCell::new(None) })
+        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, identity, ring_token: Default::default() }), identity, lent: RefCell::new(None) })
     }
 
     /// The handle that `counterStat` takes.
@@ -217,6 +215,17 @@ impl NativeCounter {
             let out = l.fd();
             *lent = Some(l);
             Ok(out)
+        })
+    }
+
+    /// ERR_FD_REPLACED when the fd no longer refers to this counter's perf event (other code closed
+    /// it and the number may belong to another file now); else nothing. The facade calls it when a
+    /// read does not have the counter's layout.
+    #[napi]
+    pub fn check_fds(&self) -> Result<()> {
+        self.with(|c| match self.identity {
+            Some(id) if !id.matches(c.file().as_raw_fd()) => Err(crate::error::fd_replaced("counter", c.file().as_raw_fd())),
+            _ => Ok(()),
         })
     }
 

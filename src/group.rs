@@ -2,6 +2,8 @@
 //! `CounterGroup` is neither Send nor Sync; it stays on the JS thread that made it.
 
 use std::cell::RefCell;
+use std::mem::ManuallyDrop;
+use std::os::fd::AsRawFd;
 
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
@@ -10,16 +12,60 @@ use perf_event_open::count::Counter;
 
 use crate::counter::{open, Switch, Switchable};
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{Owned, Slab, Table};
+use crate::handles::{FdIdentity, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
 use crate::options::{to_sibling_opts, NativeOpts, NativeTarget};
 
 struct Entry {
-    group: CounterGroup,
+    /// Dropped (closing every fd) only while every fd is still its perf event: see `Drop`.
+    group: ManuallyDrop<CounterGroup>,
+    /// The perf event behind each member's fd (leader first), recorded at open: checked on
+    /// failures and before the fds are closed (a member has its own fd, which other code may close).
+    ids: Vec<Option<FdIdentity>>,
     keep: KeepAlive,
-    /// Whether the leader was left enabled: by `enable: true` at open or by `enable()`.
-    /// `add` restarts an enabled leader so that the new member is scheduled with it.
+    /// Whether the leader was left running: by `enable: true` at open or by a successful `enable()`.
+    /// `add` restarts a running leader so that the new member is scheduled with it.
     enabled: bool,
+}
+
+/// The fd of every member, leader first.
+fn fds(g: &CounterGroup) -> impl Iterator<Item = i32> + '_ {
+    std::iter::once(g.leader().file().as_raw_fd()).chain(g.siblings().iter().map(|s| s.file().as_raw_fd()))
+}
+
+impl Entry {
+    /// The first member fd that no longer refers to its perf event (closed by other code, the
+    /// number maybe reused by another file), if any.
+    fn replaced(&self) -> Option<i32> {
+        fds(&self.group).zip(&self.ids).find(|(fd, id)| id.is_some_and(|id| !id.matches(*fd))).map(|(fd, _)| fd)
+    }
+
+    /// On the error path only: ERR_FD_REPLACED when a member's fd is not its perf event any more, else `err`.
+    fn explain(&self, err: napi::Error<String>) -> napi::Error<String> {
+        match self.replaced() {
+            Some(fd) => crate::error::fd_replaced("group", fd),
+            None => err,
+        }
+    }
+}
+
+impl Drop for Entry {
+    /// Closes the fds (close, garbage collection, env or thread teardown) but never one whose
+    /// number now belongs to another file: then only the intact fds are closed and the group's
+    /// memory is leaked, since dropping it would close every number.
+    fn drop(&mut self) {
+        if self.replaced().is_none() {
+            // SAFETY: dropped once, here; `group` is not used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.group) };
+            return;
+        }
+        for (fd, id) in fds(&self.group).zip(&self.ids) {
+            if id.is_some_and(|id| id.matches(fd)) {
+                // SAFETY: the number still refers to this member's perf event; the group that owns it is never dropped.
+                unsafe { libc::close(fd) };
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -61,10 +107,10 @@ fn disable_group(g: &CounterGroup) -> Result<()> {
 }
 
 /// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
+/// A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
 #[napi]
 pub fn group_stat() -> Result<u32> {
-    use std::os::fd::AsRawFd;
-    crate::handles::read_into_stat_buffer(|h| GROUPS.with(h, "group", |e| Ok(e.group.leader().file().as_raw_fd())))
+    crate::handles::read_into_stat_buffer("group", |h| GROUPS.with(h, "group", |e| Ok((e.group.leader().file().as_raw_fd(), e.ids[0]))))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).
@@ -75,7 +121,7 @@ pub struct NativeGroup {
 
 impl NativeGroup {
     fn with<R>(&self, f: impl FnOnce(&CounterGroup) -> Result<R>) -> Result<R> {
-        self.entry.with(|e| f(&e.group))
+        self.entry.with(|e| f(&e.group).map_err(|err| e.explain(err)))
     }
 }
 
@@ -84,7 +130,9 @@ impl NativeGroup {
     #[napi(constructor)]
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
         let (leader, keep) = open(&event, &target, &opts)?;
-        Ok(Self { entry: Owned::new(&GROUPS, "group", Entry { group: CounterGroup::from(leader), keep, enabled: opts.enable == Some(true) }) })
+        let ids = vec![FdIdentity::of(leader.file().as_raw_fd(), None)];
+        let entry = Entry { group: ManuallyDrop::new(CounterGroup::from(leader)), ids, keep, enabled: opts.enable == Some(true) };
+        Ok(Self { entry: Owned::new(&GROUPS, "group", entry) })
     }
 
     /// The handle that `groupStat` takes.
@@ -99,11 +147,15 @@ impl NativeGroup {
         self.entry.with_mut(|e| {
             let event = to_event(&event, &mut e.keep)?;
             let opts = to_sibling_opts(&opts)?;
-            let sibling = e.group.add(event, &opts).op("perf_event_open")?;
-            let id = sibling.id().op("ioctl").map(BigInt::from)?;
+            let added = e.group.add(event, &opts).op("perf_event_open");
+            let sibling = added.map_err(|err| e.explain(err))?;
+            e.ids.push(FdIdentity::of(sibling.file().as_raw_fd(), None));
+            let id = sibling.id().op("ioctl").map(BigInt::from).map_err(|err| e.explain(err))?;
             if e.enabled {
                 // The leader is counting: restart it so that the new member counts from now on.
-                enable_group(&e.group)?;
+                let r = enable_group(&e.group);
+                e.enabled = r.is_ok();
+                r.map_err(|err| e.explain(err))?;
             }
             Ok(id)
         })
@@ -114,8 +166,10 @@ impl NativeGroup {
     #[napi]
     pub fn enable(&self) -> Result<()> {
         self.entry.with_mut(|e| {
-            e.enabled = true;
-            enable_group(&e.group)
+            // Only a successful enable leaves the leader running (a failed one may have stopped it).
+            let r = enable_group(&e.group);
+            e.enabled = r.is_ok();
+            r.map_err(|err| e.explain(err))
         })
     }
 
@@ -124,8 +178,9 @@ impl NativeGroup {
     #[napi]
     pub fn disable(&self) -> Result<()> {
         self.entry.with_mut(|e| {
+            disable_group(&e.group).map_err(|err| e.explain(err))?;
             e.enabled = false;
-            disable_group(&e.group)
+            Ok(())
         })
     }
 
@@ -144,9 +199,23 @@ impl NativeGroup {
         self.with(|g| crate::counter::set_filter(member(g, index)?, &filter))
     }
 
+    /// ERR_FD_REPLACED when a member's fd no longer refers to its perf event (other code closed
+    /// it and the number may belong to another file now); else nothing. The facade calls it when
+    /// a read does not have the group's layout.
     #[napi]
-    pub fn close(&mut self) {
-        self.entry.close();
+    pub fn check_fds(&self) -> Result<()> {
+        self.entry.with(|e| e.replaced().map_or(Ok(()), |fd| Err(crate::error::fd_replaced("group", fd))))
+    }
+
+    /// Closes every fd now. Idempotent. Fails with ERR_FD_REPLACED (after marking the group
+    /// closed and closing the intact fds) when other code closed a member's fd: its number may
+    /// belong to another file now, which is left open.
+    #[napi]
+    pub fn close(&mut self) -> Result<()> {
+        let Some(e) = self.entry.take() else { return Ok(()) };
+        let replaced = e.replaced();
+        drop(e); // closes only the fds that are still the group's (Entry's Drop)
+        replaced.map_or(Ok(()), |fd| Err(crate::error::fd_replaced("group", fd)))
     }
 
     #[napi(getter)]

@@ -134,17 +134,26 @@ pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R>
 /// the hot call takes no argument). The last slot then gets the bytes read in its low half and 1
 /// in its high half: the facade clears that before the call, so it sees whether its own buffer
 /// was the one registered (another copy of the facade may have registered its own since).
-pub fn read_into_stat_buffer(fd_of: impl FnOnce(u32) -> Result<i32>) -> Result<u32> {
+///
+/// `fd_of` gives the fd and the identity of its perf event recorded at open: a failed read of an fd
+/// that is not that event any more (other code closed it; the number may belong to another file)
+/// gives ERR_FD_REPLACED naming `what`. A read that succeeds on a foreign file is caught by the
+/// facade, which checks the byte count and ids and then asks `checkFds`.
+pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32, Option<FdIdentity>)>) -> Result<u32> {
     with_stat_buffer(|out| {
         let last = out.len() - 1;
-        let fd = fd_of(out[last] as u32)?;
+        let (fd, identity) = fd_of(out[last] as u32)?;
         let room = last * 8;
         // SAFETY: `out` is live, writable memory of `room` + 8 bytes (checked by with_stat_buffer).
         let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), room) };
-        if n < 0 {
-            return Err(crate::error::io_to_napi("read", std::io::Error::last_os_error()));
-        }
-        if n == 0 {
+        if n <= 0 {
+            let err = std::io::Error::last_os_error();
+            if identity.is_some_and(|id| !id.matches(fd)) {
+                return Err(crate::error::fd_replaced(what, fd));
+            }
+            if n < 0 {
+                return Err(crate::error::io_to_napi("read", err));
+            }
             // A pinned counter that could not be scheduled is in error state: read(2) returns 0.
             return Err(crate::error::io_to_napi("read", std::io::ErrorKind::UnexpectedEof.into()));
         }
