@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parsePerfCsv, perfTool } from './perftool.ts'
+import { withSystemLock } from './helpers.ts'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'pe-cli-'))
@@ -73,7 +74,7 @@ test('stat -- cmd: task-clock of a CPU-bound child within 1 % of perf stat; writ
   t.log(`task-clock: perf-event-open stat ${ms.toFixed(3)} msec, perf stat ${truth.get('task-clock')} msec`)
   t.is(ours.status, 0)
   t.is(ours.stat.events[0].unit, 'msec')
-  t.true(ms >= 300, `${ms}`) // 300 ms of spinning after exec, plus the dynamic loader and exit
+  t.true(ms >= 295, `${ms}`) // 300 ms of the child's CPU clock after exec (task-clock reads it within a few 0.1 %)
   t.true(Math.abs(ms - truth.get('task-clock')!) / truth.get('task-clock')! < 0.01)
 
   const n = 12345
@@ -185,7 +186,7 @@ test('list, doctor, record and usage errors', (t) => {
   t.is(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).status, 0)
 })
 
-test('stat as an unprivileged user: kernel counting refused at perf_event_paranoid 2, so events count user space (:u) like perf stat', (t) => {
+test('stat as an unprivileged user: kernel counting refused at perf_event_paranoid 2, so events count user space (:u) like perf stat', (t) => withSystemLock(() => {
   if (process.getuid?.() !== 0) {
     t.log('skipped: not root, cannot switch to an unprivileged user')
     t.pass()
@@ -202,4 +203,4 @@ test('stat as an unprivileged user: kernel counting refused at perf_event_parano
   const names = s.events.map((e) => e.event)
   t.deepEqual(names, paranoid >= 2 ? ['task-clock:u', 'page-faults:u'] : ['task-clock', 'page-faults'])
   t.true(s.events.every((e) => e.value !== null && e.value > 0), JSON.stringify(s.events))
-})
+}))

@@ -2,7 +2,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { doctor, formatDoctor, isClockEvent, knownEventNames, listEvents, parseEvent, unitOf, type DoctorReport, type EventInfo } from '../dist/index.js'
-import { hardwareAvailable } from './helpers.ts'
+import { hardwareAvailable, withSystemLock } from './helpers.ts'
 import { perfTool } from './perftool.ts'
 
 const DIST = new URL('../dist/index.js', import.meta.url).pathname
@@ -122,7 +122,7 @@ test('listEvents filters: substring, kind, glob, RegExp; bad arguments', (t) => 
   t.throws(() => listEvents('x', { probe: 'some' as never }), { instanceOf: TypeError })
 })
 
-test('doctor as root: every check, values from the system, fixes where something is missing', (t) => {
+test('doctor as root: every check, values from the system, fixes where something is missing', (t) => withSystemLock(() => {
   const r = doctor()
   t.log(formatDoctor(r))
   t.throws(() => formatDoctor(null as never), { instanceOf: TypeError, message: 'Expected a report from doctor() (an object with checks[]) for report but received null' })
@@ -142,9 +142,9 @@ test('doctor as root: every check, values from the system, fixes where something
   t.is(check(r, 'uprobe').value, existsSync('/sys/bus/event_source/devices/uprobe') ? 'present' : 'absent')
   t.regex(check(r, 'sampleRate').value, new RegExp(`^${readFileSync('/proc/sys/kernel/perf_event_max_sample_rate', 'utf8').trim()} Hz`))
   for (const c of r.checks) if (c.status === 'warn' || c.status === 'fail') t.truthy(c.fix, `${c.id} has a fix`)
-})
+}))
 
-test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)', (t) => {
+test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)', (t) => withSystemLock(() => {
   const who = unprivileged()
   if (typeof who === 'string') {
     t.log(`skipped: ${who}`)
@@ -170,7 +170,7 @@ test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)
   // Software events open (user space only at paranoid 2: listEvents retries with ":u").
   const sw = asUser<EventInfo[]>(who, "p.listEvents('software')")
   if (paranoid <= 2) t.true(sw.find((e) => e.name === 'task-clock')!.opens)
-})
+}))
 
 test('listEvents agrees with perf list: software events (with aliases), tracepoints and PMU events', (t) => {
   const perf = perfTool()

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs'
+import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Counter, PerfEventError } from '../dist/index.js'
 
@@ -116,4 +116,36 @@ export function freshUser(prefix: string): { name: string; uid: number; gid: num
   const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim())
   const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim())
   return { name, uid, gid, remove: () => void spawnSync('userdel', [name]) }
+}
+
+/**
+ * Runs `f` holding the suite's lock on system settings. Tests that change kernel.perf_event_paranoid
+ * (hints.spec) and tests whose result depends on it (unprivileged children, doctor) take it, so
+ * test files running side by side never see each other's temporary sysctl values.
+ */
+export function withSystemLock<T>(f: () => T): T {
+  const dir = '/tmp/perf-event-open-tests.lock'
+  const sleeper = new Int32Array(new SharedArrayBuffer(4))
+  for (let waited = 0; ; waited += 20) {
+    try {
+      mkdirSync(dir)
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      // A holder that died leaves the lock behind: take it over when its process is gone.
+      let owner = 0
+      try {
+        owner = Number(readFileSync(`${dir}/pid`, 'utf8') || 0)
+      } catch {} // not written yet, or just released
+      if (owner > 0 && !existsSync(`/proc/${owner}`)) rmSync(dir, { recursive: true, force: true })
+      else if (waited > 180_000) throw new Error(`the test lock ${dir} is held by pid ${owner} for more than 3 minutes`)
+      else Atomics.wait(sleeper, 0, 0, 20)
+    }
+  }
+  writeFileSync(`${dir}/pid`, String(process.pid))
+  try {
+    return f()
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PerfEventError } from '../dist/index.js'
 import { wrapDenoPermission } from '../dist/errors.js'
+import { withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const USER = 'pe-hints'
@@ -163,15 +164,17 @@ for (const row of ROWS) {
       if (typeof user === 'string') t.log(`unprivileged case skipped: ${user}`)
       else check(t, 'user', runAs('user', row.body), row.user)
     }
-    if (row.paranoid !== undefined && isRoot) withParanoid(row.paranoid, go)
-    else if (row.paranoid !== undefined) t.log(`paranoid ${row.paranoid} needs root: ran at the current level`)
-    else go()
+    withSystemLock(() => {
+      if (row.paranoid !== undefined && isRoot) withParanoid(row.paranoid, go)
+      else if (row.paranoid !== undefined) t.log(`paranoid ${row.paranoid} needs root: ran at the current level`)
+      else go()
+    })
   })
 }
 
 test.serial('hint: paranoid 3 is probed, not assumed (mainline treats it like 2; Debian/Ubuntu/Android block everything)', (t) => {
   if (typeof user === 'string' || !isRoot) return t.pass(`skipped: ${user}`)
-  const [userOnly, kernel] = withParanoid(3, () => [runAs('user', `new Counter('task-clock:u').close()`), runAs('user', `new Counter('task-clock').close()`)])
+  const [userOnly, kernel] = withSystemLock(() => withParanoid(3, () => [runAs('user', `new Counter('task-clock:u').close()`), runAs('user', `new Counter('task-clock').close()`)]))
   t.false(kernel.ok)
   t.is(kernel.code, 'EACCES')
   t.regex(kernel.hint!, userOnly.ok ? /treats it like 2 \(probed/ : /blocks unprivileged perf_event_open entirely .*probed/)

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
 import { profile, profileCommand, Profiler, PerfEventError } from '../dist/index.js'
-import { freshUser, tracefsMounted } from './helpers.ts'
+import { freshUser, tracefsMounted, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-profile-'))
@@ -389,7 +389,7 @@ process.exitCode = 3
   await t.throwsAsync(() => profileCommand(process.execPath, ['x'], { scope: 'process' } as object), { instanceOf: TypeError, message: /scope/ })
 })
 
-test('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => {
+test('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => withSystemLock(() => {
   const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
   if (process.getuid?.() !== 0 || paranoid < 2) {
     t.log(`skipped: needs root to run a child as nobody, and perf_event_paranoid >= 2 (it is ${paranoid})`)
@@ -428,7 +428,7 @@ pe.profile(() => { let x = 0; for (let i = 0; i < 1e7; i++) x += i; return x }, 
   const out2 = JSON.parse(r2.stdout)
   t.true(out2.warnings.some((w: string) => /The ring was reduced from 2\^\d+ to 2\^\d+ pages by the memlock limit/.test(w)), JSON.stringify(out2.warnings))
   t.true(out2.samples > 0)
-})
+}))
 
 test('top(): a JS function\'s tiers are one row, recursion counts once in total, the table has units and %', async (t) => {
   const { ProfileBuilder, Profile } = await import('../dist/profile/model.js')
