@@ -12,12 +12,16 @@ export interface SymbolizedAddr {
   reason?: string
 }
 
-/** The symbolizer addon (`perf-event-open-symbolize`): blazesym + inferno, one build per platform. */
+/**
+ * The symbolizer addon (`perf-event-open-symbolize`): blazesym + inferno, one build per platform.
+ * Written out here so the published typings need nothing from symbolize/; `__test__/types/symbolizer.ts`
+ * checks it against the generated symbolize/index.d.ts in both directions.
+ */
 export interface SymbolizerBinding {
-  symbolizeProcess(pid: number, addrs: BigUint64Array, options?: { perfMap?: boolean; debugSyms?: boolean; mapFiles?: boolean }): Promise<SymbolizedAddr[]>
+  symbolizeProcess(pid: number, addrs: BigUint64Array, options?: { perfMap?: boolean; debugSyms?: boolean; mapFiles?: boolean } | null): Promise<SymbolizedAddr[]>
   symbolizeKernel(addrs: BigUint64Array, kallsyms?: string | null): Promise<SymbolizedAddr[]>
   symbolizeElf(path: string, offsets: BigUint64Array, debugSyms?: boolean | null): Promise<SymbolizedAddr[]>
-  flameGraph(folded: string, options?: { title?: string; subtitle?: string; countName?: string; width?: number }): Promise<string>
+  flameGraph(folded: string, options?: { title?: string; subtitle?: string; countName?: string; width?: number } | null): Promise<string>
   firefoxProfile(input: {
     product: string
     event: string
