@@ -619,19 +619,40 @@ function toFrame(s: SymbolizedAddr | undefined, kernel: boolean, perfMapPath: st
   return { label: s.name, name: s.name, kind, module: s.module, file: s.file, line: s.line, column: s.column }
 }
 
-/** Adds each thread's role (main, libuv pool, Worker, V8 platform) to its name, from the frames of its first samples. */
+/**
+ * Adds each thread's role (main, libuv pool, Worker, V8 platform) to its name, from the frames of its
+ * samples. Every sample counts (a thread's first ones may be cut short, e.g. inside assembly without
+ * frame pointers); each stack node is looked at once: its role is its frame's, or its parent's.
+ */
 function nameThreads(b: ProfileBuilder): void {
-  const checked = new Map<number, number>()
   const role = new Map<number, string>()
+  // undefined: not looked at yet; null: no role on the path to the root.
+  const stackRole: (string | null | undefined)[] = []
+  const roleOf = (leaf: number): string | null => {
+    const path: number[] = []
+    let s = leaf
+    let found: string | null = null
+    for (; s >= 0; s = b.stackParent[s]) {
+      const known = stackRole[s]
+      if (known !== undefined) {
+        found = known
+        break
+      }
+      path.push(s)
+    }
+    // The role nearest the leaf wins; nodes below it on the path get it too.
+    for (let i = path.length - 1; i >= 0; i--) {
+      const name = b.frames[b.stackFrame[path[i]]].name
+      for (const [re, r] of ROLES) if (re.test(name)) found = r
+      stackRole[path[i]] = found
+    }
+    return found
+  }
   for (let i = 0; i < b.sampleStack.length; i++) {
     const t = b.sampleThread[i]
-    const n = checked.get(t) ?? 0
-    if (role.has(t) || n >= 8) continue
-    checked.set(t, n + 1)
-    for (let s = b.sampleStack[i]; s >= 0 && !role.has(t); s = b.stackParent[s]) {
-      const f = b.frames[b.stackFrame[s]]
-      for (const [re, r] of ROLES) if (re.test(f.name)) role.set(t, r)
-    }
+    if (role.has(t) || b.sampleStack[i] < 0) continue
+    const r = roleOf(b.sampleStack[i])
+    if (r !== null) role.set(t, r)
   }
   b.threads.forEach((t, i) => {
     const r = t.tid === t.pid ? 'main' : role.get(i)
