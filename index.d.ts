@@ -158,8 +158,29 @@ export type CacheResult = 'access' | 'miss'
 /** Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses). */
 export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown'
 
+/** `disable()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterDisable(): void
+
+/** `enable()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterEnable(): void
+
+/** `reset()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterReset(): void
+
 /** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
 export declare function counterStat(): number
+
+/** `disable()` of the group whose handle is armed in the stat buffer (no arguments). */
+export declare function groupDisable(): void
+
+/**
+ * `enable()` of the group whose handle the facade armed in the stat buffer's last slot (no
+ * arguments; see `crate::handles::take_armed_handle`): the same as `NativeGroup::enable`.
+ */
+export declare function groupEnable(): void
+
+/** `reset()` of the group whose handle is armed in the stat buffer (no arguments). */
+export declare function groupReset(): void
 
 /**
  * One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.

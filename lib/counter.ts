@@ -6,7 +6,7 @@ import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
-import { decodeStat, ensureStatBuffer, readStat, statBytes, statSlots, type ReadCheck, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, readStat, runSwitch, statBytes, statSlots, type ReadCheck, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
 /**
@@ -66,6 +66,12 @@ export class Counter extends Handle<NativeCounter, Stat> {
     }
     this.#check = { bytes: statBytes(this.#lost), id, verify: () => this.call((n) => n.checkFds()) }
     ensureStatBuffer(this.#binding, statSlots(1))
+  }
+
+  protected nativeSwitch(op: 'enable' | 'disable' | 'reset'): void {
+    const b = this.#binding
+    const run = op === 'enable' ? b.counterEnable : op === 'disable' ? b.counterDisable : b.counterReset
+    this.call(() => runSwitch(b, run, this.#handle))
   }
 
   /** Reads the counter: one read(2), no allocation on the native side. */

@@ -5,7 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
-import { decodeGroup, ensureStatBuffer, groupBytes, readStat, statSlots, type GroupStat, type ReadCheck } from './stat'
+import { decodeGroup, ensureStatBuffer, groupBytes, readStat, runSwitch, statSlots, type GroupStat, type ReadCheck } from './stat'
 import type { NativeBinding } from './binding'
 
 /** A member of a group. */
@@ -97,6 +97,12 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
    * One atomic read of every member, matched by id. A read that does not fit the members throws
    * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
    */
+  protected nativeSwitch(op: 'enable' | 'disable' | 'reset'): void {
+    const b = this.#binding
+    const run = op === 'enable' ? b.groupEnable : op === 'disable' ? b.groupDisable : b.groupReset
+    this.call(() => runSwitch(b, run, this.#handle))
+  }
+
   stat(): GroupStat {
     return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
   }

@@ -88,7 +88,7 @@ export interface ReadCheck {
 
 /** The bytes the last native read put into `b` (the low half of its last slot). */
 function bytesRead(b: BigUint64Array): number {
-  return b === statBuffer ? statWords[2 * (b.length - 1)] : Number(b[b.length - 1] & 0xffffffffn)
+  return b === statBuffer ? statWords[statWords.length - 2] : Number(b[b.length - 1] & 0xffffffffn)
 }
 
 /** A read that does not fit its handle: ERR_FD_REPLACED (from `verify`) or ERR_PERF with a hint. */
@@ -99,25 +99,25 @@ function badRead(reason: string, check: ReadCheck | undefined): never {
 
 /** Decodes a single counter's read. */
 export function decodeStat(b: BigUint64Array, lost: boolean, check?: ReadCheck): Stat {
-  if (check !== undefined) {
-    const n = bytesRead(b)
-    if (n !== check.bytes) badRead(`returned ${n} bytes, expected ${check.bytes}`, check)
-    if (check.id !== undefined && b[3] !== check.id) badRead(`returned id ${b[3]}, expected the counter's id ${check.id}`, check)
-  }
   const count = b[0]
   const timeEnabled = b[1]
   const timeRunning = b[2]
-  const stat: Stat = {
+  const id = b[3]
+  if (check !== undefined) {
+    const n = bytesRead(b)
+    if (n !== check.bytes) badRead(`returned ${n} bytes, expected ${check.bytes}`, check)
+    if (check.id !== undefined && id !== check.id) badRead(`returned id ${id}, expected the counter's id ${check.id}`, check)
+  }
+  return {
     count,
     timeEnabled,
     timeRunning,
-    id: b[3],
+    id,
     lostRecords: lost ? b[4] : undefined,
-    scaled: scale(count, timeEnabled, timeRunning),
+    scaled: timeRunning === timeEnabled ? count : scale(count, timeEnabled, timeRunning),
     multiplexed: timeRunning < timeEnabled,
     neverRan: timeRunning === 0n,
   }
-  return stat
 }
 
 /** Decodes a group read (PERF_FORMAT_GROUP): members by position (the kernel's order), each checked by id. */
@@ -195,4 +195,31 @@ export function readStat(b: StatBinding, read: () => number, handle: number): Bi
     read()
   }
   return buf
+}
+
+/**
+ * Runs a native switch (`counterEnable`, `groupDisable`, ..., no arguments) of `handle`. The handle
+ * goes in the low half of the buffer's last slot and 2 ("armed") in its high half; the native side
+ * takes an armed handle once (setting the high half to 1) and does nothing when its registered
+ * buffer is not armed (another facade copy's): then this copy registers its buffer and calls again.
+ */
+export function runSwitch(b: StatBinding, run: () => void, handle: number): void {
+  const words = statWords
+  const lo = words.length - 2
+  words[lo] = handle
+  words[lo + 1] = 2
+  try {
+    run()
+  } catch (e) {
+    // The handle was taken: a real error of the operation (ERR_CLOSED, ERR_FD_REPLACED, errno).
+    if (words[lo + 1] === 1) throw e
+    // Else e.g. the registered buffer was detached: register ours and try once more.
+  }
+  if (words[lo + 1] !== 1) {
+    b.setStatBuffer(statBuffer)
+    registeredWith = b
+    words[lo] = handle
+    words[lo + 1] = 2
+    run()
+  }
 }

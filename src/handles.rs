@@ -162,6 +162,24 @@ pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32,
     })
 }
 
+/// The handle of a switch (`counterEnable`, `groupDisable`, ...; no arguments): the facade puts
+/// the handle in the low half of the stat buffer's last slot and 2 ("armed") in its high half.
+/// Taking it sets the slot to 1 in the high half ("done"), before the operation runs, so that a
+/// handle is acted on once. `None` when the slot is not armed: the registered buffer is another
+/// copy of the facade's (whose last slot holds a finished call), so nothing is done and the facade,
+/// seeing no "done" mark in its own buffer, registers its buffer and calls again.
+pub fn take_armed_handle() -> Result<Option<u32>> {
+    with_stat_buffer(|out| {
+        let last = out.len() - 1;
+        let v = out[last];
+        if v >> 32 != 2 {
+            return Ok(None);
+        }
+        out[last] = 1 << 32;
+        Ok(Some(v as u32))
+    })
+}
+
 /// A per-thread table of `T`.
 pub struct Table<T: 'static>(&'static std::thread::LocalKey<RefCell<Slab<T>>>);
 
