@@ -168,7 +168,7 @@ export declare function counterEnable(): void
 export declare function counterReset(): void
 
 /** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
-export declare function counterStat(): number
+export declare function counterStat(): void
 
 /** `disable()` of the group whose handle is armed in the stat buffer (no arguments). */
 export declare function groupDisable(): void
@@ -186,7 +186,7 @@ export declare function groupReset(): void
  * One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
  * A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
  */
-export declare function groupStat(): number
+export declare function groupStat(): void
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
 export type HardwareEventName = 'cpuCycle' | 'instr' | 'cacheAccess' | 'cacheMiss' | 'branchInstr' | 'branchMiss' | 'busCycle' | 'frontendStalledCycle' | 'backendStalledCycle' | 'refCpuCycle'

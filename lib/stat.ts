@@ -174,7 +174,7 @@ export function ensureStatBuffer(b: StatBinding, slots: number): void {
  * and returns it. The handle goes in the low half of the buffer's last slot; the native side sets
  * the high half to 1 once it has read into this buffer.
  */
-export function readStat(b: StatBinding, read: () => number, handle: number): BigUint64Array {
+export function readStat(b: StatBinding, read: () => unknown, handle: number): BigUint64Array {
   const buf = statBuffer
   const words = statWords
   const lo = 2 * (buf.length - 1)

@@ -103,7 +103,7 @@ static COUNTERS: Table<Entry> = Table::new(&COUNTER_SLAB);
 
 /// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
-pub fn counter_stat() -> Result<u32> {
+pub fn counter_stat() -> Result<()> {
     crate::handles::read_into_stat_buffer("counter", |h| COUNTERS.with(h, "counter", |e| Ok((e.counter.file().as_raw_fd(), e.identity))))
 }
 

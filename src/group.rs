@@ -109,7 +109,7 @@ fn disable_group(g: &CounterGroup) -> Result<()> {
 /// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
 /// A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
 #[napi]
-pub fn group_stat() -> Result<u32> {
+pub fn group_stat() -> Result<()> {
     crate::handles::read_into_stat_buffer("group", |h| GROUPS.with(h, "group", |e| Ok((e.group.leader().file().as_raw_fd(), e.ids[0]))))
 }
 
