@@ -693,8 +693,9 @@ export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' 
 export declare function setOutput(fd: number, targetFd: number): void
 
 /**
- * Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
- * reference and checks before every write that it is still attached).
+ * Registers this thread's stat buffer: a BigUint64Array over a fixed-length ArrayBuffer (a
+ * resizable or shared one is refused). The native side keeps a reference to it and checks before
+ * every write that it is still attached.
  */
 export declare function setStatBuffer(buf: BigUint64Array): void
 

@@ -138,8 +138,9 @@ pub fn counter_reset() -> Result<()> {
     switch_armed(Switch::Reset)
 }
 
-/// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
-/// reference and checks before every write that it is still attached).
+/// Registers this thread's stat buffer: a BigUint64Array over a fixed-length ArrayBuffer (a
+/// resizable or shared one is refused). The native side keeps a reference to it and checks before
+/// every write that it is still attached.
 #[napi(ts_args_type = "buf: BigUint64Array")]
 pub fn set_stat_buffer(env: Env, buf: Unknown<'_>) -> Result<()> {
     crate::handles::set_stat_buffer(&env, buf)
