@@ -158,14 +158,35 @@ export type CacheResult = 'access' | 'miss'
 /** Context of a call-chain segment (the PERF_CONTEXT_* marker before its addresses). */
 export type CallChainContext = 'user' | 'userDeferred' | 'kernel' | 'hv' | 'guest' | 'guestUser' | 'guestKernel' | 'unknown'
 
+/** `disable()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterDisable(): void
+
+/** `enable()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterEnable(): void
+
+/** `reset()` of the counter whose handle is armed in the stat buffer (no arguments). */
+export declare function counterReset(): void
+
 /** Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments). */
-export declare function counterStat(): number
+export declare function counterStat(): void
+
+/** `disable()` of the group whose handle is armed in the stat buffer (no arguments). */
+export declare function groupDisable(): void
+
+/**
+ * `enable()` of the group whose handle the facade armed in the stat buffer's last slot (no
+ * arguments; see `crate::handles::take_armed_handle`): the same as `NativeGroup::enable`.
+ */
+export declare function groupEnable(): void
+
+/** `reset()` of the group whose handle is armed in the stat buffer (no arguments). */
+export declare function groupReset(): void
 
 /**
  * One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
  * A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
  */
-export declare function groupStat(): number
+export declare function groupStat(): void
 
 /** Generic hardware events (`PERF_TYPE_HARDWARE`). Need a hardware PMU. */
 export type HardwareEventName = 'cpuCycle' | 'instr' | 'cacheAccess' | 'cacheMiss' | 'branchInstr' | 'branchMiss' | 'busCycle' | 'frontendStalledCycle' | 'backendStalledCycle' | 'refCpuCycle'
@@ -672,8 +693,9 @@ export type RecordPriv = 'user' | 'kernel' | 'hv' | 'guestUser' | 'guestKernel' 
 export declare function setOutput(fd: number, targetFd: number): void
 
 /**
- * Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
- * reference and checks before every write that it is still attached).
+ * Registers this thread's stat buffer: a BigUint64Array over a fixed-length ArrayBuffer (a
+ * resizable or shared one is refused). The native side keeps a reference to it and checks before
+ * every write that it is still attached.
  */
 export declare function setStatBuffer(buf: BigUint64Array): void
 

@@ -104,6 +104,63 @@ test('two copies of the facade in one thread read their own counters (one native
   }
 })
 
+test('two copies of the facade in one thread: enable/disable/reset act on their own handle only', (t) => {
+  const require = createRequire(import.meta.url)
+  const dist = join(import.meta.dirname, '..', 'dist')
+  const load = () => {
+    for (const k of Object.keys(require.cache)) if (k.startsWith(dist + sep)) delete require.cache[k]
+    return require(join(dist, 'index.js')) as typeof import('../dist/index.js')
+  }
+  const A = load()
+  const B = load()
+  using a = new A.Counter('task-clock')
+  using b = new B.Counter('task-clock')
+  using g = new A.CounterGroup('task-clock')
+  g.add('page-faults')
+  using clock = new B.Counter('task-clock', undefined, { enable: true })
+  const spin = () => {
+    // 200 µs of this thread's CPU time (its own task-clock)
+    const start = clock.stat().count
+    let x = 0
+    while (clock.stat().count - start < 200_000n) x++
+    return x
+  }
+  for (let i = 0; i < 3; i++) {
+    // Each switch follows a call of the other copy (whose buffer is registered then).
+    a.enable()
+    b.reset()
+    spin()
+    a.disable()
+    t.is(b.stat().count, 0n, 'B counter never enabled')
+    t.true(a.stat().count > 0n)
+    g.enable()
+    b.disable()
+    spin()
+    g.disable()
+    t.true(g.stat().members[0].count > 0n)
+    b.enable()
+    a.reset()
+    b.disable()
+    t.is(a.stat().count, 0n, 'A counter reset while disabled')
+    t.true(b.stat().count > 0n)
+    b.reset()
+  }
+})
+
+test('the stat buffer must be a BigUint64Array over a fixed-length ArrayBuffer', (t) => {
+  const script = `
+const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'binding.js'))})
+for (const arr of [new BigUint64Array(new ArrayBuffer(64, { maxByteLength: 128 })), new BigUint64Array(new SharedArrayBuffer(64))]) {
+  try { binding().setStatBuffer(arr); console.log('accepted') } catch (e) { console.log('error: ' + e.message) }
+}
+`
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  t.is(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  t.is(lines.length, 2)
+  for (const l of lines) t.regex(l, /^error: .*Expected a BigUint64Array over a fixed-length ArrayBuffer for the stat buffer$/)
+})
+
 test('a stat buffer whose ArrayBuffer was transferred gives an error, not a crash', (t) => {
   const script = `
 const { Counter } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))})

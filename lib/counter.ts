@@ -6,7 +6,7 @@ import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
-import { decodeStat, ensureStatBuffer, readStat, statBytes, statSlots, type ReadCheck, type Stat } from './stat'
+import { decodeStat, ensureStatBuffer, readStat, armSwitch, switchDone, fastCalls, statBytes, statSlots, type FastCalls, type ReadCheck, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
 /**
@@ -20,6 +20,8 @@ import type { NativeBinding } from './binding'
  */
 export class Counter extends Handle<NativeCounter, Stat> {
   readonly #binding: NativeBinding
+  /** The hot-path native functions (`fastCalls`). */
+  readonly #fast: FastCalls
   readonly #handle: number
   readonly #ctx: ErrorContext
   /** A cpu-clock/task-clock counter opened with `sampleOn: { freq }` (see Sampler.setSampleOn). */
@@ -48,6 +50,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
     this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
     this.#lost = opts.statFormat?.lostRecords === true
     this.#binding = binding()
+    this.#fast = fastCalls(this.#binding)
     let native: NativeCounter
     try {
       native = this.attach(new this.#binding.NativeCounter(ev.native, t, opts), this.#ctx)
@@ -65,13 +68,33 @@ export class Counter extends Handle<NativeCounter, Stat> {
       throw fromNative(e, this.#ctx)
     }
     this.#check = { bytes: statBytes(this.#lost), id, verify: () => this.call((n) => n.checkFds()) }
-    ensureStatBuffer(this.#binding, statSlots(1))
+    ensureStatBuffer(this.#fast, statSlots(1))
+  }
+
+  protected nativeSwitch(op: 'enable' | 'disable' | 'reset'): void {
+    const b = this.#fast
+    const h = this.#handle
+    this.call(() => {
+      armSwitch(h)
+      let threw = false
+      let error: unknown
+      try {
+        // Direct calls (not through a variable): V8's fast path for native functions.
+        if (op === 'enable') b.counterEnable()
+        else if (op === 'disable') b.counterDisable()
+        else b.counterReset()
+      } catch (e) {
+        threw = true
+        error = e
+      }
+      switchDone(b, op === 'enable' ? b.counterEnable : op === 'disable' ? b.counterDisable : b.counterReset, h, threw, error)
+    })
   }
 
   /** Reads the counter: one read(2), no allocation on the native side. */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    return decodeStat(this.call(() => readStat(this.#binding, this.#binding.counterStat, this.#handle)), this.#lost, this.#check)
+    return decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */

@@ -5,7 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
-import { decodeGroup, ensureStatBuffer, groupBytes, readStat, statSlots, type GroupStat, type ReadCheck } from './stat'
+import { decodeGroup, ensureStatBuffer, groupBytes, readStat, armSwitch, switchDone, fastCalls, statSlots, type FastCalls, type GroupStat, type ReadCheck } from './stat'
 import type { NativeBinding } from './binding'
 
 /** A member of a group. */
@@ -30,6 +30,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   readonly #members: GroupMember[] = []
   readonly #ctx: ErrorContext[] = []
   readonly #binding: NativeBinding = binding()
+  /** The hot-path native functions (`fastCalls`). */
+  readonly #fast: FastCalls = fastCalls(this.#binding)
   /** Reads PERF_FORMAT_LOST (`statFormat.lostRecords`): part of the read layout. */
   readonly #lost: boolean
   #handle = 0
@@ -63,7 +65,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     }
     this.#ctx.push(ctx)
     this.#check.bytes = groupBytes(1, this.#lost)
-    ensureStatBuffer(this.#binding, statSlots(1))
+    this.#check.idWords = idWords(this.#members)
+    ensureStatBuffer(this.#fast, statSlots(1))
   }
 
   /**
@@ -84,7 +87,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     this.#members.push({ label: ev.label, id })
     this.#ctx.push(ctx)
     this.#check.bytes = groupBytes(this.#members.length, this.#lost)
-    ensureStatBuffer(this.#binding, statSlots(this.#members.length))
+    this.#check.idWords = idWords(this.#members)
+    ensureStatBuffer(this.#fast, statSlots(this.#members.length))
     return this.#members.length - 1
   }
 
@@ -97,8 +101,28 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
    * One atomic read of every member, matched by id. A read that does not fit the members throws
    * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
    */
+  protected nativeSwitch(op: 'enable' | 'disable' | 'reset'): void {
+    const b = this.#fast
+    const h = this.#handle
+    this.call(() => {
+      armSwitch(h)
+      let threw = false
+      let error: unknown
+      try {
+        // Direct calls (not through a variable): V8's fast path for native functions.
+        if (op === 'enable') b.groupEnable()
+        else if (op === 'disable') b.groupDisable()
+        else b.groupReset()
+      } catch (e) {
+        threw = true
+        error = e
+      }
+      switchDone(b, op === 'enable' ? b.groupEnable : op === 'disable' ? b.groupDisable : b.groupReset, h, threw, error)
+    })
+  }
+
   stat(): GroupStat {
-    return decodeGroup(this.call(() => readStat(this.#binding, this.#binding.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
+    return decodeGroup(this.call(() => readStat(this.#fast, this.#fast.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
   }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */
@@ -108,4 +132,9 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     this.call((n) => n.memberSetFilter(index, filter), this.#ctx[index])
   }
 
+}
+
+/** The members' ids as u32 words, low then high (the layout of the stat buffer's slots). */
+function idWords(members: readonly GroupMember[]): Uint32Array {
+  return new Uint32Array(BigUint64Array.from(members, (m) => m.id).buffer)
 }

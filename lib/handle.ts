@@ -74,22 +74,25 @@ interface Switchable {
 export abstract class Handle<N extends Switchable, S> extends Resource<N> {
   abstract stat(): S
 
+  /** Runs the native enable/disable/reset (a zero-argument function with the handle in the stat buffer; see `runSwitch`). */
+  protected abstract nativeSwitch(op: 'enable' | 'disable' | 'reset'): void
+
   /**
    * Starts counting (PERF_EVENT_IOC_ENABLE). A group enables each member, then the leader, which
    * brings them all onto the PMU at once (README "Groups": why not PERF_IOC_FLAG_GROUP).
    */
   enable(): void {
-    this.call((n) => n.enable())
+    this.nativeSwitch('enable')
   }
 
   /** Stops counting (PERF_EVENT_IOC_DISABLE); the value is kept. A group stops all members at once (by disabling its leader). */
   disable(): void {
-    this.call((n) => n.disable())
+    this.nativeSwitch('disable')
   }
 
   /** Sets the count to zero (PERF_EVENT_IOC_RESET); a group zeroes every member. Times are not reset. */
   reset(): void {
-    this.call((n) => n.reset())
+    this.nativeSwitch('reset')
   }
 
   /**

@@ -1,5 +1,33 @@
 import { PerfEventError } from './errors'
 import { READ_LAYOUT_HINT } from './hints'
+import type { NativeBinding } from './loader'
+
+/**
+ * The native functions of the hot paths, copied from the binding into a small object once per
+ * binding: the module's exports object has too many properties for V8 to inline loads from it.
+ */
+export type FastCalls = Pick<NativeBinding, 'setStatBuffer' | 'counterStat' | 'counterEnable' | 'counterDisable' | 'counterReset' | 'groupStat' | 'groupEnable' | 'groupDisable' | 'groupReset'>
+const fastCache = new WeakMap<object, FastCalls>()
+
+/** This binding's `FastCalls` (made once). */
+export function fastCalls(b: NativeBinding): FastCalls {
+  let f = fastCache.get(b)
+  if (f === undefined) {
+    f = {
+      setStatBuffer: b.setStatBuffer,
+      counterStat: b.counterStat,
+      counterEnable: b.counterEnable,
+      counterDisable: b.counterDisable,
+      counterReset: b.counterReset,
+      groupStat: b.groupStat,
+      groupEnable: b.groupEnable,
+      groupDisable: b.groupDisable,
+      groupReset: b.groupReset,
+    }
+    fastCache.set(b, f)
+  }
+  return f
+}
 
 /** Values of one counter, read with one read(2). */
 export interface Stat {
@@ -83,12 +111,14 @@ export function scale(count: bigint, enabled: bigint, running: bigint): bigint {
 export interface ReadCheck {
   bytes: number
   id?: bigint
+  /** A group's member ids as u32 words (low, high per member): checked without making BigInts. */
+  idWords?: Uint32Array
   verify(): void
 }
 
 /** The bytes the last native read put into `b` (the low half of its last slot). */
 function bytesRead(b: BigUint64Array): number {
-  return b === statBuffer ? statWords[2 * (b.length - 1)] : Number(b[b.length - 1] & 0xffffffffn)
+  return b === statBuffer ? statWords[statWords.length - 2] : Number(b[b.length - 1] & 0xffffffffn)
 }
 
 /** A read that does not fit its handle: ERR_FD_REPLACED (from `verify`) or ERR_PERF with a hint. */
@@ -99,42 +129,47 @@ function badRead(reason: string, check: ReadCheck | undefined): never {
 
 /** Decodes a single counter's read. */
 export function decodeStat(b: BigUint64Array, lost: boolean, check?: ReadCheck): Stat {
-  if (check !== undefined) {
-    const n = bytesRead(b)
-    if (n !== check.bytes) badRead(`returned ${n} bytes, expected ${check.bytes}`, check)
-    if (check.id !== undefined && b[3] !== check.id) badRead(`returned id ${b[3]}, expected the counter's id ${check.id}`, check)
-  }
   const count = b[0]
   const timeEnabled = b[1]
   const timeRunning = b[2]
-  const stat: Stat = {
+  const id = b[3]
+  if (check !== undefined) {
+    const n = bytesRead(b)
+    if (n !== check.bytes) badRead(`returned ${n} bytes, expected ${check.bytes}`, check)
+    if (check.id !== undefined && id !== check.id) badRead(`returned id ${id}, expected the counter's id ${check.id}`, check)
+  }
+  return {
     count,
     timeEnabled,
     timeRunning,
-    id: b[3],
+    id,
     lostRecords: lost ? b[4] : undefined,
-    scaled: scale(count, timeEnabled, timeRunning),
+    scaled: timeRunning === timeEnabled ? count : scale(count, timeEnabled, timeRunning),
     multiplexed: timeRunning < timeEnabled,
     neverRan: timeRunning === 0n,
   }
-  return stat
 }
 
 /** Decodes a group read (PERF_FORMAT_GROUP): members by position (the kernel's order), each checked by id. */
 export function decodeGroup(b: BigUint64Array, members: readonly { label: string; id: bigint }[], lost: boolean, check?: ReadCheck): GroupStat {
   if (check !== undefined && bytesRead(b) !== check.bytes) badRead(`of the group returned ${bytesRead(b)} bytes, expected ${check.bytes}`, check)
-  const n = Number(b[0])
+  // Our own buffer: the member count and the ids are compared as u32 words (no BigInt made).
+  const words = b === statBuffer ? statWords : undefined
+  const n = words !== undefined && words[1] === 0 ? words[0] : Number(b[0])
   const timeEnabled = b[1]
   const timeRunning = b[2]
   if (n !== members.length) badRead(`of the group has ${n} values for ${members.length} members`, check)
+  const idWords = words !== undefined && check?.idWords !== undefined && check.idWords.length === 2 * n ? check.idWords : undefined
+  const exact = timeRunning === timeEnabled
   const step = lost ? 3 : 2
   const out: MemberStat[] = new Array(n)
   for (let i = 0; i < n; i++) {
     const at = 3 + i * step
     const m = members[i]
-    if (b[at + 1] !== m.id) badRead(`of the group: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`, check)
+    const idOk = idWords !== undefined ? words![2 * at + 2] === idWords[2 * i] && words![2 * at + 3] === idWords[2 * i + 1] : b[at + 1] === m.id
+    if (!idOk) badRead(`of the group: value ${i} has id ${b[at + 1]}, expected member ${m.label} (id ${m.id})`, check)
     const count = b[at]
-    const v: MemberStat = { label: m.label, id: m.id, count, scaled: scale(count, timeEnabled, timeRunning) }
+    const v: MemberStat = { label: m.label, id: m.id, count, scaled: exact ? count : scale(count, timeEnabled, timeRunning) }
     if (lost) v.lostRecords = b[at + 2]
     out[i] = v
   }
@@ -174,7 +209,7 @@ export function ensureStatBuffer(b: StatBinding, slots: number): void {
  * and returns it. The handle goes in the low half of the buffer's last slot; the native side sets
  * the high half to 1 once it has read into this buffer.
  */
-export function readStat(b: StatBinding, read: () => number, handle: number): BigUint64Array {
+export function readStat(b: StatBinding, read: () => unknown, handle: number): BigUint64Array {
   const buf = statBuffer
   const words = statWords
   const lo = 2 * (buf.length - 1)
@@ -195,4 +230,33 @@ export function readStat(b: StatBinding, read: () => number, handle: number): Bi
     read()
   }
   return buf
+}
+
+/**
+ * Native switches (`counterEnable`, `groupDisable`, ..., no arguments): `armSwitch(handle)` puts the
+ * handle in the low half of the buffer's last slot and 2 ("armed") in its high half; the native side
+ * takes an armed handle once (setting the high half to 1) and does nothing when its registered
+ * buffer is not armed (another facade copy's). The caller then calls the native function directly
+ * (a direct call is V8's fast path for API functions) and passes the outcome to `switchDone`.
+ */
+export function armSwitch(handle: number): void {
+  const words = statWords
+  words[words.length - 2] = handle
+  words[words.length - 1] = 2
+}
+
+/**
+ * After a native switch call: `error` is what it threw (or undefined). The handle was taken: the
+ * error is the operation's own (ERR_CLOSED, ERR_FD_REPLACED, errno) and is thrown. Else the call went
+ * to another copy's buffer (or ours was detached): this copy registers its buffer and calls `run` again.
+ */
+export function switchDone(b: StatBinding, run: () => unknown, handle: number, threw: boolean, error: unknown): void {
+  if (statWords[statWords.length - 1] === 1) {
+    if (threw) throw error
+    return
+  }
+  b.setStatBuffer(statBuffer)
+  registeredWith = b
+  armSwitch(handle)
+  run()
 }

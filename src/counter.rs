@@ -103,12 +103,44 @@ static COUNTERS: Table<Entry> = Table::new(&COUNTER_SLAB);
 
 /// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
-pub fn counter_stat() -> Result<u32> {
+pub fn counter_stat() -> Result<()> {
     crate::handles::read_into_stat_buffer("counter", |h| COUNTERS.with(h, "counter", |e| Ok((e.counter.file().as_raw_fd(), e.identity))))
 }
 
-/// Registers this thread's stat buffer (a BigUint64Array; the native side keeps a
-/// reference and checks before every write that it is still attached).
+/// Runs `to` on the counter whose handle the facade armed in the stat buffer's last slot
+/// (`take_armed_handle`): the hot path of `enable()`/`disable()`/`reset()`, with no arguments.
+/// Errors as the `NativeCounter` methods (ERR_CLOSED, ERR_FD_REPLACED on a replaced fd).
+fn switch_armed(to: Switch) -> Result<()> {
+    let Some(h) = crate::handles::take_armed_handle()? else { return Ok(()) };
+    COUNTERS.with(h, "counter", |e| {
+        e.counter.switch(to).map_err(|err| match e.identity {
+            Some(id) if !id.matches(e.counter.file().as_raw_fd()) => crate::error::fd_replaced("counter", e.counter.file().as_raw_fd()),
+            _ => err,
+        })
+    })
+}
+
+/// `enable()` of the counter whose handle is armed in the stat buffer (no arguments).
+#[napi]
+pub fn counter_enable() -> Result<()> {
+    switch_armed(Switch::Enable)
+}
+
+/// `disable()` of the counter whose handle is armed in the stat buffer (no arguments).
+#[napi]
+pub fn counter_disable() -> Result<()> {
+    switch_armed(Switch::Disable)
+}
+
+/// `reset()` of the counter whose handle is armed in the stat buffer (no arguments).
+#[napi]
+pub fn counter_reset() -> Result<()> {
+    switch_armed(Switch::Reset)
+}
+
+/// Registers this thread's stat buffer: a BigUint64Array over a fixed-length ArrayBuffer (a
+/// resizable or shared one is refused). The native side keeps a reference to it and checks before
+/// every write that it is still attached.
 #[napi(ts_args_type = "buf: BigUint64Array")]
 pub fn set_stat_buffer(env: Env, buf: Unknown<'_>) -> Result<()> {
     crate::handles::set_stat_buffer(&env, buf)

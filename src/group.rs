@@ -109,8 +109,39 @@ fn disable_group(g: &CounterGroup) -> Result<()> {
 /// One read(2) of the leader of the group whose handle is in the stat buffer's last slot: every member's value, into that buffer.
 /// A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
 #[napi]
-pub fn group_stat() -> Result<u32> {
+pub fn group_stat() -> Result<()> {
     crate::handles::read_into_stat_buffer("group", |h| GROUPS.with(h, "group", |e| Ok((e.group.leader().file().as_raw_fd(), e.ids[0]))))
+}
+
+/// `enable()` of the group whose handle the facade armed in the stat buffer's last slot (no
+/// arguments; see `crate::handles::take_armed_handle`): the same as `NativeGroup::enable`.
+#[napi]
+pub fn group_enable() -> Result<()> {
+    let Some(h) = crate::handles::take_armed_handle()? else { return Ok(()) };
+    GROUPS.with_mut(h, "group", |e| {
+        // Only a successful enable leaves the leader running (a failed one may have stopped it).
+        let r = enable_group(&e.group);
+        e.enabled = r.is_ok();
+        r.map_err(|err| e.explain(err))
+    })
+}
+
+/// `disable()` of the group whose handle is armed in the stat buffer (no arguments).
+#[napi]
+pub fn group_disable() -> Result<()> {
+    let Some(h) = crate::handles::take_armed_handle()? else { return Ok(()) };
+    GROUPS.with_mut(h, "group", |e| {
+        disable_group(&e.group).map_err(|err| e.explain(err))?;
+        e.enabled = false;
+        Ok(())
+    })
+}
+
+/// `reset()` of the group whose handle is armed in the stat buffer (no arguments).
+#[napi]
+pub fn group_reset() -> Result<()> {
+    let Some(h) = crate::handles::take_armed_handle()? else { return Ok(()) };
+    GROUPS.with(h, "group", |e| e.group.switch(Switch::Reset).map_err(|err| e.explain(err)))
 }
 
 /// Owns a leader and its siblings (through the thread's group table).

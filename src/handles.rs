@@ -51,82 +51,112 @@ impl<T> Slab<T> {
     }
 }
 
-thread_local! {
-    /// Where `counterStat`/`groupStat` write: a strong reference to the
-    /// BigUint64Array a facade registered last on this thread (see
-    /// lib/stat.ts), with the env it belongs to. The array's memory is looked
-    /// up again before every write, so a detached (transferred) or resized
-    /// buffer gives an error instead of a write into freed memory.
-    static STAT_REF: Cell<(sys::napi_env, sys::napi_ref)> = const { Cell::new((std::ptr::null_mut(), std::ptr::null_mut())) };
+/// Where `counterStat`/`groupStat` (and the switches) write: the memory of the BigUint64Array a
+/// facade registered last on this thread (see lib/stat.ts), a strong reference to its
+/// ArrayBuffer, and the env they belong to.
+#[derive(Clone, Copy)]
+struct StatReg {
+    env: sys::napi_env,
+    buffer: sys::napi_ref,
+    ptr: *mut u64,
+    len: usize,
 }
 
-/// Registers the thread's stat buffer and keeps a strong reference to it.
+const NO_STAT_REG: StatReg = StatReg { env: std::ptr::null_mut(), buffer: std::ptr::null_mut(), ptr: std::ptr::null_mut(), len: 0 };
+
+thread_local! {
+    /// The registered stat buffer. Its memory is looked up once, at registration: the ArrayBuffer
+    /// is fixed-length (resizable and shared ones are refused), so its memory stays put for as long
+    /// as the reference keeps it alive and it is not detached, which is checked before every write
+    /// (a transferred buffer gives an error instead of a write into freed memory).
+    static STAT_REG: Cell<StatReg> = const { Cell::new(NO_STAT_REG) };
+}
+
+extern "C" {
+    // N-API 7 (Node 14.14+); declared here as napi-sys offers it only with its `napi7` feature.
+    fn napi_is_detached_arraybuffer(env: sys::napi_env, value: sys::napi_value, result: *mut bool) -> sys::napi_status;
+}
+
+/// Whether `value` (an ArrayBuffer or SharedArrayBuffer) has a property `name` that is `true`.
+unsafe fn flag(env: sys::napi_env, value: sys::napi_value, name: &std::ffi::CStr) -> bool {
+    let mut v = std::ptr::null_mut();
+    let mut b = false;
+    unsafe { sys::napi_get_named_property(env, value, name.as_ptr(), &mut v) == sys::Status::napi_ok && sys::napi_get_value_bool(env, v, &mut b) == sys::Status::napi_ok && b }
+}
+
+/// Registers the thread's stat buffer and keeps a strong reference to its ArrayBuffer.
 /// The previous one (if any) is released. Env teardown forgets it.
 pub fn set_stat_buffer(env: &Env, buf: Unknown<'_>) -> Result<()> {
     let raw_env = env.raw();
-    // SAFETY: `buf` is a live value of this env; the checks below reject anything but a BigUint64Array.
+    // SAFETY: `buf` is a live value of this env; the checks below reject anything but a
+    // BigUint64Array over a fixed-length, non-shared ArrayBuffer.
     unsafe {
         let value = buf.raw();
-        typed_u64s(raw_env, value).ok_or_else(|| invalid("Expected a BigUint64Array for the stat buffer"))?;
+        let (ptr, len, ab) = typed_u64s(raw_env, value).ok_or_else(|| invalid("Expected a BigUint64Array for the stat buffer"))?;
+        let mut is_ab = false;
+        if sys::napi_is_arraybuffer(raw_env, ab, &mut is_ab) != sys::Status::napi_ok || !is_ab || flag(raw_env, ab, c"resizable") {
+            return Err(invalid("Expected a BigUint64Array over a fixed-length ArrayBuffer for the stat buffer"));
+        }
         let mut r = std::ptr::null_mut();
-        if sys::napi_create_reference(raw_env, value, 1, &mut r) != sys::Status::napi_ok {
+        if sys::napi_create_reference(raw_env, ab, 1, &mut r) != sys::Status::napi_ok {
             return Err(invalid("could not reference the stat buffer"));
         }
-        let (old_env, old) = STAT_REF.with(|c| c.replace((raw_env, r)));
-        if !old.is_null() && old_env == raw_env {
-            sys::napi_delete_reference(raw_env, old);
+        let old = STAT_REG.with(|c| c.replace(StatReg { env: raw_env, buffer: r, ptr, len }));
+        if !old.buffer.is_null() && old.env == raw_env {
+            sys::napi_delete_reference(raw_env, old.buffer);
         }
-        if old_env != raw_env {
-            env.add_env_cleanup_hook((), |_| STAT_REF.with(|c| c.set((std::ptr::null_mut(), std::ptr::null_mut()))))
-                .map_err(|e| invalid(e.reason))?;
+        if old.env != raw_env {
+            env.add_env_cleanup_hook((), |_| STAT_REG.with(|c| c.set(NO_STAT_REG))).map_err(|e| invalid(e.reason))?;
         }
     }
     Ok(())
 }
 
-/// The memory of a BigUint64Array, or None for anything else or a detached one.
-unsafe fn typed_u64s(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize)> {
+/// The memory and ArrayBuffer of a BigUint64Array, or None for anything else or a detached one.
+unsafe fn typed_u64s(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize, sys::napi_value)> {
     let mut is = false;
     if unsafe { sys::napi_is_typedarray(env, value, &mut is) } != sys::Status::napi_ok || !is {
         return None;
     }
-    unsafe { typed_u64s_info(env, value) }
-}
-
-/// `typed_u64s` for a value known to be a typed array (the registered one): one N-API call.
-unsafe fn typed_u64s_info(env: sys::napi_env, value: sys::napi_value) -> Option<(*mut u64, usize)> {
     let mut ty = 0;
     let mut len = 0usize;
     let mut data = std::ptr::null_mut();
     let mut ab = std::ptr::null_mut();
     let mut off = 0usize;
     let st = unsafe { sys::napi_get_typedarray_info(env, value, &mut ty, &mut len, &mut data, &mut ab, &mut off) };
-    if st != sys::Status::napi_ok || ty != sys::TypedarrayType::biguint64_array || data.is_null() || len == 0 {
+    if st != sys::Status::napi_ok || ty != sys::TypedarrayType::biguint64_array || data.is_null() || len == 0 || ab.is_null() {
         return None;
     }
-    Some((data.cast(), len))
+    Some((data.cast(), len, ab))
 }
 
-/// Runs `f` on the registered stat buffer, after checking that it is still
-/// attached: user code may have transferred its ArrayBuffer since registration.
+/// Runs `f` on the registered stat buffer, after checking that its ArrayBuffer is still
+/// attached: user code may have transferred it since registration.
 /// Uses the env the buffer was registered in: this thread's only live env (a torn-down
 /// env's cleanup hook forgets its buffer), which saves napi-rs's per-call `Env` argument.
 pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R> {
-    let (owner, r) = STAT_REF.with(Cell::get);
-    if r.is_null() {
+    let reg = STAT_REG.with(Cell::get);
+    if reg.buffer.is_null() {
         return Err(invalid("no stat buffer registered"));
     }
-    // SAFETY: the reference belongs to `owner`, this thread's live env, and is strong.
-    let (ptr, len) = unsafe {
+    // SAFETY: the reference belongs to `reg.env`, this thread's live env, and is strong.
+    unsafe {
         let mut value = std::ptr::null_mut();
-        if sys::napi_get_reference_value(owner, r, &mut value) != sys::Status::napi_ok || value.is_null() {
+        let mut detached = true;
+        if sys::napi_get_reference_value(reg.env, reg.buffer, &mut value) != sys::Status::napi_ok
+            || value.is_null()
+            || napi_is_detached_arraybuffer(reg.env, value, &mut detached) != sys::Status::napi_ok
+        {
             return Err(invalid("the stat buffer is gone"));
         }
-        typed_u64s_info(owner, value).ok_or_else(|| invalid("the stat buffer was detached (its ArrayBuffer transferred)"))?
-    };
-    // SAFETY: checked just now on this thread; JS is blocked in this call, so the
+        if detached {
+            return Err(invalid("the stat buffer was detached (its ArrayBuffer transferred)"));
+        }
+    }
+    // SAFETY: a fixed-length ArrayBuffer that is attached still has the memory it had at
+    // registration (kept alive by the strong reference); JS is blocked in this call, so the
     // memory cannot be detached or freed while `f` runs.
-    f(unsafe { std::slice::from_raw_parts_mut(ptr, len) })
+    f(unsafe { std::slice::from_raw_parts_mut(reg.ptr, reg.len) })
 }
 
 /// One `read(2)` straight into the registered stat buffer, in the kernel's `read_format` layout
@@ -139,7 +169,7 @@ pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R>
 /// that is not that event any more (other code closed it; the number may belong to another file)
 /// gives ERR_FD_REPLACED naming `what`. A read that succeeds on a foreign file is caught by the
 /// facade, which checks the byte count and ids and then asks `checkFds`.
-pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32, Option<FdIdentity>)>) -> Result<u32> {
+pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32, Option<FdIdentity>)>) -> Result<()> {
     with_stat_buffer(|out| {
         let last = out.len() - 1;
         let (fd, identity) = fd_of(out[last] as u32)?;
@@ -158,7 +188,25 @@ pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32,
             return Err(crate::error::io_to_napi("read", std::io::ErrorKind::UnexpectedEof.into()));
         }
         out[last] = n as u64 | (1 << 32);
-        Ok(n as u32)
+        Ok(())
+    })
+}
+
+/// The handle of a switch (`counterEnable`, `groupDisable`, ...; no arguments): the facade puts
+/// the handle in the low half of the stat buffer's last slot and 2 ("armed") in its high half.
+/// Taking it sets the slot to 1 in the high half ("done"), before the operation runs, so that a
+/// handle is acted on once. `None` when the slot is not armed: the registered buffer is another
+/// copy of the facade's (whose last slot holds a finished call), so nothing is done and the facade,
+/// seeing no "done" mark in its own buffer, registers its buffer and calls again.
+pub fn take_armed_handle() -> Result<Option<u32>> {
+    with_stat_buffer(|out| {
+        let last = out.len() - 1;
+        let v = out[last];
+        if v >> 32 != 2 {
+            return Ok(None);
+        }
+        out[last] = 1 << 32;
+        Ok(Some(v as u32))
     })
 }
 

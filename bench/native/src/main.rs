@@ -73,7 +73,8 @@ fn overhead() {
     println!("[{:.1},{:.1},{}]", plain[plain.len() / 2], sampled[sampled.len() / 2], samples);
 }
 
-/// P2: enable + disable + one group read(2) of task-clock leading page-faults, cs, cpu-migrations.
+/// P2: enable + disable + one group read(2) of task-clock leading page-faults, cs, cpu-migrations,
+/// with the package's ioctl sequence for a group's enable and disable (see below).
 fn group() {
     use perf_event_open::config::sibling;
     use perf_event_open::count::group::CounterGroup;
@@ -101,8 +102,16 @@ fn group() {
         let start = cpu();
         let mut sink = 0u64;
         for _ in 0..iterations {
-            g.enable().unwrap();
-            g.disable().unwrap();
+            // The package's sequence (src/group.rs enable_group/disable_group), which a correct
+            // program needs (README "Groups"): PERF_IOC_FLAG_GROUP enables the leader before the
+            // members, so members of another PMU than the leader's miss counts. Leader off (a
+            // no-op here), each member on, leader on; then leader off: 2 + n + 1 ioctls.
+            g.leader().disable().unwrap();
+            for s in g.siblings() {
+                s.enable().unwrap();
+            }
+            g.leader().enable().unwrap();
+            g.leader().disable().unwrap();
             // SAFETY: u64s viewed as bytes.
             let bytes = unsafe { std::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 128) };
             let n = g.leader().file().read(bytes).unwrap();
