@@ -11,6 +11,8 @@ const os = require('node:os')
 const path = require('node:path')
 
 const DIST = path.join(__dirname, '..', 'dist', 'index.js')
+/** BENCH_BEFORE=<dist dir of another build>: its profiler as one more interleaved mode (before/after figures from one run). */
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE, 'index.js') : undefined
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'))
@@ -51,8 +53,8 @@ function runNode(name, body, nodeArgs = [], wrap = []) {
 const PLAIN = `
 ;(async () => { await work(); const t0 = processCpuNs(); await work(); console.log(JSON.stringify({ ns: processCpuNs() - t0 })) })()
 `
-const OURS = `
-const { Profiler } = require(${JSON.stringify(DIST)})
+const ours = (dist) => `
+const { Profiler } = require(${JSON.stringify(dist)})
 ;(async () => {
   await work()
   const p = new Profiler({ freq: 999 })
@@ -68,7 +70,8 @@ const { Profiler } = require(${JSON.stringify(DIST)})
 function overhead() {
   const modes = {
     unprofiled: () => runNode('plain', PLAIN),
-    'perf-event-open 999 Hz': () => runNode('ours', OURS, ['--perf-basic-prof']),
+    'perf-event-open 999 Hz': () => runNode('ours', ours(DIST), ['--perf-basic-prof']),
+    ...(BEFORE ? { 'BENCH_BEFORE 999 Hz': () => runNode('before', ours(BEFORE), ['--perf-basic-prof']) } : {}),
     ...(hasPerf ? { 'perf record -F 999 -g': () => runNode('plain', PLAIN, ['--perf-basic-prof'], ['perf', 'record', '-q', '-F', '999', '-g', '-o', path.join(dir, 'o.data'), '--']) } : {}),
     // V8's CPU profiler samples every 1000 µs by default; its sampling thread is part of the process CPU.
     'node --cpu-prof (1 ms)': () => runNode('plain', PLAIN, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '1001']),
@@ -79,7 +82,7 @@ function overhead() {
     for (const [k, run] of Object.entries(modes)) {
       const out = run()
       ns[k].push(out.ns)
-      if (out.samples !== undefined) info = `${out.samples} samples, ${out.lost} lost`
+      if (out.samples !== undefined && k.startsWith('perf-event-open')) info = `${out.samples} samples, ${out.lost} lost`
     }
   }
   const base = median(ns.unprofiled)
