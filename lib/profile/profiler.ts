@@ -47,6 +47,9 @@ export interface ProfileOptions {
 }
 
 const DEFAULT_FREQ = 999
+/** Drain intervals (ms): with `freq` (a bounded rate), and with `period` (any rate). */
+const FREQ_DRAIN_MS = 200
+const PERIOD_DRAIN_MS = 50
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
 const SAMPLE_BYTES = 64
 let warnedPerfMap = false
@@ -487,8 +490,18 @@ export class Profiler {
     }
     this.#start = Date.now()
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
-    this.#timer = setInterval(() => this.#drain(), 50)
+    // Fewer, larger drains cost less: at a frequency (a bounded rate), every 200 ms or when the ring
+    // is about 1/8 full at that rate if sooner; every 50 ms for one sample per `period` events (any rate).
+    this.#timer = setInterval(() => this.#drain(), this.#drainMs())
     this.#timer.unref()
+  }
+
+  /** The drain interval (ms) for the ring in use. */
+  #drainMs(): number {
+    if (this.#freq === undefined) return PERIOD_DRAIN_MS
+    const ringBytes = 4096 * 2 ** this.#ringExp
+    const perSecond = this.#freq * (SAMPLE_BYTES + 8 * Math.min(this.#maxFrames, 64))
+    return Math.max(10, Math.min(FREQ_DRAIN_MS, Math.floor((1000 * ringBytes) / perSecond / 8)))
   }
 
   /**
