@@ -4,7 +4,7 @@
 //  2. symbolize + export of ~100 k samples vs `perf report` / `perf script` on the same samples.
 // CPU time of every thread of the measured process (/proc/self/task/*/schedstat), medians of
 // interleaved rounds. Needs `perf` (Debian linux-perf) for the perf columns.
-//   node bench/profile.js [overhead|symbolize]   BENCH_ROUNDS=5
+//   node bench/profile.js [overhead|symbolize]   BENCH_ROUNDS=5  BENCH_CHUNKS=100 (work chunks of ~10 ms: 100 = ~1 s profiled)
 const { spawnSync, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -33,7 +33,7 @@ function hotA() { return leaf(30000) }
 function hotB() { return leaf(10000) }
 async function work() {
   let s = 0
-  for (let chunk = 0; chunk < 100; chunk++) {
+  for (let chunk = 0; chunk < ${Number(process.env.BENCH_CHUNKS ?? 100)}; chunk++) {
     for (let i = 0; i < 10; i++) s += hotA() + hotB()
     await new Promise((r) => setImmediate(r)) // lets the profiler drain, as a server's event loop would
   }
@@ -86,7 +86,7 @@ function overhead() {
     }
   }
   const base = median(ns.unprofiled)
-  console.log(`profiling overhead on CPU-bound JS (process CPU of the same work, median of ${ROUNDS} interleaved rounds):`)
+  console.log(`profiling overhead on CPU-bound JS (process CPU of the same work, ~${Number(process.env.BENCH_CHUNKS ?? 100) / 100} s, median of ${ROUNDS} interleaved rounds):`)
   for (const [k, xs] of Object.entries(ns)) {
     const m = median(xs)
     console.log(`  ${k.padEnd(24)} ${(m / 1e6).toFixed(1).padStart(7)} ms  ${k === 'unprofiled' ? '' : `${((m / base - 1) * 100).toFixed(1)} % over unprofiled`}   [${xs.map((x) => (x / 1e6).toFixed(0))}]`)
