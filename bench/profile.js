@@ -4,13 +4,15 @@
 //  2. symbolize + export of ~100 k samples vs `perf report` / `perf script` on the same samples.
 // CPU time of every thread of the measured process (/proc/self/task/*/schedstat), medians of
 // interleaved rounds. Needs `perf` (Debian linux-perf) for the perf columns.
-//   node bench/profile.js [overhead|symbolize]   BENCH_ROUNDS=5
+//   node bench/profile.js [overhead|symbolize]   BENCH_ROUNDS=5  BENCH_CHUNKS=100 (work chunks of ~10 ms: 100 = ~1 s profiled)
 const { spawnSync, execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 
 const DIST = path.join(__dirname, '..', 'dist', 'index.js')
+/** BENCH_BEFORE=<dist dir of another build>: its profiler as one more interleaved mode (before/after figures from one run). */
+const BEFORE = process.env.BENCH_BEFORE ? path.resolve(process.env.BENCH_BEFORE, 'index.js') : undefined
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-profile-'))
@@ -31,7 +33,7 @@ function hotA() { return leaf(30000) }
 function hotB() { return leaf(10000) }
 async function work() {
   let s = 0
-  for (let chunk = 0; chunk < 100; chunk++) {
+  for (let chunk = 0; chunk < ${Number(process.env.BENCH_CHUNKS ?? 100)}; chunk++) {
     for (let i = 0; i < 10; i++) s += hotA() + hotB()
     await new Promise((r) => setImmediate(r)) // lets the profiler drain, as a server's event loop would
   }
@@ -51,8 +53,8 @@ function runNode(name, body, nodeArgs = [], wrap = []) {
 const PLAIN = `
 ;(async () => { await work(); const t0 = processCpuNs(); await work(); console.log(JSON.stringify({ ns: processCpuNs() - t0 })) })()
 `
-const OURS = `
-const { Profiler } = require(${JSON.stringify(DIST)})
+const ours = (dist) => `
+const { Profiler } = require(${JSON.stringify(dist)})
 ;(async () => {
   await work()
   const p = new Profiler({ freq: 999 })
@@ -68,7 +70,8 @@ const { Profiler } = require(${JSON.stringify(DIST)})
 function overhead() {
   const modes = {
     unprofiled: () => runNode('plain', PLAIN),
-    'perf-event-open 999 Hz': () => runNode('ours', OURS, ['--perf-basic-prof']),
+    'perf-event-open 999 Hz': () => runNode('ours', ours(DIST), ['--perf-basic-prof']),
+    ...(BEFORE ? { 'BENCH_BEFORE 999 Hz': () => runNode('before', ours(BEFORE), ['--perf-basic-prof']) } : {}),
     ...(hasPerf ? { 'perf record -F 999 -g': () => runNode('plain', PLAIN, ['--perf-basic-prof'], ['perf', 'record', '-q', '-F', '999', '-g', '-o', path.join(dir, 'o.data'), '--']) } : {}),
     // V8's CPU profiler samples every 1000 µs by default; its sampling thread is part of the process CPU.
     'node --cpu-prof (1 ms)': () => runNode('plain', PLAIN, ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', '1001']),
@@ -79,11 +82,11 @@ function overhead() {
     for (const [k, run] of Object.entries(modes)) {
       const out = run()
       ns[k].push(out.ns)
-      if (out.samples !== undefined) info = `${out.samples} samples, ${out.lost} lost`
+      if (out.samples !== undefined && k.startsWith('perf-event-open')) info = `${out.samples} samples, ${out.lost} lost`
     }
   }
   const base = median(ns.unprofiled)
-  console.log(`profiling overhead on CPU-bound JS (process CPU of the same work, median of ${ROUNDS} interleaved rounds):`)
+  console.log(`profiling overhead on CPU-bound JS (process CPU of the same work, ~${Number(process.env.BENCH_CHUNKS ?? 100) / 100} s, median of ${ROUNDS} interleaved rounds):`)
   for (const [k, xs] of Object.entries(ns)) {
     const m = median(xs)
     console.log(`  ${k.padEnd(24)} ${(m / 1e6).toFixed(1).padStart(7)} ms  ${k === 'unprofiled' ? '' : `${((m / base - 1) * 100).toFixed(1)} % over unprofiled`}   [${xs.map((x) => (x / 1e6).toFixed(0))}]`)

@@ -47,6 +47,9 @@ export interface ProfileOptions {
 }
 
 const DEFAULT_FREQ = 999
+/** Drain intervals (ms): with `freq` (a bounded rate), and with `period` (any rate). */
+const FREQ_DRAIN_MS = 200
+const PERIOD_DRAIN_MS = 50
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
 const SAMPLE_BYTES = 64
 let warnedPerfMap = false
@@ -188,9 +191,29 @@ function exitedSymbolizer(mmaps: Map<number, MmapRec[]>): UserSymbolizer {
   }
 }
 
+/** PERF_CONTEXT_* markers as the high and low 32-bit words of the u64 (all start with 0xffffffff). */
+const CTX_KERNEL = 0xffffff80 // PERF_CONTEXT_KERNEL (-128)
+const CTX_USER = 0xfffffe00 // PERF_CONTEXT_USER (-512)
+const CTX_USER_DEFERRED = 0xfffffd80 // PERF_CONTEXT_USER_DEFERRED (-640): left to the native conversion
+/** Words at or above this low word (with a high word of 0xffffffff) are markers (>= -4095). */
+const MARKER_MIN_LO = 0xfffff001
+const TWO32 = 2 ** 32
+
+/** One distinct call chain of one process: its raw words (markers included) and its interned address ids. */
+interface ChainEntry {
+  pid: number
+  words: Uint32Array
+  ids: Int32Array
+  nUser: number
+  /** Holds a deferred-user marker: such samples go through `at(i)` (the native conversion). */
+  deferred: boolean
+  next: ChainEntry | undefined
+}
+
 /**
- * Samples as they are drained, with their addresses interned at once (ids per process, return
- * addresses looked up at ip - 1): memory holds one small Int32Array per sample, not arrays of bigints.
+ * Samples as they are drained, with their call chains interned at once: each distinct chain (per
+ * process) is split and its addresses interned once (ids per process, return addresses looked up
+ * at ip - 1); a sample keeps its thread, time, period and a reference to its chain's shared ids.
  */
 export class SampleStore {
   readonly userIdx = new Map<number, Map<bigint, number>>()
@@ -200,10 +223,14 @@ export class SampleStore {
   /** ns since the first sample. */
   readonly time: number[] = []
   readonly period: number[] = []
-  /** Address ids, user part (leaf first) then kernel part (leaf first); `nUser[i]` user ids. */
+  /** Address ids, user part (leaf first) then kernel part (leaf first); `nUser[i]` user ids. Shared by the samples of one chain. */
   readonly ids: Int32Array[] = []
   readonly nUser: number[] = []
-  #t0: bigint | undefined
+  /** The first sample's time as two 32-bit words (exact differences without bigints). */
+  #t0hi = -1
+  #t0lo = 0
+  /** Distinct chains by hash (a linked list per hash). */
+  readonly #chains = new Map<number, ChainEntry>()
 
   get length(): number {
     return this.tid.length
@@ -219,8 +246,21 @@ export class SampleStore {
     }
   }
 
+  #push(tid: number, pid: number, time: number, period: number, ids: Int32Array, nUser: number): void {
+    this.tid.push(tid)
+    this.pid.push(pid)
+    this.time.push(time)
+    this.period.push(period)
+    this.ids.push(ids)
+    this.nUser.push(nUser)
+  }
+
+  /** Adds a sample from its split call chain (the last user and last kernel segment, leaf first). */
   add(tid: number, pid: number, time: bigint, period: number, user: bigint[] | undefined, kernel: bigint[] | undefined): void {
-    this.#t0 ??= time
+    this.#push(tid, pid, this.#since(Number(time >> 32n) >>> 0, Number(time & 0xffffffffn) >>> 0), period, ...this.#split(pid, user, kernel))
+  }
+
+  #split(pid: number, user: bigint[] | undefined, kernel: bigint[] | undefined): [Int32Array, number] {
     const nu = user?.length ?? 0
     const out = new Int32Array(nu + (kernel?.length ?? 0))
     if (user) {
@@ -229,14 +269,66 @@ export class SampleStore {
       SampleStore.#intern(m, user, out, 0)
     }
     if (kernel) SampleStore.#intern(this.kernIdx, kernel, out, nu)
-    this.tid.push(tid)
-    this.pid.push(pid)
-    this.time.push(Number(time - this.#t0))
-    this.period.push(period)
-    this.ids.push(out)
-    this.nUser.push(nu)
+    return [out, nu]
+  }
+
+  /** ns since the first sample, from a time's high and low words. */
+  #since(hi: number, lo: number): number {
+    if (this.#t0hi < 0) {
+      this.#t0hi = hi
+      this.#t0lo = lo
+    }
+    return (hi - this.#t0hi) * TWO32 + (lo - this.#t0lo)
+  }
+
+  /**
+   * Adds a sample from the raw chain words `w[at .. at + 2 * n)` (little-endian u64 pairs, as in a
+   * batch's `callChain(i)`), without a bigint per address unless the chain is new.
+   * `time` as (high, low) words. False (nothing added) for a chain with a deferred-user marker.
+   */
+  addRaw(tid: number, pid: number, timeHi: number, timeLo: number, period: number, w: Uint32Array, at: number, n: number): boolean {
+    const end = at + 2 * n
+    let h = pid | 0
+    for (let k = at; k < end; k++) h = Math.imul(h ^ w[k], 0x01000193)
+    h = (h ^ n) >>> 0
+    let e = this.#chains.get(h)
+    for (; e !== undefined; e = e.next) {
+      if (e.pid !== pid || e.words.length !== end - at) continue
+      const ew = e.words
+      let k = 0
+      while (k < ew.length && ew[k] === w[at + k]) k++
+      if (k === ew.length) break
+    }
+    if (e === undefined) {
+      e = this.#newChain(pid, w.slice(at, end))
+      e.next = this.#chains.get(h)
+      this.#chains.set(h, e)
+    }
+    if (e.deferred) return false
+    this.#push(tid, pid, this.#since(timeHi, timeLo), period, e.ids, e.nUser)
+    return true
+  }
+
+  /** Splits a new chain as `drain()` does: each marker starts a segment; the last user and kernel segments count. */
+  #newChain(pid: number, words: Uint32Array): ChainEntry {
+    let user: bigint[] | undefined
+    let kernel: bigint[] | undefined
+    let seg: bigint[] | undefined
+    for (let k = 0; k < words.length; k += 2) {
+      const lo = words[k]
+      const hi = words[k + 1]
+      if (hi === 0xffffffff && lo >= MARKER_MIN_LO) {
+        if (lo === CTX_USER_DEFERRED) return { pid, words, ids: new Int32Array(0), nUser: 0, deferred: true, next: undefined }
+        seg = []
+        if (lo === CTX_USER) user = seg
+        else if (lo === CTX_KERNEL) kernel = seg
+      } else if (seg) seg.push((BigInt(hi) << 32n) | BigInt(lo))
+    }
+    const [ids, nUser] = this.#split(pid, user, kernel)
+    return { pid, words, ids, nUser, deferred: false, next: undefined }
   }
 }
+
 
 /** An optional integer option: TypeError for another type or a fraction, RangeError outside [min, max]. */
 function checkInt(v: unknown, name: string, min: number, max: number): number | undefined {
@@ -285,6 +377,9 @@ export class Profiler {
   #mmaps = new Map<number, MmapRec[]>()
   #start = 0
   #lostFormat = false
+  /** A 32-bit view of the sampler columns' buffer (rebuilt when a sampler's columns grow). */
+  #chainBuf: ArrayBufferLike | undefined
+  #chainWords: Uint32Array | undefined
 
   constructor(options: ProfileOptions = {}) {
     if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
@@ -395,8 +490,18 @@ export class Profiler {
     }
     this.#start = Date.now()
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
-    this.#timer = setInterval(() => this.#drain(), 50)
+    // Fewer, larger drains cost less: at a frequency (a bounded rate), every 200 ms or when the ring
+    // is about 1/8 full at that rate if sooner; every 50 ms for one sample per `period` events (any rate).
+    this.#timer = setInterval(() => this.#drain(), this.#drainMs())
     this.#timer.unref()
+  }
+
+  /** The drain interval (ms) for the ring in use. */
+  #drainMs(): number {
+    if (this.#freq === undefined) return PERIOD_DRAIN_MS
+    const ringBytes = 4096 * 2 ** this.#ringExp
+    const perSecond = this.#freq * (SAMPLE_BYTES + 8 * Math.min(this.#maxFrames, 64))
+    return Math.max(10, Math.min(FREQ_DRAIN_MS, Math.floor((1000 * ringBytes) / perSecond / 8)))
   }
 
   /**
@@ -494,23 +599,48 @@ export class Profiler {
   }
 
   #drainOne(s: Sampler): void {
-    for (const r of s.drain() as PerfRecord[]) {
-      if (r.type === 'sample') {
-        const task = r.recordId.task
-        let kernel: bigint[] | undefined
-        let user: bigint[] | undefined
-        for (const c of r.callChain ?? []) {
-          if (c.context === 'kernel') kernel = c.ips
-          else if (c.context === 'user') user = c.ips
+    const b = s.batch()
+    const n = b.length
+    if (n === 0) return
+    const type = b.type
+    const tid = b.tid
+    const pid = b.pid
+    // The u64 columns as 32-bit words: no bigint per sample.
+    const time = new Uint32Array(b.time.buffer, b.time.byteOffset, 2 * n)
+    const period = new Uint32Array(b.period.buffer, b.period.byteOffset, 2 * n)
+    const fixed = this.#period ?? 1
+    const sampled = this.#freq !== undefined
+    for (let i = 0; i < n; i++) {
+      if (type[i] === 9) {
+        const chain = b.callChain(i)
+        if (chain.buffer !== this.#chainBuf) {
+          this.#chainBuf = chain.buffer
+          this.#chainWords = new Uint32Array(chain.buffer, 0, chain.buffer.byteLength >>> 2)
         }
-        this.#store.add(task?.tid ?? 0, task?.pid ?? process.pid, r.recordId.time ?? 0n, r.period !== undefined ? Number(r.period) : (this.#period ?? 1), user, kernel)
-      } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
-      else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
-      else if (r.type === 'mmap' && r.executable) {
-        let list = this.#mmaps.get(r.task.pid)
-        if (!list) this.#mmaps.set(r.task.pid, (list = []))
-        list.push({ addr: r.addr, end: r.addr + r.len, pageOffset: r.pageOffset, file: r.file })
+        const p = sampled ? period[2 * i + 1] * TWO32 + period[2 * i] : fixed
+        if (this.#store.addRaw(tid[i], pid[i], time[2 * i + 1], time[2 * i], p, this.#chainWords!, chain.byteOffset >>> 2, chain.length)) continue
       }
+      this.#record(b.at(i) as PerfRecord)
+    }
+  }
+
+  /** A record the columns do not cover (or a sample whose chain the native conversion stitches). */
+  #record(r: PerfRecord): void {
+    if (r.type === 'sample') {
+      const task = r.recordId.task
+      let kernel: bigint[] | undefined
+      let user: bigint[] | undefined
+      for (const c of r.callChain ?? []) {
+        if (c.context === 'kernel') kernel = c.ips
+        else if (c.context === 'user') user = c.ips
+      }
+      this.#store.add(task?.tid ?? 0, task?.pid ?? process.pid, r.recordId.time ?? 0n, r.period !== undefined ? Number(r.period) : (this.#period ?? 1), user, kernel)
+    } else if (r.type === 'lostRecords') this.#lostRecords += Number(r.lostRecords)
+    else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+    else if (r.type === 'mmap' && r.executable) {
+      let list = this.#mmaps.get(r.task.pid)
+      if (!list) this.#mmaps.set(r.task.pid, (list = []))
+      list.push({ addr: r.addr, end: r.addr + r.len, pageOffset: r.pageOffset, file: r.file })
     }
   }
 
