@@ -97,10 +97,6 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     return this.#members
   }
 
-  /**
-   * One atomic read of every member, matched by id. A read that does not fit the members throws
-   * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
-   */
   protected nativeSwitch(op: 'enable' | 'disable' | 'reset'): void {
     const b = this.#fast
     const h = this.#handle
@@ -121,6 +117,10 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     })
   }
 
+  /**
+   * One atomic read of every member, matched by id. A read that does not fit the members throws
+   * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
+   */
   stat(): GroupStat {
     return decodeGroup(this.call(() => readStat(this.#fast, this.#fast.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
   }
