@@ -27,4 +27,6 @@ export interface ErrorContext {
   userCountingWorks?: () => boolean | undefined
   /** Options in use whose minimum Linux version exceeds the build's (for ERR_UNSUPPORTED_BY_BUILD). */
   unsupported?: () => string | undefined
+  /** Options in use whose minimum Linux version exceeds the running kernel's (for the kernel's EINVAL/E2BIG). */
+  tooNewForKernel?: () => string | undefined
 }

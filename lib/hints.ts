@@ -139,6 +139,8 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
         ? 'All hardware breakpoint slots are in use (x86-64 has 4 debug registers; each watchpoint counter on a thread or CPU takes one): close other breakpoint counters, or watch fewer addresses at once.'
         : 'The kernel has no room for this event (a PMU resource is exhausted): close other counters that use it.'
     case 'EINVAL': {
+      const newer = ctx.tooNewForKernel?.()
+      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
       const max = readProc('/proc/sys/kernel/perf_event_max_sample_rate')
       if (ctx.freq !== undefined && max !== undefined && ctx.freq > BigInt(max))
         return `sampleOn.freq ${ctx.freq} is above kernel.perf_event_max_sample_rate (${max}): lower it, or raise the limit (sudo sysctl kernel.perf_event_max_sample_rate=${ctx.freq}).`
@@ -148,8 +150,11 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
         return "This PMU may count per CPU only: open it with { pid: 'all', cpu: N } (needs privilege)."
       return `The kernel (${release()}) rejected the attributes: an invalid combination of options for this event, or an option this kernel does not know.`
     }
-    case 'E2BIG':
+    case 'E2BIG': {
+      const newer = ctx.tooNewForKernel?.()
+      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
       return `The running kernel (${release()}) is older than the perf_event_attr this build uses; use a build variant for an older kernel.`
+    }
     case 'EOPNOTSUPP':
       return 'The PMU cannot do this: e.g. sampling on a PMU without an overflow interrupt, branch stacks, or an exclusion it does not support.'
     case 'EMFILE':
