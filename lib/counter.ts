@@ -91,10 +91,25 @@ export class Counter extends Handle<NativeCounter, Stat> {
     })
   }
 
-  /** Reads the counter: one read(2), no allocation on the native side. */
+  /**
+   * Reads the counter: no allocation on the native side; one read(2), or none for a hardware
+   * counter of this thread where the kernel allows user-space reads (see `userSpaceRead`).
+   */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
     return decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
+  }
+
+  /**
+   * Whether `stat()` reads this counter without a system call (the `perf_event_mmap_page`
+   * self-monitoring protocol): a generic hardware event of the calling thread, not inherited, without
+   * `statFormat.lostRecords`, where the kernel allows it (x86-64: `/sys/bus/event_source/devices/cpu/rdpmc`
+   * not 0; arm64: `kernel.perf_user_access = 1`, Linux 5.17+). The values are those `read(2)` gives;
+   * `stat()` still uses `read(2)` whenever the counter is not on a PMU counter of this CPU
+   * (disabled, multiplexed away). A `sampler()` takes over the mapping: `false` from then on.
+   */
+  get userSpaceRead(): boolean {
+    return this.call((n) => n.userSpaceRead)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */
