@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parsePerfCsv, perfTool } from './perftool.ts'
-import { withSystemLock } from './helpers.ts'
+import { userDist, withSystemLock } from './helpers.ts'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'pe-cli-'))
@@ -197,7 +197,7 @@ test('stat as an unprivileged user: kernel counting refused at perf_event_parano
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }))
   const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }))
   const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
-  const r = spawnSync(process.execPath, [CLI, 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, [userDist('cli.js'), 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8', cwd: '/' })
   t.is(r.status, 5)
   const s = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as JsonStat
   const names = s.events.map((e) => e.event)

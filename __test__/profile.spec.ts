@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
 import { profile, profileCommand, Profiler, PerfEventError } from '../dist/index.js'
-import { freshUser, tracefsMounted, withSystemLock } from './helpers.ts'
+import { freshUser, tracefsMounted, userDist, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-profile-'))
@@ -402,7 +402,7 @@ test('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with
   }
   const user = freshUser('pe-prof')
   t.teardown(() => user.remove())
-  const code = `const pe = require(${JSON.stringify(DIST)})
+  const code = `const pe = require(${JSON.stringify(userDist())})
 const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
 ;(async () => {
   const p = await pe.profile(spin)
@@ -420,7 +420,7 @@ const spin = () => { let x = 0; for (let i = 0; i < 3e7; i++) x += i; return x }
   t.is(out.err?.code, 'EACCES')
   t.regex(out.err?.hint ?? '', /paranoid|CAP_PERFMON/)
   // A small memlock limit: the default ring shrinks until the kernel maps it, and the profile says so.
-  const small = `const pe = require(${JSON.stringify(DIST)})
+  const small = `const pe = require(${JSON.stringify(userDist())})
 pe.profile(() => { let x = 0; for (let i = 0; i < 1e7; i++) x += i; return x }, { freq: 4000 }).then((p) => console.log(JSON.stringify({ warnings: p.warnings, samples: p.sampleCount })))`
   // Another fresh user: the kernel uncharges the first child's rings from its user's locked memory
   // some time after that child exits (seen on Linux 6.18: an immediate second child of the same

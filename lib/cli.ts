@@ -215,16 +215,12 @@ function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => 
   const errors = new Map<string, string>()
   for (const ev of events) {
     try {
-      try {
-        opened.set(ev, open(ev))
-      } catch (e) {
-        // Like perf stat: where the kernel refuses counting itself (perf_event_paranoid 2 without
-        // privilege), count user space only and say so in the event's name.
-        if (!(e instanceof PerfEventError) || (e.code !== 'EACCES' && e.code !== 'EPERM') || !/^[a-z][a-z0-9-]*$/i.test(ev)) throw e
-        const user = `${ev}:u`
-        opened.set(ev, open(user))
-        renamed.set(ev, user)
-      }
+      // Like perf stat, where the kernel refuses counting itself (perf_event_paranoid 2 without
+      // privilege) the library counts user space only and says so in the label (lib/userspace.ts).
+      const o = open(ev)
+      opened.set(ev, o)
+      const label = (o as { label?: unknown }).label
+      if (typeof label === 'string' && label !== ev) renamed.set(ev, label)
     } catch (e) {
       // An explicit unknown name or bad syntax is a usage error; a refusal by the kernel is reported per event.
       if (explicit && (!(e instanceof PerfEventError) || e.code === 'ERR_UNKNOWN_EVENT')) {
@@ -322,9 +318,10 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
   const usable: string[] = []
   const { errors, renamed } = openEach(events, explicit, (ev) => {
     // Probe each event on the process first, so that one refused event does not stop the others.
-    new ProcessCounter(ev, pid).close()
-    usable.push(ev)
-    return { close() {} }
+    const probe = new ProcessCounter(ev, pid)
+    probe.close()
+    usable.push(probe.labels[0])
+    return { close() {}, label: probe.labels[0] }
   })
   const pc = new ProcessCounter(usable, pid)
   const t0 = process.hrtime.bigint()

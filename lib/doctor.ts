@@ -64,7 +64,7 @@ const PARANOID_ALLOWS: Record<string, string> = {
   '-1': 'everything for everyone: CPU-wide counting, kernel counting, raw tracepoint data',
   '0': 'CPU-wide and kernel counting for everyone; raw tracepoint data needs privilege',
   '1': 'your own processes, user and kernel space; CPU-wide counting needs privilege',
-  '2': 'your own processes, user space only (add ":u" or exclude: { kernel: true }); kernel counting and CPU-wide counting need privilege',
+  '2': 'your own processes, user space only (events left to the default privilege levels count user space only, labelled ":u"; context-switches and cpu-migrations are refused); kernel counting and CPU-wide counting need privilege',
   '3': 'nothing without privilege (Debian/Ubuntu/Android restriction)',
   '4': 'nothing without privilege',
 }
