@@ -131,7 +131,7 @@ test('doctor as root: every check, values from the system, fixes where something
   t.is(r.uid, 0)
   t.deepEqual(
     r.checks.map((c) => c.id),
-    ['kernel', 'variant', 'syscall', 'paranoid', 'capabilities', 'hardwarePmu', 'tracefs', 'tracepoints', 'kprobe', 'uprobe', 'mlock', 'sampleRate', 'environment'],
+    ['kernel', 'variant', 'syscall', 'paranoid', 'capabilities', 'hardwarePmu', 'tracefs', 'tracepoints', 'kprobe', 'uprobe', 'mlock', 'sampleRate', 'environment', 'symbolizer'],
   )
   t.is(check(r, 'paranoid').value, readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim())
   t.is(check(r, 'paranoid').status, 'ok')

@@ -459,7 +459,8 @@ export class Profiler {
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      // Kernel frames asked for: explicit, so that a refusal is an error, not a silent user-space-only fallback (lib/userspace.ts).
+      exclude: this.#kernel ? { kernel: false } : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
       ...extra,
     }
