@@ -74,7 +74,8 @@ asUser('paranoid 2, defaults: CounterGroup and ProcessCounter of the README coun
     const gs = g.measure(() => Buffer.alloc(8 << 20).fill(1)).stat
     const p = new pe.ProcessCounter(['task-clock', 'page-faults'])
     const ps = p.measure(work).stat
-    return { members: gs.members.map((m) => [m.label, m.count, m.userSpaceOnly]), labels: p.labels, total: ps.total, events: ps.events.map((e) => e.userSpaceOnly) }`)
+    const prof = await pe.profile(work)
+    return { members: gs.members.map((m) => [m.label, m.count, m.userSpaceOnly]), labels: p.labels, total: ps.total, events: ps.events.map((e) => e.userSpaceOnly), byEvent: ps.threads.map((th) => th.byEvent), profile: { samples: prof.sampleCount, kernel: prof.meta.kernel, top: prof.top(3).rows.map((r) => r.frame.name) } }`)
   t.is(out.threw, undefined, JSON.stringify(out.threw))
   t.deepEqual(out.members.map((m: unknown[]) => m[0]), ['page-faults:u', 'task-clock:u'])
   t.true(out.members.every((m: unknown[]) => m[2] === true))
@@ -83,6 +84,13 @@ asUser('paranoid 2, defaults: CounterGroup and ProcessCounter of the README coun
   t.deepEqual(Object.keys(out.total), ['task-clock:u', 'page-faults:u'])
   t.true(BigInt(out.total['task-clock:u']) > 5_000_000n, JSON.stringify(out.total))
   t.deepEqual(out.events, [true, true])
+  // Per-thread counts keyed like the totals.
+  for (const b of out.byEvent) t.deepEqual(Object.keys(b), ['task-clock:u', 'page-faults:u'])
+  const sum = out.byEvent.reduce((n: bigint, b: Record<string, string>) => n + BigInt(b['task-clock:u']), 0n)
+  t.is(String(sum), out.total['task-clock:u'])
+  // The README's profile example with default options: user-space stacks, kernel frames off.
+  t.true(out.profile.samples > 0, JSON.stringify(out.profile))
+  t.false(out.profile.kernel)
 })
 
 asUser('paranoid 2: context-switches and cpu-migrations are refused with the reason and the fix, not a silent 0; :u of them is a RangeError', (t) => {

@@ -62,6 +62,8 @@ export interface ThreadStat {
    * after the counter was opened (inherited counters fold a child's counts into its creator's).
    */
   counts: bigint[]
+  /** The same scaled counts keyed by event label, like `ProcessStat.total` (`byEvent['task-clock']`; `'task-clock:u'` where it counts user space only). */
+  byEvent: Record<string, bigint>
 }
 
 /** One read of a `ProcessCounter`. */
@@ -306,7 +308,9 @@ export class ProcessCounter implements Disposable {
         multiplexed[i] ||= s.multiplexed
         return sc
       })
-      return { tid: t.tid, name: t.name, exited: !live.has(t.tid), counts }
+      const byEvent: Record<string, bigint> = {}
+      for (let i = 0; i < n; i++) byEvent[this.labels[i]] = counts[i]
+      return { tid: t.tid, name: t.name, exited: !live.has(t.tid), counts, byEvent }
     })
     const events = this.labels.map((label, i) => ({
       label,

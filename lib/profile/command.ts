@@ -5,13 +5,19 @@ import { PerfEventError, typeError } from '../errors'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 
-/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
-export interface CommandOptions extends Omit<ProfileOptions, 'scope'> {
+/** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** How `profileCommand` starts the command. */
+export interface CommandStart {
   cwd?: string
   env?: NodeJS.ProcessEnv
   /** The command's stdin, stdout and stderr: `'inherit'` (default) or `'ignore'`. */
   stdio?: 'inherit' | 'ignore'
 }
+
+/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
+export type CommandOptions = OmitEach<ProfileOptions, 'scope'> & CommandStart
 
 /**
  * Starts `file` with `args`, profiles it and everything it starts (its threads, and its children:

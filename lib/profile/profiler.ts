@@ -11,14 +11,30 @@ import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples }
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { PerfMap } from './perfmap'
 
-/** Options of `profile()` and `new Profiler()`. */
-export interface ProfileOptions {
+/**
+ * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
+ * a type error (and a TypeError at run time).
+ */
+export type ProfileOptions = ProfileOptionsBase &
+  (
+    | {
+        /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
+        freq?: number
+        /** Not with `freq`. */
+        period?: never
+      }
+    | {
+        /** One sample every `period` events (default 1 for other software events and tracepoints). */
+        period?: number
+        /** Not with `period`. */
+        freq?: never
+      }
+  )
+
+/** The options of `ProfileOptions` other than the rate (`freq` or `period`). */
+export interface ProfileOptionsBase {
   /** Any event the package accepts (`'cpu-clock'`, `'page-faults'`, `'syscalls:sys_enter_write'`, `'cycles'`…). Default `'cpu-clock'`. */
   event?: EventInput
-  /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
-  freq?: number
-  /** One sample every `period` events (default 1 for other software events and tracepoints). */
-  period?: number
   /**
    * `'thread'`: the calling JS thread (default). `'process'`: every thread of this process — the
    * libuv pool, workers, V8's helpers — including threads started later (inherited), with one event
