@@ -10,6 +10,7 @@ import type { PerfRecord, Sampler } from '../sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { PerfMap } from './perfmap'
+import { ELECTRON_PERF_MAP_HINT, electronPerfMapFlags, isElectron } from '../electron'
 
 /**
  * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
@@ -94,7 +95,7 @@ function privileged(): boolean {
 /** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
 export function perfMapEnabled(): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
-  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof')
+  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof') || (isElectron() && electronPerfMapFlags())
 }
 
 const PERF_MAP_HINT =
@@ -716,10 +717,12 @@ export class Profiler {
     const hasMap = (!own || perfMapEnabled()) && existsSync(`/tmp/perf-${this.#pid}.map`)
     if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
     if (!hasMap && own) {
-      warnings.push(PERF_MAP_HINT)
+      // Electron takes V8 flags through --js-flags, not node's command line (lib/electron.ts).
+      const hint = isElectron() ? ELECTRON_PERF_MAP_HINT : PERF_MAP_HINT
+      warnings.push(hint)
       if (!warnedPerfMap) {
         warnedPerfMap = true
-        process.emitWarning(PERF_MAP_HINT, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
+        process.emitWarning(hint, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
       }
     }
     const raw = this.#store
