@@ -154,3 +154,47 @@ test('as root (or with CAP_PERFMON) nothing falls back: task-clock keeps its lab
   t.false(c.userSpaceOnly)
   t.is(c.measure(() => 1).stat.userSpaceOnly, undefined)
 })
+
+/** The README's "Shipping to desktops" example, as written (its code block), with a line that uses it. */
+function desktopExample(): string {
+  const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
+  const section = readme.slice(readme.indexOf('### Shipping to desktops'))
+  const code = /```js\n([\s\S]*?)```/.exec(section)![1]
+  return code.replace("require('perf-event-open')", `require(${JSON.stringify(userDist())})`)
+}
+
+asUser('README "Shipping to desktops": at paranoid 3 the example degrades (no throw) and says why; at 2 it counts task-clock:u', (t) => {
+  const run = (level: number) => {
+    const user = freshUser('pe-desk')
+    try {
+      return withSystemLock(() => {
+        const before = readFileSync(PARANOID, 'utf8').trim()
+        writeFileSync(PARANOID, String(level))
+        try {
+          const code = `${desktopExample()}
+const { result, stat } = countIfAllowed(() => 42)
+console.log(JSON.stringify({ result, perf, count: stat ? String(stat.count) : null }))`
+          const r = spawnSync(process.execPath, ['--no-warnings', '-e', code], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' })
+          if (r.status !== 0) throw new Error(r.stderr)
+          return JSON.parse(r.stdout)
+        } finally {
+          writeFileSync(PARANOID, before)
+        }
+      })
+    } finally {
+      user.remove()
+    }
+  }
+  const at3 = run(3)
+  t.is(at3.result, 42)
+  const userOnlyAt3 = at3.perf.ok // mainline kernels treat 3 like 2; Debian/Ubuntu patch it to refuse everything
+  t.log(`paranoid 3: ${userOnlyAt3 ? 'treated like 2 (mainline)' : `refused: ${at3.perf.why}`}`)
+  if (!userOnlyAt3) {
+    t.is(at3.count, null)
+    t.regex(at3.perf.why, /perf_event_open|EACCES/)
+  } else t.true(BigInt(at3.count) >= 0n)
+  const at2 = run(2)
+  t.is(at2.result, 42)
+  t.true(at2.perf.ok)
+  t.not(at2.count, null)
+})
