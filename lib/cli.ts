@@ -631,6 +631,11 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   record: recordCommand,
 }
 
+/** The package's own argument errors ("Expected … but received …", "Unknown …"), not a TypeError from a bug. */
+function isArgumentError(e: unknown): boolean {
+  return (e instanceof TypeError || e instanceof RangeError) && /^(Expected|Unknown) /.test(e.message)
+}
+
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
@@ -655,7 +660,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Every subcommand: what was typed wrong (an unknown event, a bad option value) is a usage error, exit 2.
     const code = (e as { code?: string }).code
-    if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || code === 'ERR_UNKNOWN_EVENT' || e instanceof TypeError || e instanceof RangeError) {
+    if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || code === 'ERR_UNKNOWN_EVENT' || isArgumentError(e)) {
       const usage = command === 'record' ? "Run 'perf-event-open record --help' for its options." : USAGE
       process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${usage}\n`)
       return 2
