@@ -5,7 +5,7 @@
 // checked before record runs the command.
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -162,4 +162,29 @@ test('record checks for the symbolizer before it runs the command (exit 1, the c
   t.regex(r.stderr, /symbolizer addon \(perf-event-open-symbolize\) could not be loaded/)
   t.false(existsSync(marker), 'the command must not run when the profile cannot be symbolized')
   t.notRegex(r.stderr, NO_STACK)
+})
+
+test('stat as a regular user at paranoid 2 with the default events: :u labels, and context-switches/cpu-migrations say why instead of 0', (t) => {
+  if (process.getuid?.() !== 0) return t.log('not root: cannot create the test user or set the paranoid level')
+  const user = freshUser('pe-statu')
+  t.teardown(() => user.remove())
+  const r = withSystemLock(() => {
+    const before = readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim()
+    writeFileSync('/proc/sys/kernel/perf_event_paranoid', '2')
+    try {
+      return spawnSync(process.execPath, [userDist('cli.js'), 'stat', '--json', '--', 'sh', '-c', 'exit 0'], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' })
+    } finally {
+      writeFileSync('/proc/sys/kernel/perf_event_paranoid', before)
+    }
+  })
+  t.is(r.status, 0, r.stderr)
+  const s = JSON.parse(r.stdout) as { events: { event: string; value: number | null; error?: string }[] }
+  const by = new Map(s.events.map((e) => [e.event, e]))
+  t.true((by.get('task-clock:u')?.value ?? 0) > 0, JSON.stringify(s.events))
+  t.true((by.get('page-faults:u')?.value ?? 0) > 0, JSON.stringify(s.events))
+  for (const ev of ['context-switches', 'cpu-migrations']) {
+    t.is(by.get(ev)?.value, null, ev)
+    t.regex(by.get(ev)?.error ?? '', /EACCES: [^\n]*fires only in kernel mode/, ev)
+  }
+  t.false(s.events.some((e) => e.event === 'context-switches:u'))
 })
