@@ -6,6 +6,7 @@ import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
+import { openCountingUserOnly } from './userspace'
 import { decodeStat, ensureStatBuffer, readStat, armSwitch, switchDone, fastCalls, statBytes, statSlots, type FastCalls, type ReadCheck, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
@@ -30,8 +31,14 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #lost: boolean
   /** What every read must fit: its size and the event's id (else the fd is checked: ERR_FD_REPLACED). */
   readonly #check: ReadCheck
-  /** The event as given (string) or a short description of the object. */
+  /** The event as given (string) or a short description of the object; `:u` appended where it counts user space only because the kernel refused kernel-mode counting. */
   readonly label: string
+  /**
+   * The kernel refused kernel-mode counting (kernel.perf_event_paranoid 2 without CAP_PERFMON) and
+   * the event's privilege levels were left to the defaults, so it counts user space only, as perf
+   * does (`label` ends in `:u`; README "Permissions").
+   */
+  readonly userSpaceOnly: boolean
 
   /**
    * Opens the event (perf_event_open). The counter starts disabled unless `options.enable`.
@@ -44,19 +51,26 @@ export class Counter extends Handle<NativeCounter, Stat> {
     super('Counter')
     const ev = resolveEvent(event)
     const t = resolveTarget(target)
-    const opts = counterOptions(options, ev)
-    this.label = ev.label
-    this.#ctx = contextFor(ev, opts, t)
-    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
-    this.#lost = opts.statFormat?.lostRecords === true
+    const asked = counterOptions(options, ev)
     this.#binding = binding()
     this.#fast = fastCalls(this.#binding)
-    let native: NativeCounter
-    try {
-      native = this.attach(new this.#binding.NativeCounter(ev.native, t, opts), this.#ctx)
-    } catch (e) {
-      throw fromNative(e, this.#ctx)
-    }
+    const NativeCounter = this.#binding.NativeCounter
+    // Where the kernel refuses kernel-mode counting, events left to the default privilege levels count user space only (lib/userspace.ts).
+    const opened = openCountingUserOnly(
+      ev,
+      asked,
+      options,
+      t,
+      (o) => new NativeCounter(ev.native, t, o),
+      (e, kernelOnly) => fromNative(e, { ...contextFor(ev, asked, t), kernelOnly }),
+    )
+    const opts = opened.opts
+    this.label = opened.label
+    this.userSpaceOnly = opened.userOnly
+    this.#ctx = { ...contextFor(ev, opts, t), what: opened.label }
+    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
+    this.#lost = opts.statFormat?.lostRecords === true
+    const native = this.attach(opened.value, this.#ctx)
     this.#handle = native.handle
     let id: bigint
     try {
@@ -97,7 +111,9 @@ export class Counter extends Handle<NativeCounter, Stat> {
    */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    return decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
+    const s = decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
+    if (this.userSpaceOnly) s.userSpaceOnly = true
+    return s
   }
 
   /**

@@ -4,11 +4,12 @@ import { binding, buildInfo } from './binding'
 import { Counter } from './counter'
 import { PerfEventError, hasHardwarePmu, typeError } from './errors'
 import { PMU_ROOT, TRACEFS_ROOTS } from './events'
+import { SYMBOLIZER_PACKAGE, symbolizer, symbolizerSource } from './profile/symbolizer'
 import { versionLess } from './since'
 
 /** One finding of `doctor()`. */
 export interface DoctorCheck {
-  /** Stable key: `kernel`, `variant`, `syscall`, `paranoid`, `capabilities`, `hardwarePmu`, `tracefs`, `tracepoints`, `kprobe`, `uprobe`, `mlock`, `sampleRate`, `environment`. */
+  /** Stable key: `kernel`, `variant`, `syscall`, `paranoid`, `capabilities`, `hardwarePmu`, `tracefs`, `tracepoints`, `kprobe`, `uprobe`, `mlock`, `sampleRate`, `environment`, `symbolizer`. */
   id: string
   /** `ok`: works; `warn`: works partly or with limits; `fail`: does not work here; `info`: a fact. */
   status: 'ok' | 'warn' | 'fail' | 'info'
@@ -64,7 +65,7 @@ const PARANOID_ALLOWS: Record<string, string> = {
   '-1': 'everything for everyone: CPU-wide counting, kernel counting, raw tracepoint data',
   '0': 'CPU-wide and kernel counting for everyone; raw tracepoint data needs privilege',
   '1': 'your own processes, user and kernel space; CPU-wide counting needs privilege',
-  '2': 'your own processes, user space only (add ":u" or exclude: { kernel: true }); kernel counting and CPU-wide counting need privilege',
+  '2': 'your own processes, user space only (events left to the default privilege levels count user space only, labelled ":u"; context-switches and cpu-migrations are refused); kernel counting and CPU-wide counting need privilege',
   '3': 'nothing without privilege (Debian/Ubuntu/Android restriction)',
   '4': 'nothing without privilege',
 }
@@ -306,7 +307,25 @@ export function doctor(): DoctorReport {
 
   const env = environment()
   checks.push({ id: 'environment', status: 'info', value: env.value, detail: env.detail })
+  checks.push(symbolizerCheck())
   return { uid, checks }
+}
+
+/** Whether profiles can be symbolized here: the addon `profile()`, `Profiler` and `record` load after sampling. */
+function symbolizerCheck(): DoctorCheck {
+  try {
+    symbolizer()
+    return { id: 'symbolizer', status: 'ok', value: 'loads', detail: `Profiles are symbolized (loaded from ${symbolizerSource() ?? SYMBOLIZER_PACKAGE}).` }
+  } catch (e) {
+    const err = e as PerfEventError
+    return {
+      id: 'symbolizer',
+      status: 'warn',
+      value: 'missing',
+      detail: `${err.message.split('\n')[0]} Counting and sampling work; profile(), Profiler and record fail with ERR_SYMBOLIZER_MISSING.`,
+      fix: err.hint,
+    }
+  }
 }
 
 const MARK: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: 'info' }
