@@ -53,26 +53,43 @@ else
 fi
 
 # ---------------------------------------------------------------------------
-# kernel <dpkg arch>: prints the path of the cached vmlinuz of Debian's current linux-image-<arch>.
-kernel() {
-  local arch="$1" dir="$CACHE/kernels" apt="$CACHE/apt" f
-  f="$(ls "$dir"/vmlinuz-*-"$arch" 2>/dev/null | sort -V | tail -n1 || true)"
-  if [ -n "$f" ]; then
-    printf '%s\n' "$f"
-    return
-  fi
-  mkdir -p "$dir" "$apt/lists/partial" "$apt/cache/archives/partial"
+# debian_download <dest dir> <package:arch>...: .debs of Debian 12 into <dest dir>, with a private apt
+# state (lists and cache in .emulated/apt; the system's dpkg architectures are left alone). The
+# host's apt sources must be Debian 12's (this machine's and CI's are); elsewhere (e.g. an Ubuntu CI
+# runner) the same is done inside a debian:bookworm container when docker is there.
+debian_download() {
+  local dest="$1" apt="$CACHE/apt"
+  shift
+  mkdir -p "$dest" "$apt/lists/partial" "$apt/cache/archives/partial"
   local opts=(-q -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
     -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root)
-  [ -n "$(ls "$apt/lists" 2>/dev/null | grep -v partial || true)" ] || apt-get "${opts[@]}" update >&2
-  # linux-image-<arch> (the meta package) depends on the current linux-image-6.1.0-N-<arch>.
-  local image
-  image="$(apt-cache "${opts[@]}" depends "linux-image-$arch:$arch" | sed -n 's/^ *Depends: \(linux-image-[0-9][^ :]*\).*/\1/p' | head -n1)"
-  [ -n "$image" ] || die "no linux-image package for $arch in apt"
-  (cd "$dir" && apt-get "${opts[@]}" download "$image:$arch" >&2)
-  dpkg-deb --fsys-tarfile "$dir/${image}_"*.deb | tar -x -C "$dir" --strip-components=2 --wildcards './boot/vmlinuz-*'
-  rm -f "$dir/${image}_"*.deb
-  ls "$dir"/vmlinuz-*-"$arch" | sort -V | tail -n1
+  if grep -qs '^VERSION_CODENAME=bookworm' /etc/os-release; then
+    [ -n "$(ls "$apt/lists" 2>/dev/null | grep -v partial || true)" ] || apt-get "${opts[@]}" update >&2
+    (cd "$dest" && apt-get "${opts[@]}" download "$@" >&2)
+  elif command -v docker >/dev/null; then
+    docker run --rm -v "$dest:/out" debian:bookworm bash -c 'dpkg --add-architecture arm64 && apt-get update -q >&2 && cd /out && apt-get download "$@" >&2' sh "$@"
+  else
+    die "this host is not Debian 12 and has no docker: cannot download $* (Debian 12's packages)"
+  fi
+}
+
+# kernel <dpkg arch>: prints the path of the cached vmlinuz of Debian 12's current linux-image-<arch>.
+kernel() {
+  local arch="$1" dir="$CACHE/kernels" f
+  f="$(ls "$dir"/vmlinuz-*-"$arch" 2>/dev/null | sort -V | tail -n1 || true)"
+  if [ -z "$f" ]; then
+    # The meta package linux-image-<arch> depends on the current linux-image-6.1.0-N-<arch>.
+    debian_download "$dir" "linux-image-$arch:$arch"
+    local meta image
+    meta="$(ls "$dir"/linux-image-"$arch"_*.deb | head -n1)"
+    image="$(dpkg-deb -f "$meta" Depends | grep -oE 'linux-image-[0-9][^ ,(]*' | head -n1)"
+    [ -n "$image" ] || die "no linux-image dependency in $meta"
+    debian_download "$dir" "$image:$arch"
+    dpkg-deb --fsys-tarfile "$dir/${image}_"*.deb | tar -x -C "$dir" --strip-components=2 --wildcards './boot/vmlinuz-*'
+    rm -f "$dir"/*.deb
+    f="$(ls "$dir"/vmlinuz-*-"$arch" | sort -V | tail -n1)"
+  fi
+  printf '%s\n' "$f"
 }
 
 # stale <file> <paths...>: true when file is missing or older than any of the paths.
@@ -172,12 +189,9 @@ for guest in "${GUESTS[@]}"; do
     r="$CACHE/root-arm64"
     busybox_deb="$CACHE/busybox-arm64/bin/busybox"
     if [ ! -x "$busybox_deb" ]; then
-      mkdir -p "$CACHE/busybox-arm64"
-      apt_dir="$CACHE/apt"
-      (cd "$CACHE" && apt-get -q -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache" -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
-        -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root download busybox-static:arm64)
-      dpkg-deb --fsys-tarfile "$CACHE"/busybox-static_*_arm64.deb | tar -x -C "$CACHE/busybox-arm64" --strip-components=1 ./bin/busybox
-      rm -f "$CACHE"/busybox-static_*_arm64.deb
+      debian_download "$CACHE/busybox-arm64" busybox-static:arm64
+      dpkg-deb --fsys-tarfile "$CACHE"/busybox-arm64/busybox-static_*_arm64.deb | tar -x -C "$CACHE/busybox-arm64" --strip-components=1 ./bin/busybox
+      rm -f "$CACHE"/busybox-arm64/*.deb
     fi
     common_root "$r" "$busybox_deb"
     install -m 755 "$ARM64_NODE" "$r/usr/bin/node"
