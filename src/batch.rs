@@ -50,9 +50,7 @@ impl Ring {
     pub fn map(fd: i32, exp: u32, page: usize) -> std::io::Result<Ring> {
         let len = page * (1 + (1usize << exp));
         // SAFETY: a shared mapping of a perf fd, with the size the crate's own mapping has.
-        let base = unsafe {
-            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
-        };
+        let base = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0) };
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }

@@ -32,4 +32,3 @@ pub fn build_linux() -> String {
 pub fn address_of(view: Uint8ArraySlice) -> BigInt {
     BigInt::from(view.as_ptr() as u64)
 }
-
