@@ -126,7 +126,7 @@ fn wants_user_read(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts
         && target.cpu < 0
         && target.cgroup.is_none()
         && opts.inherit.is_none()
-        && !opts.stat_format.as_ref().is_some_and(|f| f.lost_records == Some(true))
+        && opts.stat_format.as_ref().is_none_or(|f| f.lost_records != Some(true))
         && crate::user_read::allowed()
 }
 
