@@ -5,7 +5,6 @@ import { doctor, formatDoctor, isClockEvent, knownEventNames, listEvents, parseE
 import { hardwareAvailable, notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 import { perfTool } from './perftool.ts'
 
-const DIST = new URL('../dist/index.js', import.meta.url).pathname
 const USER = 'perf-doctor-test'
 
 /** uid/gid of an unprivileged user, created when missing (needs root). */
