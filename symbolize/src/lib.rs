@@ -207,8 +207,6 @@ pub fn flame_graph(folded: String, options: Option<FlameGraphOptions>) -> AsyncT
 pub struct FxInput {
     /// Shown as the product name, e.g. `node app.js`.
     pub product: String,
-    /// Event name, e.g. `cpu-clock`.
-    pub event: String,
     /// Process id and name.
     pub pid: u32,
     pub process_name: String,
@@ -307,7 +305,6 @@ fn firefox_json(i: FxInput) -> Result<String> {
         let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
         p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
     }
-    let _ = &i.event;
     serde_json::to_string(&p).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
 }
 
