@@ -33,9 +33,24 @@ const M_REWIND: usize = 8;
 const FULL_ROWS: u32 = 1;
 const FULL_CHAIN: u32 = 2;
 const FULL_BYTES: u32 = 4;
-/// u64 columns per row: ip, time, addr, id, streamId, period.
+/// u64 columns (`rows` each, in this order; lib/batch.ts `Columns` names them the same).
+const C_IP: usize = 0;
+const C_TIME: usize = 1;
+const C_ADDR: usize = 2;
+const C_ID: usize = 3;
+const C_STREAM_ID: usize = 4;
+const C_PERIOD: usize = 5;
 const U64_COLS: usize = 6;
-/// u32 columns per row: type, misc, pid, tid, cpu, chainOffset, chainLength, recordOffset, recordLength.
+/// u32 columns (`rows` each, in this order).
+const C_TYPE: usize = 0;
+const C_MISC: usize = 1;
+const C_PID: usize = 2;
+const C_TID: usize = 3;
+const C_CPU: usize = 4;
+const C_CHAIN_OFFSET: usize = 5;
+const C_CHAIN_LENGTH: usize = 6;
+const C_RECORD_OFFSET: usize = 7;
+const C_RECORD_LENGTH: usize = 8;
 const U32_COLS: usize = 9;
 
 /// Our own mapping of the ring (metadata page + data area).
@@ -329,31 +344,31 @@ fn fill_layout(l: &mut Layout, ring: &Ring, st: u64, rf: u64) -> u32 {
                 (v as u32, (v >> 32) as u32)
             };
             if bit(16) {
-                cols[3] = rd64(b, &mut at).unwrap_or(0); // IDENTIFIER
+                cols[C_ID] = rd64(b, &mut at).unwrap_or(0); // IDENTIFIER
             }
             if bit(0) {
-                cols[0] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_IP] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(1) {
                 (pid, tid) = r32(&mut at);
             }
             if bit(2) {
-                cols[1] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_TIME] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(3) {
-                cols[2] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_ADDR] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(6) {
-                cols[3] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_ID] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(9) {
-                cols[4] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_STREAM_ID] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(7) {
                 cpu = r32(&mut at).0;
             }
             if bit(8) {
-                cols[5] = rd64(b, &mut at).unwrap_or(0);
+                cols[C_PERIOD] = rd64(b, &mut at).unwrap_or(0);
             }
             if bit(4) {
                 let k = |m: u64| (rf & m != 0) as usize;
@@ -382,7 +397,10 @@ fn fill_layout(l: &mut Layout, ring: &Ring, st: u64, rf: u64) -> u32 {
             for (k, v) in cols.iter().enumerate() {
                 *u64s.get_unchecked_mut(k * n + row) = *v;
             }
-            let u32v = [ty, misc as u32, pid, tid, cpu, ch_off, ch_len, used as u32, size as u32];
+            let mut u32v = [0u32; U32_COLS];
+            (u32v[C_TYPE], u32v[C_MISC], u32v[C_PID], u32v[C_TID], u32v[C_CPU]) = (ty, misc as u32, pid, tid, cpu);
+            (u32v[C_CHAIN_OFFSET], u32v[C_CHAIN_LENGTH], u32v[C_RECORD_OFFSET], u32v[C_RECORD_LENGTH]) =
+                (ch_off, ch_len, used as u32, size as u32);
             for (k, v) in u32v.iter().enumerate() {
                 *u32s.get_unchecked_mut(k * n + row) = *v;
             }
@@ -410,7 +428,7 @@ pub fn decode(env: &Env, buf: &BatchBuffer, parser: &Parser, from: u32, to: u32)
     let (from, to) = (from.min(rows) as usize, to.min(rows) as usize);
     let mut out = Vec::with_capacity(to.saturating_sub(from));
     for i in from..to {
-        let (off, len) = (u32s[7 * n + i] as usize, u32s[8 * n + i] as usize);
+        let (off, len) = (u32s[C_RECORD_OFFSET * n + i] as usize, u32s[C_RECORD_LENGTH * n + i] as usize);
         let rec = bytes.get(off..off + len).ok_or_else(|| invalid("batch row outside the byte area"))?;
         // SAFETY: `rec` is one whole record as the kernel wrote it, for this parser's attr, and
         // 8-byte aligned (the byte area starts aligned and records are multiples of 8 bytes).
@@ -621,6 +639,84 @@ mod tests {
         b.meta()[M_REWIND] = 1;
         assert_eq!(b.fill(&ring, ST), 2);
         assert_eq!(ring.tail_value(), 64);
+    }
+
+    /// lib/batch.ts, which lays the buffer out on the JS side.
+    const BATCH_TS: &str = include_str!("../lib/batch.ts");
+
+    /// `name: value` pairs of a TS object literal or `name = f(value)` lines: every `<name><sep><int>`.
+    fn pairs<'a>(text: &'a str, sep: &str, open: &str, close: &str) -> std::collections::BTreeMap<&'a str, usize> {
+        text.split(['\n', ',', '{', '}'])
+            .filter_map(|part| {
+                let (name, value) = part.split_once(sep)?;
+                let value = value.trim().strip_prefix(open)?.strip_suffix(close)?;
+                Some((name.trim().trim_start_matches("this."), value.trim().parse().ok()?))
+            })
+            .collect()
+    }
+
+    fn line_of<'a>(prefix: &str) -> &'a str {
+        BATCH_TS
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("lib/batch.ts has no line starting {prefix:?}"))
+    }
+
+    #[test]
+    fn the_layout_is_the_same_in_lib_batch_ts() {
+        use std::collections::BTreeMap;
+        let map = |v: &[(&'static str, usize)]| v.iter().copied().collect::<BTreeMap<_, _>>();
+        // Meta slots: `export const M = { rowsCap: 0, … } as const`, the same names and slots both ways.
+        let m = line_of("export const M = {");
+        let slots = [
+            ("rowsCap", M_ROWS_CAP),
+            ("chainCap", M_CHAIN_CAP),
+            ("bytesCap", M_BYTES_CAP),
+            ("maxRows", M_MAX_ROWS),
+            ("rows", M_ROWS),
+            ("chain", M_CHAIN),
+            ("bytes", M_BYTES),
+            ("flags", M_FLAGS),
+            ("rewind", M_REWIND),
+        ];
+        assert_eq!(pairs(m, ":", "", ""), map(&slots));
+        let consts = pairs(BATCH_TS, "=", "", "");
+        assert_eq!(consts.get("export const META"), Some(&META));
+        for (name, flag) in [("FULL_ROWS", FULL_ROWS), ("FULL_CHAIN", FULL_CHAIN), ("FULL_BYTES", FULL_BYTES)] {
+            assert_eq!(consts.get(format!("export const {name}").as_str()), Some(&(flag as usize)), "{name}");
+        }
+        // Columns: `this.ip = u64(0)` … and `this.type = u32(0)` …, the same names and order both ways.
+        let u64s = [("ip", C_IP), ("time", C_TIME), ("addr", C_ADDR), ("id", C_ID), ("streamId", C_STREAM_ID), ("period", C_PERIOD)];
+        let u32s = [
+            ("type", C_TYPE),
+            ("misc", C_MISC),
+            ("pid", C_PID),
+            ("tid", C_TID),
+            ("cpu", C_CPU),
+            ("chainOffset", C_CHAIN_OFFSET),
+            ("chainLength", C_CHAIN_LENGTH),
+            ("recordOffset", C_RECORD_OFFSET),
+            ("recordLength", C_RECORD_LENGTH),
+        ];
+        assert_eq!(pairs(BATCH_TS, "=", "u64(", ")"), map(&u64s));
+        assert_eq!(pairs(BATCH_TS, "=", "u32(", ")"), map(&u32s));
+        assert_eq!((u64s.len(), u32s.len()), (U64_COLS, U32_COLS));
+        // Offsets of each part, and the columns grow() carries over.
+        assert_eq!(line_of("const u64At ="), "const u64At = META * 4");
+        assert_eq!(line_of("const u32At ="), format!("const u32At = u64At + 8 * ({U64_COLS} * rows + chain)"));
+        assert_eq!(line_of("const bytesAt ="), format!("const bytesAt = u32At + 4 * {U32_COLS} * rows"));
+        assert_eq!(
+            line_of("this.chainIps ="),
+            format!("this.chainIps = new BigUint64Array(this.buffer, u64At + 8 * {U64_COLS} * rows, chain)")
+        );
+        let grown = line_of("for (const k of ['ip'");
+        let grown: Vec<&str> = grown.split('\'').skip(1).step_by(2).collect();
+        let mut all: Vec<&str> = u64s.iter().chain(u32s.iter()).map(|c| c.0).collect();
+        all.sort_unstable();
+        let mut grown_sorted = grown.clone();
+        grown_sorted.sort_unstable();
+        assert_eq!(grown_sorted, all, "grow() copies every column");
     }
 
     #[test]
