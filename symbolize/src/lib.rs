@@ -1,4 +1,6 @@
 #![deny(clippy::all)]
+// `cargo test` builds without napi's registration of the exported items: they look unused there.
+#![cfg_attr(test, allow(dead_code))]
 //! Symbolizer of the `perf-event-open` npm package: one addon per target (not per kernel variant),
 //! shipped as its own optional platform package and loaded only when a profile is symbolized.
 //! Addresses become names with `blazesym` (ELF, DWARF, V8's perf map, vDSO, kallsyms); flame graphs
@@ -234,11 +236,13 @@ pub struct FirefoxTask {
     input: Option<FxInput>,
 }
 
-fn firefox_json(i: FxInput) -> Result<String> {
+/// The processed profile as JSON, or the status and message of what was wrong with the input (a
+/// plain error: no napi value is made here, so `cargo test` runs it outside Node).
+fn firefox_json(i: FxInput) -> std::result::Result<String, (Status, String)> {
     use fxprof_processed_profile::{
         CategoryColor, CpuDelta, Frame, FrameFlags, FrameInfo, Profile, ReferenceTimestamp, SamplingInterval, StackHandle, Timestamp,
     };
-    let bad = |m: &str| Error::new(Status::InvalidArg, m.to_string());
+    let bad = |m: &str| (Status::InvalidArg, m.to_string());
     if i.frame_label.len() != i.frame_kind.len() || i.stack_parent.len() != i.stack_frame.len() {
         return Err(bad("frame and stack columns differ in length"));
     }
@@ -305,14 +309,15 @@ fn firefox_json(i: FxInput) -> Result<String> {
         let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
         p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
     }
-    serde_json::to_string(&p).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    serde_json::to_string(&p).map_err(|e| (Status::GenericFailure, e.to_string()))
 }
 
 impl Task for FirefoxTask {
     type Output = String;
     type JsValue = String;
     fn compute(&mut self) -> Result<String> {
-        firefox_json(self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice".to_string()))?)
+        let input = self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice".to_string()))?;
+        firefox_json(input).map_err(|(status, message)| Error::new(status, message))
     }
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
         Ok(output)
@@ -329,4 +334,123 @@ pub fn firefox_profile(input: FxInput) -> AsyncTask<FirefoxTask> {
 #[napi]
 pub fn symbolizer_info() -> String {
     "blazesym 0.2.7, inferno 0.12.8, fxprof-processed-profile 0.8.1".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Firefox writer on a fixed input: the JSON read back as the Firefox Profiler reads it
+    //! (per-thread stack, frame, func and string tables), and its refusals of inconsistent columns.
+
+    use super::*;
+    use serde_json::Value;
+
+    /// Two threads; frames: 0 node::Start (native), 1 main (js), 2 hot (js), 3 do_syscall_64 (kernel),
+    /// 4 Builtins_ArrayMap (builtin); stacks: 0 [0], 1 [0 1], 2 [0 1 2], 3 [0 1 2 3], 4 [4].
+    fn input(time_based: bool) -> FxInput {
+        FxInput {
+            product: "fixture".into(),
+            pid: 100,
+            process_name: "node".into(),
+            start_time_ms: 1_700_000_000_000.0,
+            interval_ms: 1.0,
+            time_based,
+            frame_label: ["node::Start", "~main a.js:1:1", "*hot a.js:5:3", "do_syscall_64 [kernel]", "Builtins_ArrayMap"]
+                .map(String::from)
+                .to_vec(),
+            frame_kind: ["native", "js", "js", "kernel", "builtin"].map(String::from).to_vec(),
+            stack_parent: vec![-1, 0, 1, 2, -1],
+            stack_frame: vec![0, 1, 2, 3, 4],
+            sample_stack: vec![2, 4, 3, 1, -1],
+            sample_thread: vec![0, 1, 0, 0, 0],
+            sample_time_ns: vec![0.0, 500_000.0, 1_000_000.0, 2_000_000.0, 3_000_000.0],
+            sample_weight: vec![100.0, 7.0, 250.0, 100.0, 100.0],
+            thread_tid: vec![100, 101],
+            thread_name: vec!["node (main)".into(), "node (libuv pool)".into()],
+        }
+    }
+
+    /// Each sample of thread `t`: (time in ms, weight, stack root first as (name, category, isJS)).
+    fn samples(p: &Value, t: usize) -> Vec<(f64, i64, Vec<(String, String, bool)>)> {
+        let th = &p["threads"][t];
+        let cats = &p["meta"]["categories"];
+        let s = &th["samples"];
+        let mut time = 0.0;
+        (0..s["length"].as_u64().unwrap() as usize)
+            .map(|i| {
+                time += s["timeDeltas"][i].as_f64().unwrap();
+                let weight = s["weight"].get(i).and_then(Value::as_i64).unwrap_or(1);
+                let mut stack = Vec::new();
+                let mut at = s["stack"][i].as_u64();
+                while let Some(k) = at {
+                    let frame = th["stackTable"]["frame"][k as usize].as_u64().unwrap() as usize;
+                    let func = th["frameTable"]["func"][frame].as_u64().unwrap() as usize;
+                    let name = th["stringArray"][th["funcTable"]["name"][func].as_u64().unwrap() as usize].as_str().unwrap();
+                    let cat = cats[th["frameTable"]["category"][frame].as_u64().unwrap() as usize]["name"].as_str().unwrap();
+                    stack.insert(0, (name.to_string(), cat.to_string(), th["funcTable"]["isJS"][func].as_bool().unwrap()));
+                    at = th["stackTable"]["prefix"][k as usize].as_u64();
+                }
+                (time, weight, stack)
+            })
+            .collect()
+    }
+
+    fn f(name: &str, cat: &str, js: bool) -> (String, String, bool) {
+        (name.to_string(), cat.to_string(), js)
+    }
+
+    #[test]
+    fn threads_samples_and_stacks_read_back() {
+        let p: Value = serde_json::from_str(&firefox_json(input(true)).unwrap()).unwrap();
+        assert_eq!(p["meta"]["product"], "fixture");
+        assert_eq!(p["meta"]["startTime"], 1_700_000_000_000.0);
+        assert_eq!(p["meta"]["interval"], 1.0);
+        let threads: Vec<(&str, &str, &str, bool)> = p["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (t["name"].as_str().unwrap(), t["tid"].as_str().unwrap(), t["pid"].as_str().unwrap(), t["isMainThread"].as_bool().unwrap())
+            })
+            .collect();
+        // The main thread is shown under the process's name (lib/profile/export.ts passes the first thread's).
+        assert_eq!(threads, [("node", "100", "100", true), ("node (libuv pool)", "101", "100", false)]);
+        let (start, main, hot) =
+            (f("node::Start", "Native", false), f("~main a.js:1:1", "JavaScript", true), f("*hot a.js:5:3", "JavaScript", true));
+        // Time-based (a clock): every sample weighs 1.
+        assert_eq!(
+            samples(&p, 0),
+            [
+                (0.0, 1, vec![start.clone(), main.clone(), hot.clone()]),
+                (1.0, 1, vec![start.clone(), main.clone(), hot, f("do_syscall_64 [kernel]", "Kernel", false)]),
+                (2.0, 1, vec![start, main]),
+                (3.0, 1, vec![]),
+            ]
+        );
+        assert_eq!(samples(&p, 1), [(0.5, 1, vec![f("Builtins_ArrayMap", "V8 builtin", false)])]);
+        // Stacks are interned per thread: thread 0 has 4 stacks (its prefixes), thread 1 one.
+        assert_eq!(p["threads"][0]["stackTable"]["length"], 4);
+        assert_eq!(p["threads"][1]["stackTable"]["length"], 1);
+    }
+
+    #[test]
+    fn an_event_profile_weighs_samples_by_their_period() {
+        let p: Value = serde_json::from_str(&firefox_json(input(false)).unwrap()).unwrap();
+        let w = |t| samples(&p, t).into_iter().map(|s| s.1).collect::<Vec<_>>();
+        assert_eq!(w(0), [100, 250, 100, 100]);
+        assert_eq!(w(1), [7]);
+    }
+
+    #[test]
+    fn inconsistent_columns_are_refused_with_the_reason() {
+        let err = |change: fn(&mut FxInput)| {
+            let mut i = input(true);
+            change(&mut i);
+            firefox_json(i).unwrap_err()
+        };
+        assert_eq!(err(|i| drop(i.frame_kind.pop())), (Status::InvalidArg, "frame and stack columns differ in length".into()));
+        assert_eq!(err(|i| drop(i.sample_weight.pop())), (Status::InvalidArg, "sample or thread columns differ in length".into()));
+        assert_eq!(err(|i| i.sample_thread[0] = 2), (Status::InvalidArg, "sample thread out of range".into()));
+        assert_eq!(err(|i| i.sample_stack[0] = 5), (Status::InvalidArg, "stack id out of range".into()));
+        assert_eq!(err(|i| i.stack_frame[2] = 9), (Status::InvalidArg, "frame id out of range".into()));
+    }
 }
