@@ -237,7 +237,7 @@ test('claimPerfMap: a planted symlink, FIFO or another user\'s file refuses the 
 })
 
 ;(root && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0 ? test : test.skip)(
-  'record of a Node program with FIFOs planted for the next pids (a fresh pid namespace makes them known): refused in seconds, exit 1, nothing started',
+  'record of a Node program with FIFOs, then symlinks to a 0600 file, planted for the next pids (a fresh pid namespace makes them known): refused in seconds, exit 1, nothing started or overwritten',
   (t) => {
     // In a new pid namespace the command gets a small pid: the FIFOs cover them all. Host pids that
     // small are kernel threads, which never open a perf map.
@@ -255,6 +255,18 @@ test('claimPerfMap: a planted symlink, FIFO or another user\'s file refuses the 
     t.regex(r.stderr, /V8's perf map path \/tmp\/perf-\d+\.map of the command \(pid \d+\) already exists and is a FIFO/)
     t.notRegex(r.stdout, /ran/, 'the command was not started')
     t.false(existsSync(join(dir, 'ns.pb.gz')))
+    // Symlinks to a root-only 0600 file: V8 (run as root) would truncate it and write its map there.
+    const secret = join(dir, 'secret')
+    writeFileSync(secret, 'root only\n', { mode: 0o600 })
+    for (const p of planted) {
+      rmSync(p, { force: true })
+      symlinkSync(secret, p)
+    }
+    const s = runBounded(['unshare', '--pid', '--fork', '--mount-proc', process.execPath, CLI, 'record', '-o', join(dir, 'ns2.pb.gz'), '--', process.execPath, '-e', 'console.log("ran")'])
+    t.false(s.timedOut, 'no hang')
+    t.is(s.status, 1, s.stderr)
+    t.regex(s.stderr, /V8's perf map path \/tmp\/perf-\d+\.map of the command \(pid \d+\) already exists and is a symbolic link/)
+    t.is(readFileSync(secret, 'utf8'), 'root only\n', 'the file behind the symlink is untouched')
   },
 )
 
