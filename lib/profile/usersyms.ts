@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { PerfMap, perfMapPath } from './perfmap'
+import { escapeControls } from './sanitize'
 
 /** A mapping of a process: its range, file offset and what it maps (`/path`, `[vdso]`, `[heap]`, `''` for anonymous memory). */
 export interface MmapRec {
@@ -105,7 +106,7 @@ export function userSymbolizer(ctx: UserSymbolizerContext): UserSymbolizer {
         vdso.offsets.push(a - m.addr)
       } else {
         jit.push(i)
-        out[i] = m?.file ? { module: m.file, reason: isFilePath(m.file) ? 'NoFile' : 'Unsupported' } : { reason: m ? 'UnknownAddr' : 'Unmapped' }
+        out[i] = m?.file && m.file !== '//anon' ? { module: m.file, reason: isFilePath(m.file) ? 'NoFile' : 'Unsupported' } : { reason: m ? 'UnknownAddr' : 'Unmapped' }
       }
     })
     if (jit.length && ctx.perfMap(pid)) {
@@ -125,7 +126,8 @@ export function userSymbolizer(ctx: UserSymbolizerContext): UserSymbolizer {
       let r: SymbolizedAddr[]
       try {
         r = await withBudget(symbolizer().symbolizeElf(file, BigUint64Array.from(g.offsets)), budget, () => {
-          failed.add(`${file} (took more than ${budget / 1000} s)`)
+          // A path from the target's mappings: printed by the CLI, so no control characters.
+          failed.add(`${escapeControls(file)} (took more than ${budget / 1000} s)`)
           return giveUp('Timeout')
         })
       } catch (e) {
