@@ -4,6 +4,14 @@
 /** Owns one perf event fd (through the thread's counter table). */
 export declare class NativeCounter {
   constructor(event: NativeEvent, target: NativeTarget, opts: NativeOpts)
+  /**
+   * Whether `stat()` can read this counter without a system call: a hardware counter of the
+   * calling thread where the kernel allows user-space reads (x86-64 `rdpmc`; arm64
+   * `kernel.perf_user_access = 1`, Linux 5.17+). Each `stat()` still falls back to `read(2)`
+   * whenever the counter is not on a PMU counter of this CPU (disabled, multiplexed away), and
+   * for good once a sampler maps the counter's ring.
+   */
+  get userSpaceRead(): boolean
   /** The handle that `counterStat` takes. */
   get handle(): number
   enable(): void

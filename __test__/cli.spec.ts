@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parsePerfCsv, perfTool } from './perftool.ts'
-import { withSystemLock } from './helpers.ts'
+import { userDist, withSystemLock } from './helpers.ts'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'pe-cli-'))
@@ -181,7 +181,7 @@ test('list, doctor, record and usage errors', (t) => {
   usage(['stat', '-p', 'abc'], /Expected a process id for -p but received "abc"/)
   usage(['stat', '--bogus', '--', 'true'], /Unknown option '--bogus'/)
   const bad = spawnSync(process.execPath, [CLI, 'stat', '-e', 'task-clok', '--', 'true'], { encoding: 'utf8' })
-  t.is(bad.status, 1)
+  t.is(bad.status, 2) // a usage error, as in record (issue 21: exit codes consistent across subcommands)
   t.regex(bad.stderr, /Unknown event "task-clok"/)
   t.is(spawnSync(process.execPath, [CLI, '--help'], { encoding: 'utf8' }).status, 0)
 })
@@ -197,9 +197,9 @@ test('stat as an unprivileged user: kernel counting refused at perf_event_parano
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }))
   const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }))
   const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
-  const r = spawnSync(process.execPath, [CLI, 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8' })
+  const r = spawnSync(process.execPath, [userDist('cli.js'), 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8', cwd: '/' })
   t.is(r.status, 5)
-  const s = JSON.parse(r.stderr.trim().split('\n').at(-1)!) as JsonStat
+  const s = JSON.parse(r.stdout) as JsonStat // --json goes to stdout
   const names = s.events.map((e) => e.event)
   t.deepEqual(names, paranoid >= 2 ? ['task-clock:u', 'page-faults:u'] : ['task-clock', 'page-faults'])
   t.true(s.events.every((e) => e.value !== null && e.value > 0), JSON.stringify(s.events))

@@ -2,7 +2,7 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { doctor, formatDoctor, isClockEvent, knownEventNames, listEvents, parseEvent, unitOf, type DoctorReport, type EventInfo } from '../dist/index.js'
-import { hardwareAvailable, withSystemLock } from './helpers.ts'
+import { hardwareAvailable, userDist, withSystemLock } from './helpers.ts'
 import { perfTool } from './perftool.ts'
 
 const DIST = new URL('../dist/index.js', import.meta.url).pathname
@@ -18,8 +18,9 @@ function unprivileged(): { uid: number; gid: number } | string {
 
 /** Runs `expr` (using `p`, the package) in a node child as the unprivileged user; returns its JSON. */
 function asUser<T>(who: { uid: number; gid: number }, expr: string): T {
-  const script = `const p = require(${JSON.stringify(DIST)}); process.stdout.write(JSON.stringify(${expr}))`
-  const r = spawnSync(process.execPath, ['-e', script], { uid: who.uid, gid: who.gid, encoding: 'utf8' })
+  // The user may not read this checkout (a clone under a 0700 directory): it loads a readable copy.
+  const script = `const p = require(${JSON.stringify(userDist())}); process.stdout.write(JSON.stringify(${expr}))`
+  const r = spawnSync(process.execPath, ['-e', script], { uid: who.uid, gid: who.gid, encoding: 'utf8', cwd: '/' })
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`)
   return JSON.parse(r.stdout) as T
 }
@@ -130,7 +131,7 @@ test('doctor as root: every check, values from the system, fixes where something
   t.is(r.uid, 0)
   t.deepEqual(
     r.checks.map((c) => c.id),
-    ['kernel', 'variant', 'syscall', 'paranoid', 'capabilities', 'hardwarePmu', 'tracefs', 'tracepoints', 'kprobe', 'uprobe', 'mlock', 'sampleRate', 'environment'],
+    ['kernel', 'variant', 'syscall', 'paranoid', 'capabilities', 'hardwarePmu', 'tracefs', 'tracepoints', 'kprobe', 'uprobe', 'mlock', 'sampleRate', 'environment', 'symbolizer'],
   )
   t.is(check(r, 'paranoid').value, readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim())
   t.is(check(r, 'paranoid').status, 'ok')

@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { Counter, PerfEventError } from '../dist/index.js'
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures')
@@ -148,4 +149,61 @@ export function withSystemLock<T>(f: () => T): T {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** The repository root (this checkout). */
+export const REPO = join(import.meta.dirname, '..')
+
+/** Whether a user who is neither owner nor in the group can reach `path`: o+x on every directory above it and o+r on it. */
+export function readableByOthers(path: string): boolean {
+  try {
+    for (let d = dirname(path); ; d = dirname(d)) {
+      if ((statSync(d).mode & 0o001) === 0) return false
+      if (d === '/') break
+    }
+    const st = statSync(path)
+    return (st.mode & (st.isDirectory() ? 0o005 : 0o004)) === (st.isDirectory() ? 0o005 : 0o004)
+  } catch {
+    return false
+  }
+}
+
+let userRoot: string | undefined
+
+/** Makes every file and directory under `dir` readable (and directories searchable) by everyone. */
+function openUp(dir: string): void {
+  chmodSync(dir, 0o755)
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    if (e.isDirectory()) openUp(p)
+    else chmodSync(p, statSync(p).mode | 0o444)
+  }
+}
+
+/**
+ * A package root that any user can read, for tests that run Node as another user (`freshUser()`):
+ * the checkout itself when it is world-readable, else a copy of what the package needs at run time
+ * (package.json, variants.json, dist/, the `.node` files, symbolize/'s loader and binary) in a fresh
+ * directory under the system temp dir, removed when this test process exits. A checkout inside a
+ * `0700` directory (root's home, `mktemp -d`) is not readable by the test users.
+ */
+export function userReadableRoot(): string {
+  if (userRoot !== undefined) return userRoot
+  if (readableByOthers(join(REPO, 'dist', 'index.js')) && readableByOthers(join(REPO, 'package.json'))) return (userRoot = REPO)
+  const dir = mkdtempSync(join(tmpdir(), 'pe-user-pkg-'))
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+  const copy = (rel: string) => {
+    if (existsSync(join(REPO, rel))) cpSync(join(REPO, rel), join(dir, rel), { recursive: true })
+  }
+  for (const f of ['package.json', 'variants.json', 'dist']) copy(f)
+  for (const f of readdirSync(REPO)) if (f.endsWith('.node')) copy(f)
+  mkdirSync(join(dir, 'symbolize'))
+  for (const f of ['index.js', 'package.json', ...readdirSync(join(REPO, 'symbolize')).filter((n) => n.endsWith('.node'))]) copy(join('symbolize', f))
+  openUp(dir)
+  return (userRoot = dir)
+}
+
+/** `dist/index.js` of `userReadableRoot()`: what a child running as a test user requires. */
+export function userDist(file = 'index.js'): string {
+  return join(userReadableRoot(), 'dist', file)
 }

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { Counter } from '../dist/index.js'
+import { userDist } from './helpers.ts'
 
-const DIST = new URL('../dist/index.js', import.meta.url).pathname
 
 // One mapping per ring: on Linux 6.18, mmap'ing one perf event twice at the same time leaks the
 // user's locked-memory accounting (the pages stay charged after both munmaps, until reboot), so an
@@ -44,7 +44,7 @@ test('an unprivileged user with ulimit -l 0 opens and closes a 2^6-page sampler 
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }))
   const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }))
   // 2^6 data pages + 1 = 260 KiB each: fits perf_event_mlock_kb (516 KiB per CPU) with no RLIMIT_MEMLOCK.
-  const code = `const pe = require(${JSON.stringify(DIST)})
+  const code = `const pe = require(${JSON.stringify(userDist())})
 const out = []
 for (let i = 0; i < 8; i++) {
   const c = new pe.Counter('cpu-clock', undefined, { sampleOn: { freq: 1000 }, exclude: { kernel: true, hv: true } })

@@ -9,12 +9,14 @@ import { constants } from 'node:os'
 import { basename, delimiter, extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Counter } from './counter'
+import { EXIT, EXIT_CODES_TEXT, UsageError, checkDashDash, emptyListReason, packageVersion } from './cli-conventions'
 import { doctor, formatDoctor } from './doctor'
 import { PerfEventError } from './errors'
 import { resolveEvent, unitOf, type CountUnit, type ResolvedEvent } from './events'
 import { listEvents, type EventInfo } from './list'
 import { ProcessCounter } from './process'
 import { profileCommand } from './profile/command'
+import { symbolizer } from './profile/symbolizer'
 import type { Profile } from './profile/model'
 import { Profiler, type ProfileOptions } from './profile/profiler'
 import { scale } from './stat'
@@ -30,16 +32,17 @@ Commands:
   record [-e ev] [-F freq | -c period] [-o out] -- cmd [args...]
                                                          profile a command (every thread and child) from its exec to its exit
   record [-e ev] [-F freq | -c period] [-o out] -p pid   profile every thread of a running process until Ctrl-C or its exit
+  --version, -V                                          print the version
 
 Events use the library's grammar: task-clock, page-faults, instructions:u, L1-dcache-load-misses,
 syscalls:sys_enter_write, msr/tsc/ ... ('perf-event-open list' shows them).
-Exit code: the command's own (128+signal when killed); 1 when counting failed; 2 for usage errors.
+Tables go to stderr (the command's output stays alone on stdout); --json goes to stdout (or -o file).
+${EXIT_CODES_TEXT}
 'perf-event-open record --help' describes record's options.`
 
 /** Events of `stat` without `-e`: perf stat's defaults. */
 const DEFAULT_EVENTS = ['task-clock', 'context-switches', 'cpu-migrations', 'page-faults', 'cycles', 'instructions', 'branches', 'branch-misses']
 
-class UsageError extends Error {}
 
 /** One counted event, as printed and as written by --json. */
 interface Row {
@@ -162,9 +165,9 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e)
 }
 
-function emit(text: string, output: string | undefined): void {
+function emit(text: string, output: string | undefined, stream: NodeJS.WritableStream = process.stderr): void {
   if (output) writeFileSync(output, text.endsWith('\n') ? text : `${text}\n`)
-  else process.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
+  else stream.write(text.endsWith('\n') ? text : `${text}\n`)
 }
 
 async function statCommand(argv: string[]): Promise<number> {
@@ -204,7 +207,8 @@ interface StatFlags {
 
 function report(title: string, command: string[] | undefined, pid: number, labels: string[], values: Parameters<typeof rows>[1], elapsedNs: number, exitCode: number | null, flags: StatFlags, extra?: object): void {
   const out = rows(labels, values, elapsedNs)
-  if (flags.json) emit(JSON.stringify({ command, pid, exitCode, elapsedSeconds: elapsedNs / 1e9, events: out, ...extra }), flags.output)
+  // Machine output on stdout (for | jq); the human table on stderr, like perf stat.
+  if (flags.json) emit(JSON.stringify({ command, pid, exitCode, elapsedSeconds: elapsedNs / 1e9, events: out, ...extra }), flags.output, process.stdout)
   else emit(printStat(title, out, elapsedNs), flags.output)
 }
 
@@ -215,16 +219,12 @@ function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => 
   const errors = new Map<string, string>()
   for (const ev of events) {
     try {
-      try {
-        opened.set(ev, open(ev))
-      } catch (e) {
-        // Like perf stat: where the kernel refuses counting itself (perf_event_paranoid 2 without
-        // privilege), count user space only and say so in the event's name.
-        if (!(e instanceof PerfEventError) || (e.code !== 'EACCES' && e.code !== 'EPERM') || !/^[a-z][a-z0-9-]*$/i.test(ev)) throw e
-        const user = `${ev}:u`
-        opened.set(ev, open(user))
-        renamed.set(ev, user)
-      }
+      // Like perf stat, where the kernel refuses counting itself (perf_event_paranoid 2 without
+      // privilege) the library counts user space only and says so in the label (lib/userspace.ts).
+      const o = open(ev)
+      opened.set(ev, o)
+      const label = (o as { label?: unknown }).label
+      if (typeof label === 'string' && label !== ev) renamed.set(ev, label)
     } catch (e) {
       // An explicit unknown name or bad syntax is a usage error; a refusal by the kernel is reported per event.
       if (explicit && (!(e instanceof PerfEventError) || e.code === 'ERR_UNKNOWN_EVENT')) {
@@ -322,9 +322,10 @@ async function statPid(pid: number, events: string[], explicit: boolean, flags: 
   const usable: string[] = []
   const { errors, renamed } = openEach(events, explicit, (ev) => {
     // Probe each event on the process first, so that one refused event does not stop the others.
-    new ProcessCounter(ev, pid).close()
-    usable.push(ev)
-    return { close() {} }
+    const probe = new ProcessCounter(ev, pid)
+    probe.close()
+    usable.push(probe.labels[0])
+    return { close() {}, label: probe.labels[0] }
   })
   const pc = new ProcessCounter(usable, pid)
   const t0 = process.hrtime.bigint()
@@ -359,6 +360,12 @@ function listCommand(argv: string[]): number {
   }
   if (positionals.length > 1) throw new UsageError(`Expected at most one filter but received ${positionals.length}`)
   const events = listEvents(positionals[0])
+  if (events.length === 0) {
+    // An empty result says why (tracefs unreadable, not mounted, or the filter matches nothing).
+    if (values.json) process.stdout.write('[]\n')
+    process.stderr.write(`perf-event-open: ${emptyListReason(positionals[0])}\n`)
+    return EXIT.failed
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(events)}\n`)
     return 0
@@ -411,7 +418,8 @@ Options:
                         syscalls:sys_enter_write, cycles ... ('perf-event-open list' shows them)
   -F, --freq n          samples per second (default 999 for clocks and hardware events)
   -c, --count n         one sample every n events (default 1 for other software events and tracepoints)
-  -o, --output file     where to write the profile (default ${DEFAULT_RECORD_OUTPUT}); the extension picks the format:
+  -o, --output file     where to write the profile (default ${DEFAULT_RECORD_OUTPUT}); repeat -o for several formats
+                        from the one run; the extension picks the format:
                           .pb.gz, .pprof       pprof (go tool pprof, Pyroscope, Parca, Grafana)
                           .json, .json.gz      Firefox Profiler (profiler.firefox.com)
                           .cpuprofile          Chrome/V8 (DevTools, VS Code, speedscope)
@@ -426,8 +434,7 @@ Options:
 
 The table (self and total weight, in ns for the clocks and events otherwise) and the file written go
 to stderr; the command's own output is left alone.
-Exit code: the command's own (128+signal when killed); 1 when profiling failed; 2 for usage errors
-(unknown option, event or output extension).`
+${EXIT_CODES_TEXT}`
 
 /** Output extensions `Profile.write` knows, and the format each names. */
 const FORMATS: [string, string][] = [
@@ -528,7 +535,7 @@ async function recordCommand(argv: string[]): Promise<number> {
       event: { type: 'string', short: 'e' },
       freq: { type: 'string', short: 'F' },
       count: { type: 'string', short: 'c' },
-      output: { type: 'string', short: 'o' },
+      output: { type: 'string', short: 'o', multiple: true },
       kernel: { type: 'boolean' },
       'no-kernel': { type: 'boolean' },
       pid: { type: 'string', short: 'p' },
@@ -540,10 +547,13 @@ async function recordCommand(argv: string[]): Promise<number> {
     process.stdout.write(`${RECORD_USAGE}\n`)
     return 0
   }
-  const output = resolve(values.output ?? DEFAULT_RECORD_OUTPUT)
-  const format = FORMATS.find(([ext]) => output.endsWith(ext) && output.length > ext.length)
-  if (!format)
-    throw new UsageError(`Expected an output file ending in ${FORMATS.map(([e]) => e).join(', ')} for -o but received ${JSON.stringify(values.output ?? DEFAULT_RECORD_OUTPUT)} (${extname(output) || 'no extension'})`)
+  // Several -o write several files (one per format) from the one profile.
+  const outputs = [...new Set((values.output ?? [DEFAULT_RECORD_OUTPUT]).map((o) => resolve(o)))].map((output, i) => {
+    const format = FORMATS.find(([ext]) => output.endsWith(ext) && output.length > ext.length)
+    if (!format)
+      throw new UsageError(`Expected an output file ending in ${FORMATS.map(([e]) => e).join(', ')} for -o but received ${JSON.stringify(values.output?.[i] ?? DEFAULT_RECORD_OUTPUT)} (${extname(output) || 'no extension'})`)
+    return { output, format }
+  })
   if (values.kernel && values['no-kernel']) throw new UsageError('Expected one of --kernel or --no-kernel but received both')
   const options: ProfileOptions = {}
   if (values.event !== undefined) options.event = values.event
@@ -564,6 +574,8 @@ async function recordCommand(argv: string[]): Promise<number> {
   } catch (e) {
     throw asUsage(e)
   }
+  // The symbolizer is needed once the command has run: check it first, not after a long run (ERR_SYMBOLIZER_MISSING, exit 1).
+  symbolizer()
   let profile: Profile
   let exitCode = 0
   let title: string
@@ -581,19 +593,19 @@ async function recordCommand(argv: string[]): Promise<number> {
       profile = await profileCommand(cmd[0], cmd.slice(1), { ...options, env, forwardSignals: true })
     } catch (e) {
       if (e instanceof PerfEventError && (e.code === 'ENOENT' || e.code === 'EACCES') && e.syscall === 'execve') {
-        process.stderr.write(`perf-event-open: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`)
-        return e.code === 'ENOENT' ? 127 : 126
+        process.stderr.write(`perf-event-open: ${e.message}\n`) // the message ends with its hint
+        return e.code === 'ENOENT' ? EXIT.notFound : EXIT.notExecutable
       }
       throw asUsage(e)
     }
     exitCode = exitCodeOf(profile.meta.exitCode, profile.meta.signal)
     title = `'${cmd.join(' ')}'`
   }
-  await profile.write(output)
+  for (const { output } of outputs) await profile.write(output)
   const lines = ['', ` Profile of ${title}:`, '', profile.top(top).table, '']
   for (const w of profile.warnings) lines.push(`warning: ${w}`)
   const seconds = ((profile.meta.endTime - profile.meta.startTime) / 1000).toFixed(3)
-  lines.push(`Wrote ${output} (${format[1]}): ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
+  lines.push(`Wrote ${outputs.map(({ output, format }) => `${output} (${format[1]})`).join(', ')}: ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
   process.stderr.write(`${lines.join('\n')}\n`)
   return exitCode
 }
@@ -614,19 +626,36 @@ const COMMANDS: Record<string, (argv: string[]) => number | Promise<number>> = {
   record: recordCommand,
 }
 
+/** The package's own argument errors ("Expected … but received …", "Unknown …"), not a TypeError from a bug. */
+function isArgumentError(e: unknown): boolean {
+  return (e instanceof TypeError || e instanceof RangeError) && /^(Expected|Unknown) /.test(e.message)
+}
+
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+  if (command === '-h' || command === '--help' || command === 'help') {
     process.stdout.write(`${USAGE}\n`)
-    return command === undefined ? 2 : 0
+    return EXIT.ok
+  }
+  if (command === '-V' || command === '--version' || command === 'version') {
+    process.stdout.write(`perf-event-open ${packageVersion()}\n`)
+    return EXIT.ok
+  }
+  if (command === undefined) {
+    // Misuse: the usage goes to stderr (stdout stays for what was asked for), exit 2.
+    process.stderr.write(`perf-event-open: Expected a command (stat, record, list or doctor)\n\n${USAGE}\n`)
+    return EXIT.usage
   }
   const run = COMMANDS[command]
   try {
     if (!run) throw new UsageError(`Unknown command ${JSON.stringify(command)}: expected stat, record, list or doctor`)
+    checkDashDash(command, rest)
     return await run(rest)
   } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    // Every subcommand: what was typed wrong (an unknown event, a bad option value) is a usage error, exit 2.
+    const code = (e as { code?: string }).code
+    if (e instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS') || code === 'ERR_UNKNOWN_EVENT' || isArgumentError(e)) {
       const usage = command === 'record' ? "Run 'perf-event-open record --help' for its options." : USAGE
       process.stderr.write(`perf-event-open: ${(e as Error).message}\n\n${usage}\n`)
       return 2

@@ -15,6 +15,8 @@ export interface ErrorContext {
   cgroup?: string
   /** An inherited counter on every CPU (cpu 'all'): the kernel maps such counters only per CPU. */
   inheritAllCpus?: boolean
+  /** A kernel-only event (context-switches…) refused where only user space may be counted: the hint says why. */
+  kernelOnly?: boolean
   /** Any privilege-level exclusion asked for (`:u`, `:k`, options.exclude): some PMUs reject them. */
   excludeAny?: boolean
   /** Counting a whole CPU (pid 'all'): needs paranoid <= 0 or CAP_PERFMON. */
@@ -27,4 +29,6 @@ export interface ErrorContext {
   userCountingWorks?: () => boolean | undefined
   /** Options in use whose minimum Linux version exceeds the build's (for ERR_UNSUPPORTED_BY_BUILD). */
   unsupported?: () => string | undefined
+  /** Options in use whose minimum Linux version exceeds the running kernel's (for the kernel's EINVAL/E2BIG). */
+  tooNewForKernel?: () => string | undefined
 }

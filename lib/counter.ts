@@ -6,6 +6,7 @@ import { Sampler, SAMPLER_TOKEN } from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from './events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
 import { contextFor, operationContext } from './since'
+import { openCountingUserOnly } from './userspace'
 import { decodeStat, ensureStatBuffer, readStat, armSwitch, switchDone, fastCalls, statBytes, statSlots, type FastCalls, type ReadCheck, type Stat } from './stat'
 import type { NativeBinding } from './binding'
 
@@ -30,8 +31,14 @@ export class Counter extends Handle<NativeCounter, Stat> {
   readonly #lost: boolean
   /** What every read must fit: its size and the event's id (else the fd is checked: ERR_FD_REPLACED). */
   readonly #check: ReadCheck
-  /** The event as given (string) or a short description of the object. */
+  /** The event as given (string) or a short description of the object; `:u` appended where it counts user space only because the kernel refused kernel-mode counting. */
   readonly label: string
+  /**
+   * The kernel refused kernel-mode counting (kernel.perf_event_paranoid 2 without CAP_PERFMON) and
+   * the event's privilege levels were left to the defaults, so it counts user space only, as perf
+   * does (`label` ends in `:u`; README "Permissions").
+   */
+  readonly userSpaceOnly: boolean
 
   /**
    * Opens the event (perf_event_open). The counter starts disabled unless `options.enable`.
@@ -44,19 +51,26 @@ export class Counter extends Handle<NativeCounter, Stat> {
     super('Counter')
     const ev = resolveEvent(event)
     const t = resolveTarget(target)
-    const opts = counterOptions(options, ev)
-    this.label = ev.label
-    this.#ctx = contextFor(ev, opts, t)
-    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
-    this.#lost = opts.statFormat?.lostRecords === true
+    const asked = counterOptions(options, ev)
     this.#binding = binding()
     this.#fast = fastCalls(this.#binding)
-    let native: NativeCounter
-    try {
-      native = this.attach(new this.#binding.NativeCounter(ev.native, t, opts), this.#ctx)
-    } catch (e) {
-      throw fromNative(e, this.#ctx)
-    }
+    const NativeCounter = this.#binding.NativeCounter
+    // Where the kernel refuses kernel-mode counting, events left to the default privilege levels count user space only (lib/userspace.ts).
+    const opened = openCountingUserOnly(
+      ev,
+      asked,
+      options,
+      t,
+      (o) => new NativeCounter(ev.native, t, o),
+      (e, kernelOnly) => fromNative(e, { ...contextFor(ev, asked, t), kernelOnly }),
+    )
+    const opts = opened.opts
+    this.label = opened.label
+    this.userSpaceOnly = opened.userOnly
+    this.#ctx = { ...contextFor(ev, opts, t), what: opened.label }
+    this.#clockFreq = opts.sampleOn?.freq !== undefined && isClockEvent(ev.native)
+    this.#lost = opts.statFormat?.lostRecords === true
+    const native = this.attach(opened.value, this.#ctx)
     this.#handle = native.handle
     let id: bigint
     try {
@@ -91,10 +105,27 @@ export class Counter extends Handle<NativeCounter, Stat> {
     })
   }
 
-  /** Reads the counter: one read(2), no allocation on the native side. */
+  /**
+   * Reads the counter: no allocation on the native side; one read(2), or none for a hardware
+   * counter of this thread where the kernel allows user-space reads (see `userSpaceRead`).
+   */
   stat(): Stat {
     // A plain function with the handle number: cheaper than a native method call (bench/README.md).
-    return decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
+    const s = decodeStat(this.call(() => readStat(this.#fast, this.#fast.counterStat, this.#handle)), this.#lost, this.#check)
+    if (this.userSpaceOnly) s.userSpaceOnly = true
+    return s
+  }
+
+  /**
+   * Whether `stat()` reads this counter without a system call (the `perf_event_mmap_page`
+   * self-monitoring protocol): a generic hardware event of the calling thread, not inherited, without
+   * `statFormat.lostRecords`, where the kernel allows it (x86-64: `/sys/bus/event_source/devices/cpu/rdpmc`
+   * not 0; arm64: `kernel.perf_user_access = 1`, Linux 5.17+). The values are those `read(2)` gives;
+   * `stat()` still uses `read(2)` whenever the counter is not on a PMU counter of this CPU
+   * (disabled, multiplexed away). A `sampler()` takes over the mapping: `false` from then on.
+   */
+  get userSpaceRead(): boolean {
+    return this.call((n) => n.userSpaceRead)
   }
 
   /** The event's kernel id (PERF_EVENT_IOC_ID), the one records and group reads carry. */

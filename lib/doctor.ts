@@ -4,11 +4,12 @@ import { binding, buildInfo } from './binding'
 import { Counter } from './counter'
 import { PerfEventError, hasHardwarePmu, typeError } from './errors'
 import { PMU_ROOT, TRACEFS_ROOTS } from './events'
+import { SYMBOLIZER_PACKAGE, symbolizer, symbolizerSource } from './profile/symbolizer'
 import { versionLess } from './since'
 
 /** One finding of `doctor()`. */
 export interface DoctorCheck {
-  /** Stable key: `kernel`, `variant`, `syscall`, `paranoid`, `capabilities`, `hardwarePmu`, `tracefs`, `tracepoints`, `kprobe`, `uprobe`, `mlock`, `sampleRate`, `environment`. */
+  /** Stable key: `kernel`, `variant`, `syscall`, `paranoid`, `capabilities`, `hardwarePmu`, `tracefs`, `tracepoints`, `kprobe`, `uprobe`, `mlock`, `sampleRate`, `environment`, `symbolizer`. */
   id: string
   /** `ok`: works; `warn`: works partly or with limits; `fail`: does not work here; `info`: a fact. */
   status: 'ok' | 'warn' | 'fail' | 'info'
@@ -64,7 +65,7 @@ const PARANOID_ALLOWS: Record<string, string> = {
   '-1': 'everything for everyone: CPU-wide counting, kernel counting, raw tracepoint data',
   '0': 'CPU-wide and kernel counting for everyone; raw tracepoint data needs privilege',
   '1': 'your own processes, user and kernel space; CPU-wide counting needs privilege',
-  '2': 'your own processes, user space only (add ":u" or exclude: { kernel: true }); kernel counting and CPU-wide counting need privilege',
+  '2': 'your own processes, user space only (events left to the default privilege levels count user space only, labelled ":u"; context-switches and cpu-migrations are refused); kernel counting and CPU-wide counting need privilege',
   '3': 'nothing without privilege (Debian/Ubuntu/Android restriction)',
   '4': 'nothing without privilege',
 }
@@ -86,6 +87,9 @@ function environment(): { value: string; detail: string } {
   if (/(^|\s)hypervisor(\s|$)/m.test(read('/proc/cpuinfo') ?? '')) found.push('virtual machine (cpuinfo: hypervisor)')
   const vendor = read('/sys/class/dmi/id/sys_vendor')
   if (vendor && /qemu|kvm|vmware|virtualbox|xen|microsoft|amazon|google/i.test(vendor)) found.push(`VM vendor ${vendor}`)
+  // arm64 and other device-tree machines have no DMI: QEMU's `virt` board says so in its compatible string.
+  const compatible = read('/sys/firmware/devicetree/base/compatible')?.split('\0').filter(Boolean)
+  if (compatible?.includes('linux,dummy-virt')) found.push('QEMU virt machine (device tree: linux,dummy-virt)')
   const wsl = /microsoft/i.test(release())
   if (wsl) found.push('WSL2')
   const value = found.length ? found.join(', ') : 'bare metal or undetected'
@@ -93,6 +97,29 @@ function environment(): { value: string; detail: string } {
     ? 'Containers: the default seccomp profile of Docker/Podman blocks perf_event_open unless CAP_PERFMON/CAP_SYS_ADMIN is granted; kernel.perf_event_paranoid is the host\'s. VMs: hardware events need a virtual PMU.'
     : 'No container or VM markers found.'
   return { value, detail }
+}
+
+/** Generic hardware events (PERF_TYPE_HARDWARE): a PMU implements some of them; arm64 cores and VMs' virtual PMUs often lack several. */
+const GENERIC_HARDWARE = ['cycles', 'instructions', 'cache-references', 'cache-misses', 'branches', 'branch-misses', 'bus-cycles', 'stalled-cycles-frontend', 'stalled-cycles-backend', 'ref-cycles']
+
+/** The hardwarePmu check where `instructions:u` opens: the core PMU's name and the generic events it does not implement. */
+function hardwarePmuPresent(): DoctorCheck {
+  let pmus: string[] = []
+  try {
+    pmus = readdirSync(PMU_ROOT).filter((d) => d === 'cpu' || d.startsWith('cpu_') || d.startsWith('armv8') || d.startsWith('armv7'))
+  } catch {}
+  const missing = GENERIC_HARDWARE.filter((e) => {
+    const r = tryOpen(`${e}:u`)
+    return !r.ok && (r.code === 'ENOENT' || r.code === 'EOPNOTSUPP' || r.code === 'EINVAL')
+  })
+  return {
+    id: 'hardwarePmu',
+    status: 'ok',
+    value: `present${pmus.length ? ` (${pmus.join(', ')})` : ''}`,
+    detail: missing.length
+      ? `Hardware events open. This PMU does not implement ${missing.length} of the ${GENERIC_HARDWARE.length} generic hardware events: ${missing.join(', ')} (they fail with ENOENT; raw events of the CPU manual may measure the same).`
+      : `Hardware events open; all ${GENERIC_HARDWARE.length} generic hardware events (${GENERIC_HARDWARE.join(', ')}) are implemented.`,
+  }
 }
 
 /**
@@ -170,7 +197,7 @@ export function doctor(): DoctorReport {
   const hw = tryOpen('instructions:u')
   checks.push(
     hw.ok
-      ? { id: 'hardwarePmu', status: 'ok', value: 'present', detail: 'Hardware events (cycles, instructions, cache misses) open.' }
+      ? hardwarePmuPresent()
       : {
           id: 'hardwarePmu',
           status: 'warn',
@@ -280,7 +307,25 @@ export function doctor(): DoctorReport {
 
   const env = environment()
   checks.push({ id: 'environment', status: 'info', value: env.value, detail: env.detail })
+  checks.push(symbolizerCheck())
   return { uid, checks }
+}
+
+/** Whether profiles can be symbolized here: the addon `profile()`, `Profiler` and `record` load after sampling. */
+function symbolizerCheck(): DoctorCheck {
+  try {
+    symbolizer()
+    return { id: 'symbolizer', status: 'ok', value: 'loads', detail: `Profiles are symbolized (loaded from ${symbolizerSource() ?? SYMBOLIZER_PACKAGE}).` }
+  } catch (e) {
+    const err = e as PerfEventError
+    return {
+      id: 'symbolizer',
+      status: 'warn',
+      value: 'missing',
+      detail: `${err.message.split('\n')[0]} Counting and sampling work; profile(), Profiler and record fail with ERR_SYMBOLIZER_MISSING.`,
+      fix: err.hint,
+    }
+  }
 }
 
 const MARK: Record<DoctorCheck['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: 'info' }

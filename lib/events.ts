@@ -200,6 +200,25 @@ export function closestEventNames(name: string): string[] {
   return scored.slice(0, 3).map((x) => x.n)
 }
 
+/** The names among `candidates` closest to `name` (at most 3, within a third of its length): did-you-mean for tracepoints and PMU terms. */
+export function closestNames(name: string, candidates: readonly string[]): string[] {
+  const lower = name.toLowerCase()
+  if (!lower || lower.length > 128) return []
+  const max = Math.max(1, Math.floor(lower.length / 3))
+  return candidates
+    .map((n) => ({ n, d: distance(lower, n.toLowerCase(), max) }))
+    .filter((x) => x.d <= max)
+    .sort((x, y) => x.d - y.d)
+    .filter((x, _, all) => x.d <= all[0].d + 1)
+    .slice(0, 3)
+    .map((x) => x.n)
+}
+
+/** " Did you mean 'a' or 'b'?" or ''. */
+function suggest(names: string[]): string {
+  return names.length ? ` Did you mean ${names.map((n) => `'${n}'`).join(' or ')}?` : ''
+}
+
 /** Event strings are bounded: they may come from configuration or untrusted input. */
 export const MAX_EVENT_LENGTH = 4096
 
@@ -317,10 +336,20 @@ function tracepointId(sys: string, name: string, label: string): bigint {
       errno: 13,
       hint: `tracefs is mounted but only root may read it (mode 700 is the default). Tracepoints need root or CAP_PERFMON anyway; as root you may also open it up: mount -o remount,mode=755 ${denied} (or chmod), or pass the tracepoint's id: { type: 'tracepoint', id }.`,
     })
-  const mounted = TRACEFS_ROOTS.some((r) => existsSync(`${r}/events`))
+  const root = TRACEFS_ROOTS.find((r) => existsSync(`${r}/events`))
+  let near = ''
+  if (root !== undefined) {
+    // Did you mean: another tracepoint of this subsystem, or the same name in the closest subsystems.
+    const inSys = list(`${root}/events/${sys}`).filter((n) => existsSync(`${root}/events/${sys}/${n}/id`))
+    if (inSys.length) near = suggest(closestNames(name, inSys).map((n) => `${sys}:${n}`))
+    else {
+      const systems = closestNames(sys, list(`${root}/events`).filter((n) => existsSync(`${root}/events/${n}/${name}/id`) || existsSync(`${root}/events/${n}/enable`)))
+      near = suggest(systems.map((s2) => (existsSync(`${root}/events/${s2}/${name}/id`) ? `${s2}:${name}` : `${s2}:…`)))
+    }
+  }
   throw unknown(label, [`no tracepoint ${sys}:${name} (looked for ${looked.join(' and ')})`],
-    mounted
-      ? `List tracepoints with: ls ${TRACEFS_ROOTS[0]}/events/${sys}/ (or perf list tracepoint).`
+    root !== undefined
+      ? `${near.trim() ? `${near.trim()} ` : ''}List tracepoints with: perf-event-open list ${sys} (or ls ${root}/events/${sys}/, or listEvents('${sys}')).`
       : `tracefs is not mounted: as root, mount -t tracefs nodev ${TRACEFS_ROOTS[0]}`)
 }
 
@@ -329,7 +358,8 @@ function pmuType(pmu: string, label = pmu): number {
   const type = read(`${PMU_ROOT}/${pmu}/type`)
   if (type === undefined) {
     const present = list(PMU_ROOT)
-    throw unknown(label, [`no PMU ${JSON.stringify(pmu)} in ${PMU_ROOT} (present: ${present.join(', ') || 'none'})`])
+    const near = suggest(closestNames(pmu, present).map((p) => `${p}/…/`)).trim()
+    throw unknown(label, [`no PMU ${JSON.stringify(pmu)} in ${PMU_ROOT} (present: ${present.join(', ') || 'none'})`], `${near ? `${near} ` : ''}PMUs and their events: perf-event-open list pmu, or listEvents('pmu').`)
   }
   return Number(type)
 }
@@ -380,9 +410,10 @@ function parsePmuEvent(pmu: string, terms: string, label: string): NativeEvent {
       }
       const formats = list(`${dir}/format`)
       const events = list(`${dir}/events`).filter((e) => !e.includes('.'))
+      const near = suggest(closestNames(key, [...formats, ...events]).map((n) => `${pmu}/${n}/`)).trim()
       throw unknown(label, [
         `PMU ${pmu} has no format term or event alias ${JSON.stringify(key)} (looked in ${dir}/format and ${dir}/events; formats: ${formats.join(', ') || 'none'}; events: ${events.join(', ') || 'none'})`,
-      ])
+      ], `${near ? `${near} ` : ''}Events of this PMU: perf-event-open list ${pmu}, or listEvents('${pmu}').`)
     }
   }
   apply(terms, 0)
@@ -448,7 +479,7 @@ export function parseEvent(text: string): ResolvedEvent {
 
 function didYouMean(name: string): string | undefined {
   const close = closestEventNames(name)
-  return close.length ? `Did you mean ${close.map((n) => `'${n}'`).join(' or ')}? All names: perf list, or knownEventNames().` : undefined
+  return close.length ? `Did you mean ${close.map((n) => `'${n}'`).join(' or ')}? All names: perf-event-open list (the CLI), listEvents() or knownEventNames().` : undefined
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[] | Set<T>, name: string): T {

@@ -5,6 +5,7 @@ import { Handle } from './handle'
 import { resolveEvent, type EventInput } from './events'
 import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
 import { contextFor } from './since'
+import { openCountingUserOnly } from './userspace'
 import { decodeGroup, ensureStatBuffer, groupBytes, readStat, armSwitch, switchDone, fastCalls, statSlots, type FastCalls, type GroupStat, type ReadCheck } from './stat'
 import type { NativeBinding } from './binding'
 
@@ -14,6 +15,8 @@ export interface GroupMember {
   readonly label: string
   /** Kernel id: how the group read is matched to members. */
   readonly id: bigint
+  /** Counts user space only: the kernel refused kernel-mode counting (`label` ends in `:u`; README "Permissions"). */
+  readonly userSpaceOnly?: true
 }
 
 /**
@@ -38,6 +41,8 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   /** What every read must fit: its size (kept up to date by `add`); else the fds are checked (ERR_FD_REPLACED). */
   readonly #check: ReadCheck = { bytes: 0, verify: () => this.call((n) => n.checkFds()) }
   #target: NativeTarget = { pid: 0, cpu: -1 }
+  /** Some member counts user space only (`stat()` marks them). */
+  #userOnly = false
 
   /**
    * Opens the leader. Members share its target.
@@ -49,20 +54,30 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     super('CounterGroup')
     const ev = resolveEvent(leader)
     const t = resolveTarget(target)
-    const opts = leaderOptions(options, ev)
-    opts.statFormat = { ...opts.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
-    this.#lost = opts.statFormat.lostRecords === true
-    const ctx = contextFor(ev, opts, t)
+    const asked = leaderOptions(options, ev)
+    asked.statFormat = { ...asked.statFormat, siblings: true, id: true, timeEnabled: true, timeRunning: true }
+    this.#lost = asked.statFormat.lostRecords === true
     this.#target = t
-    let native: NativeGroup | undefined
+    const Native = this.#binding.NativeGroup
+    // Where the kernel refuses kernel-mode counting, the leader counts user space only (lib/userspace.ts).
+    const opened = openCountingUserOnly(
+      ev,
+      asked,
+      options,
+      t,
+      (o) => new Native(ev.native, t, o),
+      (e, kernelOnly) => fromNative(e, { ...contextFor(ev, asked, t), kernelOnly }),
+    )
+    const ctx = { ...contextFor(ev, opened.opts, t), what: opened.label }
+    const native: NativeGroup = this.attach(opened.value, ctx)
     try {
-      native = this.attach(new this.#binding.NativeGroup(ev.native, t, opts), ctx)
       this.#handle = native.handle
-      this.#members.push({ label: ev.label, id: native.memberId(0) })
+      this.#members.push({ label: opened.label, id: native.memberId(0), ...(opened.userOnly ? { userSpaceOnly: true as const } : {}) })
     } catch (e) {
-      native?.close()
+      native.close()
       throw fromNative(e, ctx)
     }
+    if (opened.userOnly) this.#userOnly = true
     this.#ctx.push(ctx)
     this.#check.bytes = groupBytes(1, this.#lost)
     this.#check.idWords = idWords(this.#members)
@@ -76,16 +91,21 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
   add(event: EventInput, options?: MemberOptions): number {
     const n = this.native
     const ev = resolveEvent(event)
-    const opts = memberOptions(options, ev)
-    const ctx = contextFor(ev, opts, this.#target)
-    let id: bigint
-    try {
-      id = n.add(ev.native, opts)
-    } catch (e) {
-      throw fromNative(e, ctx)
-    }
-    this.#members.push({ label: ev.label, id })
-    this.#ctx.push(ctx)
+    const asked = memberOptions(options, ev)
+    const target = this.#target
+    // Like the leader: user space only where the kernel refuses kernel-mode counting (lib/userspace.ts).
+    const opened = openCountingUserOnly(
+      ev,
+      asked,
+      options,
+      target,
+      (o) => n.add(ev.native, o),
+      (e, kernelOnly) => fromNative(e, { ...contextFor(ev, asked, target), kernelOnly }),
+    )
+    const id = opened.value
+    this.#members.push({ label: opened.label, id, ...(opened.userOnly ? { userSpaceOnly: true as const } : {}) })
+    if (opened.userOnly) this.#userOnly = true
+    this.#ctx.push({ ...contextFor(ev, opened.opts, target), what: opened.label })
     this.#check.bytes = groupBytes(this.#members.length, this.#lost)
     this.#check.idWords = idWords(this.#members)
     ensureStatBuffer(this.#fast, statSlots(this.#members.length))
@@ -122,7 +142,9 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
    * `ERR_FD_REPLACED` when other code closed one of the group's descriptors, else `ERR_PERF`.
    */
   stat(): GroupStat {
-    return decodeGroup(this.call(() => readStat(this.#fast, this.#fast.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
+    const s = decodeGroup(this.call(() => readStat(this.#fast, this.#fast.groupStat, this.#handle)), this.#members, this.#lost, this.#check)
+    if (this.#userOnly) for (let i = 0; i < s.members.length; i++) if (this.#members[i].userSpaceOnly) s.members[i].userSpaceOnly = true
+    return s
   }
 
   /** Sets an ftrace filter on a tracepoint member (index as returned by `add`, 0 = leader). */

@@ -21,6 +21,12 @@ export function hasHardwarePmu(): boolean {
   return ['cpu', 'cpu_core', 'cpu_atom', 'armv8_pmuv3', 'armv8_pmuv3_0', 'armv8_cortex_a53', 'armv8_cortex_a72'].some((d) => existsSync(`${PMU_ROOT}/${d}`))
 }
 
+/** Why (lib/userspace.ts refuses such counts) a user-space-only count of a kernel-only event means nothing, and what to do instead. */
+export function kernelOnlyReason(label: string, withFix = true): string {
+  const fix = withFix ? ' (sudo sysctl kernel.perf_event_paranoid=1, or sudo setcap cap_perfmon+ep "$(command -v node)")' : ''
+  return `${label} fires only in kernel mode (the kernel switches and migrates tasks): counted for user space only it is always 0, so it is not opened that way. Count it with the kernel included: that needs kernel.perf_event_paranoid <= 1, CAP_PERFMON (Linux 5.8+) or root${fix}.`
+}
+
 const PARANOID: Record<string, string> = {
   '-1': 'no restrictions',
   '0': 'CPU-wide counting allowed; raw tracepoint access needs privilege',
@@ -69,11 +75,12 @@ function permissionHint(ctx: ErrorContext): string {
     parts.push('Tracepoints and probes need root or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN, and read access to tracefs.')
   else if (ctx.cpuWide)
     parts.push(`Counting a whole CPU (pid 'all') needs kernel.perf_event_paranoid <= 0 or CAP_PERFMON (Linux 5.8+) / CAP_SYS_ADMIN${level !== undefined && level > 0 ? ` (it is ${level})` : ''}; ":u" does not help. Without privilege, count your own threads: { pid: 0 }.`)
+  else if (ctx.kernelOnly) parts.push(kernelOnlyReason(ctx.what, false))
   else if (level !== undefined && level >= 2 && level < 3 && !ctx.excludeKernel)
     parts.push(
       ctx.eventType === 'dynamic'
         ? 'At this level counting the kernel needs privilege, and PMU events often cannot exclude it (the msr PMU rejects ":u" with EINVAL): lower the level to 1 or grant CAP_PERFMON.'
-        : 'At this level counting the kernel needs privilege: add ":u" to the event or pass exclude: { kernel: true }.',
+        : 'At this level counting the kernel needs privilege: add ":u" to the event or pass exclude: { kernel: true } (events left to the default privilege levels do that on their own).',
     )
   parts.push(FIXES.replace('=N', `=${ctx.cpuWide ? 0 : 1}`))
   return parts.join(' ')
@@ -139,6 +146,8 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
         ? 'All hardware breakpoint slots are in use (x86-64 has 4 debug registers; each watchpoint counter on a thread or CPU takes one): close other breakpoint counters, or watch fewer addresses at once.'
         : 'The kernel has no room for this event (a PMU resource is exhausted): close other counters that use it.'
     case 'EINVAL': {
+      const newer = ctx.tooNewForKernel?.()
+      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
       const max = readProc('/proc/sys/kernel/perf_event_max_sample_rate')
       if (ctx.freq !== undefined && max !== undefined && ctx.freq > BigInt(max))
         return `sampleOn.freq ${ctx.freq} is above kernel.perf_event_max_sample_rate (${max}): lower it, or raise the limit (sudo sysctl kernel.perf_event_max_sample_rate=${ctx.freq}).`
@@ -148,8 +157,11 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
         return "This PMU may count per CPU only: open it with { pid: 'all', cpu: N } (needs privilege)."
       return `The kernel (${release()}) rejected the attributes: an invalid combination of options for this event, or an option this kernel does not know.`
     }
-    case 'E2BIG':
+    case 'E2BIG': {
+      const newer = ctx.tooNewForKernel?.()
+      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
       return `The running kernel (${release()}) is older than the perf_event_attr this build uses; use a build variant for an older kernel.`
+    }
     case 'EOPNOTSUPP':
       return 'The PMU cannot do this: e.g. sampling on a PMU without an overflow interrupt, branch stacks, or an exclusion it does not support.'
     case 'EMFILE':

@@ -104,13 +104,17 @@ function tryOpen(name: string): { opens: boolean; reason?: string } {
   try {
     attempt(name)
     return { opens: true }
-  } catch (e) {
+  } catch (first) {
+    let e = first
     // perf_event_paranoid 2: the kernel refuses counting itself, not the event; retry user-only.
+    // If that fails too, its error is the one about the event (e.g. ENOENT: the PMU lacks it).
     if (e instanceof PerfEventError && (e.code === 'EACCES' || e.code === 'EPERM') && !name.includes(':') && !name.endsWith('/')) {
       try {
         attempt(`${name}:u`)
         return { opens: true }
-      } catch {}
+      } catch (retry) {
+        e = retry
+      }
     }
     if (e instanceof PerfEventError) return { opens: false, reason: `${e.code}: ${e.hint ?? e.message}` }
     return { opens: false, reason: String(e) }

@@ -84,6 +84,7 @@ const SOLUTIONS = (target: TargetInfo, kernel: string) => {
     '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
     `- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=${target.cpu} --libc=${target.libc} perf-event-open.`,
     '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
+    '- Bundled (esbuild, webpack, Vite, Electron Forge)? Mark perf-event-open external so it loads from node_modules: README "Bundlers" (https://github.com/perf-event-open/perf-event-open-node#bundlers).',
     '- Build from source (Rust stable; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack`, then install the tarball it writes (it contains the binary).',
     '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose an installed variant with PERF_EVENT_OPEN_VARIANT.',
   ].join('\n')

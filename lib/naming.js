@@ -23,7 +23,27 @@
 // keeps tsc from compiling the JSON into dist/.
 const requireAtRuntime = require
 /** @type {{ default: string, variants: Variant[], targets: TargetInfo[] }} */
-const file = requireAtRuntime('../variants.json')
+const file = loadVariants()
+
+/**
+ * variants.json from the package root. A bundle that inlined this file without it (esbuild,
+ * webpack or Vite without perf-event-open marked external) gets an error that says so.
+ * @returns {{ default: string, variants: Variant[], targets: TargetInfo[] }}
+ */
+function loadVariants() {
+  try {
+    return requireAtRuntime('../variants.json')
+  } catch (cause) {
+    const e = new Error(
+      `perf-event-open could not find its variants.json next to ${__dirname}: it looks bundled (esbuild, webpack, Vite, Electron Forge). ` +
+        'Mark perf-event-open external so that it loads from node_modules with its files and binaries: README "Bundlers" ' +
+        '(https://github.com/perf-event-open/perf-event-open-node#bundlers), e.g. esbuild --external:perf-event-open.',
+      { cause },
+    )
+    Object.assign(e, { name: 'PerfEventError', code: 'ERR_NATIVE_LOAD', errno: 0, syscall: 'load', hint: 'Mark perf-event-open external in your bundler: README "Bundlers".' })
+    throw e
+  }
+}
 
 /** @type {readonly Variant[]} */
 const VARIANTS = file.variants

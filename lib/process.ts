@@ -45,6 +45,8 @@ export interface ProcessEventStat {
   multiplexed: boolean
   /** Percentage of the enabled time the event was on the PMU (100 without multiplexing). */
   runningPercent: number
+  /** Present (`true`) when the event counts user space only: the kernel refused kernel-mode counting (`label` ends in `:u`). */
+  userSpaceOnly?: true
 }
 
 /** Counts of one thread. */
@@ -60,6 +62,8 @@ export interface ThreadStat {
    * after the counter was opened (inherited counters fold a child's counts into its creator's).
    */
   counts: bigint[]
+  /** The same scaled counts keyed by event label, like `ProcessStat.total` (`byEvent['task-clock']`; `'task-clock:u'` where it counts user space only). */
+  byEvent: Record<string, bigint>
 }
 
 /** One read of a `ProcessCounter`. */
@@ -93,7 +97,7 @@ function startAddonThreads(): void {
   addonThreadsStarted = true
   let c: Counter
   try {
-    c = new Counter('dummy', undefined, { sampleOn: { count: 1n } })
+    c = new Counter('dummy', undefined, { sampleOn: { count: 1n }, exclude: { kernel: true, hv: true } })
   } catch {
     return // Nothing to start where counters cannot be opened; the ProcessCounter reports why.
   }
@@ -162,13 +166,15 @@ interface Opened {
 export class ProcessCounter implements Disposable {
   /** The process counted. */
   readonly pid: number
-  /** Event labels, in the order given. */
+  /** Event labels, in the order given; `:u` appended where an event counts user space only because the kernel refused kernel-mode counting (README "Permissions"). */
   readonly labels: readonly string[]
   /** Whether child processes started after open are counted too (`children`, or a kernel/build before 5.13). */
   readonly inheritsChildren: boolean
   #threads: Opened[] = []
   #closed = false
   #skipAddon = false
+  /** Per event: counts user space only (the kernel refused kernel-mode counting). */
+  #userOnly: boolean[] = []
 
   /**
    * @param events one event or a list (strings or typed objects, as `Counter` takes).
@@ -223,6 +229,10 @@ export class ProcessCounter implements Disposable {
       throw e
     }
     this.#threads.sort((a, b) => a.tid - b.tid)
+    // Where the kernel refused kernel-mode counting, the counters count user space only: their labels say so (`task-clock:u`).
+    const first = this.#threads[0].counters
+    this.labels = first.map((c) => c.label)
+    this.#userOnly = first.map((c) => c.userSpaceOnly)
   }
 
   #open(tid: number, name: string, events: readonly EventInput[], opts: CounterOptions): Opened | undefined {
@@ -298,7 +308,9 @@ export class ProcessCounter implements Disposable {
         multiplexed[i] ||= s.multiplexed
         return sc
       })
-      return { tid: t.tid, name: t.name, exited: !live.has(t.tid), counts }
+      const byEvent: Record<string, bigint> = {}
+      for (let i = 0; i < n; i++) byEvent[this.labels[i]] = counts[i]
+      return { tid: t.tid, name: t.name, exited: !live.has(t.tid), counts, byEvent }
     })
     const events = this.labels.map((label, i) => ({
       label,
@@ -308,6 +320,7 @@ export class ProcessCounter implements Disposable {
       timeRunning: running[i],
       multiplexed: multiplexed[i],
       runningPercent: enabled[i] === 0n ? 100 : Number((running[i] * 10000n) / enabled[i]) / 100,
+      ...(this.#userOnly[i] ? { userSpaceOnly: true as const } : {}),
     }))
     const total: Record<string, bigint> = {}
     for (const e of events) total[e.label] = e.scaled

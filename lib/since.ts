@@ -1,5 +1,6 @@
 // "Since Linux X.Y": which Linux version an option, event field or operation needs, and which
 // build variant has it. Used to explain ERR_UNSUPPORTED_BY_BUILD; the one module that knows this.
+import { release } from 'node:os'
 import type { NativeOpts, NativeTarget } from '../index'
 import { binding, buildInfo } from './binding'
 import type { ErrorContext } from './errors'
@@ -80,6 +81,11 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
       const built = binding().buildLinux()
       const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
       return `The loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`
+    },
+    tooNewForKernel: () => {
+      const kernel = /^\d+\.\d+/.exec(release())?.[0]
+      const needs = kernel ? needsNewer(opts, ev.native, kernel) : []
+      return needs.length ? `${needs.map(({ option, since }) => `${option} needs Linux ${since}`).join('; ')}, and this kernel is ${release()}.` : undefined
     },
   }
 }

@@ -50,6 +50,11 @@ export interface Stat {
   multiplexed: boolean
   /** The counter was never on the PMU (`timeRunning` is 0): `count` means nothing. */
   neverRan: boolean
+  /**
+   * Present (`true`) when the count is of user space only because the kernel refused kernel-mode
+   * counting (kernel.perf_event_paranoid 2 without CAP_PERFMON; README "Permissions").
+   */
+  userSpaceOnly?: true
 }
 
 /** Values of one group member, from the group's single read. */
@@ -63,6 +68,8 @@ export interface MemberStat {
   scaled: bigint
   /** With `statFormat.lostRecords` (Linux 6.0+). */
   lostRecords?: bigint
+  /** Present (`true`) when this member counts user space only (the kernel refused kernel-mode counting; its label ends in `:u`). */
+  userSpaceOnly?: true
 }
 
 /** One atomic read of a whole group. Members are scheduled together, so they share the times. */

@@ -56,7 +56,7 @@ clean_path="$node_dir:/usr/bin:/bin"
 for f in hot.svg hot.pb.gz hot.folded hot.cpuprofile hot.json; do [[ -s "$app2/out/$f" ]] || { echo "missing $f" >&2; exit 1; }; done
 rm -f "$app2"/isolate-*-v8.log
 echo "== without the symbolizer: a clear error"
-rm -rf "$app2/node_modules/perf-event-open-symbolize" "$app2/node_modules/perf-event-open-symbolize-$platform"
+rm -rf "$app2/node_modules/perf-event-open-symbolize" "$app2/node_modules/perf-event-open-symbolize-$platform" "$app2/node_modules/perf-event-open/symbolize"
 (cd "$app2" && env -i PATH="$clean_path" HOME="$HOME" node -e "
 require('perf-event-open').profile(() => 1).then(() => { console.error('expected ERR_SYMBOLIZER_MISSING'); process.exit(1) },
   (e) => { if (e.code !== 'ERR_SYMBOLIZER_MISSING') throw e; console.log('   ' + e.code + ': ' + e.hint.split('.')[0]) })")

@@ -14,7 +14,9 @@ use std::cell::RefCell;
 
 use crate::error::{invalid, IoContext, Result};
 use crate::handles::{FdIdentity, LentFd, Owned, Slab, Table};
-use crate::event::{to_event, KeepAlive, NativeEvent};
+use crate::event::{to_event, AnyEvent, KeepAlive, NativeEvent};
+use crate::user_read::UserPage;
+use perf_event_open::event::dp::DynamicPmu;
 use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 
 /// Result of `queryBpf`.
@@ -50,8 +52,23 @@ pub fn set_filter(c: &Counter, filter: &str) -> Result<()> {
 /// probe names alive in `keep`), the options and the target. Shared by
 /// `NativeCounter` and `NativeGroup`.
 pub fn open(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts) -> Result<(Counter, KeepAlive)> {
+    open_with(event, target, opts, false)
+}
+
+/// `open`, with `user_read`: on arm64 a generic hardware event also asks the PMU for user-space
+/// reads (`config1` bit 1, see user_read.rs).
+fn open_with(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts, user_read: bool) -> Result<(Counter, KeepAlive)> {
     let mut keep = KeepAlive::default();
-    let event = to_event(event, &mut keep)?;
+    let event = match event {
+        NativeEvent::Hardware { name } if user_read && cfg!(target_arch = "aarch64") => AnyEvent::Dp(DynamicPmu {
+            ty: 0, // PERF_TYPE_HARDWARE
+            config: crate::event::hardware_config(*name),
+            config1: crate::user_read::ARM64_RDPMC_CONFIG1,
+            config2: 0,
+            config3: 0,
+        }),
+        _ => to_event(event, &mut keep)?,
+    };
     let opts = to_opts(opts)?;
     let counter = with_target(target, |t| Counter::new(event, t, &opts).op("perf_event_open"))?;
     Ok((counter, keep))
@@ -94,6 +111,23 @@ struct Entry {
     keep: KeepAlive,
     /// Shared with this counter's open sampler, if any: one sampler (one ring mapping) per counter.
     ring_token: std::sync::Arc<()>,
+    /// The mapped first page for reads without a system call, with the event id `stat()` reports
+    /// (user_read.rs); None when the kernel does not allow them for this counter, or once a
+    /// sampler maps the ring instead.
+    user: Option<(UserPage, u64)>,
+}
+
+/// Whether a counter can be read in user space: a generic hardware event of the calling thread,
+/// not inherited (children's counts are only in read(2)), read as count + times + id (the page has no
+/// lost-records count), and a kernel that allows it now.
+fn wants_user_read(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts) -> bool {
+    matches!(event, NativeEvent::Hardware { .. })
+        && target.pid == 0
+        && target.cpu < 0
+        && target.cgroup.is_none()
+        && opts.inherit.is_none()
+        && !opts.stat_format.as_ref().is_some_and(|f| f.lost_records == Some(true))
+        && crate::user_read::allowed()
 }
 
 thread_local! {
@@ -104,7 +138,12 @@ static COUNTERS: Table<Entry> = Table::new(&COUNTER_SLAB);
 /// Reads the counter whose handle the facade put in the stat buffer's last slot into that buffer (the hot path of `stat()`; no arguments).
 #[napi]
 pub fn counter_stat() -> Result<()> {
-    crate::handles::read_into_stat_buffer("counter", |h| COUNTERS.with(h, "counter", |e| Ok((e.counter.file().as_raw_fd(), e.identity))))
+    crate::handles::read_into_stat_buffer("counter", |h| {
+        COUNTERS.with(h, "counter", |e| {
+            let now = e.user.as_ref().and_then(|(page, id)| page.read().map(|[v, en, run]| [v, en, run, *id]));
+            Ok((e.counter.file().as_raw_fd(), e.identity, now))
+        })
+    })
 }
 
 /// Runs `to` on the counter whose handle the facade armed in the stat buffer's last slot
@@ -196,9 +235,21 @@ impl Drop for NativeCounter {
 impl NativeCounter {
     #[napi(constructor)]
     pub fn new(event: NativeEvent, target: NativeTarget, opts: NativeOpts) -> Result<Self> {
-        let (counter, keep) = open(&event, &target, &opts)?;
+        let user_read = wants_user_read(&event, &target, &opts);
+        let (counter, keep) = open_with(&event, &target, &opts, user_read)?;
         let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
-        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, identity, ring_token: Default::default() }), identity, lent: RefCell::new(None) })
+        let user = if user_read { UserPage::map(counter.file().as_raw_fd()).zip(counter.id().ok()) } else { None };
+        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, identity, ring_token: Default::default(), user }), identity, lent: RefCell::new(None) })
+    }
+
+    /// Whether `stat()` can read this counter without a system call: a hardware counter of the
+    /// calling thread where the kernel allows user-space reads (x86-64 `rdpmc`; arm64
+    /// `kernel.perf_user_access = 1`, Linux 5.17+). Each `stat()` still falls back to `read(2)`
+    /// whenever the counter is not on a PMU counter of this CPU (disabled, multiplexed away), and
+    /// for good once a sampler maps the counter's ring.
+    #[napi(getter)]
+    pub fn user_space_read(&self) -> bool {
+        self.entry.with(|e| Ok(e.user.is_some())).unwrap_or(false)
     }
 
     /// The handle that `counterStat` takes.
@@ -287,7 +338,11 @@ impl NativeCounter {
     /// Maps a ring of 2^exp data pages and returns its sampler (one per counter).
     #[napi]
     pub fn sampler(&self, env: &Env, exp: u32) -> Result<crate::sampler::NativeSampler> {
-        let token = self.entry.with(|e| Ok(e.ring_token.clone()))?;
+        // The ring's mapping replaces the user-read page: one mapping per perf fd.
+        let token = self.entry.with_mut(|e| {
+            e.user = None;
+            Ok(e.ring_token.clone())
+        })?;
         self.with(|c| crate::sampler::open(env, c, token, exp))
     }
 

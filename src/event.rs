@@ -144,6 +144,24 @@ fn hardware(name: HardwareEventName) -> Hardware {
     }
 }
 
+/// The generic event's `config` (PERF_COUNT_HW_*, a stable ABI): for opening it as a typed config
+/// with extra `config1` bits (arm64 user-space reads, `user_read.rs`).
+pub fn hardware_config(name: HardwareEventName) -> u64 {
+    use HardwareEventName as N;
+    match name {
+        N::CpuCycle => 0,
+        N::Instr => 1,
+        N::CacheAccess => 2,
+        N::CacheMiss => 3,
+        N::BranchInstr => 4,
+        N::BranchMiss => 5,
+        N::BusCycle => 6,
+        N::FrontendStalledCycle => 7,
+        N::BackendStalledCycle => 8,
+        N::RefCpuCycle => 9,
+    }
+}
+
 fn hw_cache(cache: CacheName, op: CacheOp, result: CacheResult) -> Hardware {
     let ty = match cache {
         CacheName::L1d => CacheType::L1d,

@@ -169,10 +169,16 @@ pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R>
 /// that is not that event any more (other code closed it; the number may belong to another file)
 /// gives ERR_FD_REPLACED naming `what`. A read that succeeds on a foreign file is caught by the
 /// facade, which checks the byte count and ids and then asks `checkFds`.
-pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32, Option<FdIdentity>)>) -> Result<()> {
+pub fn read_into_stat_buffer(what: &str, fd_of: impl FnOnce(u32) -> Result<(i32, Option<FdIdentity>, Option<[u64; 4]>)>) -> Result<()> {
     with_stat_buffer(|out| {
         let last = out.len() - 1;
-        let (fd, identity) = fd_of(out[last] as u32)?;
+        let (fd, identity, now) = fd_of(out[last] as u32)?;
+        // Read in user space (user_read.rs): count, time enabled, time running, id, as read(2) lays them out.
+        if let Some(values) = now.filter(|_| last >= 4) {
+            out[..4].copy_from_slice(&values);
+            out[last] = 32 | (1 << 32);
+            return Ok(());
+        }
         let room = last * 8;
         // SAFETY: `out` is live, writable memory of `room` + 8 bytes (checked by with_stat_buffer).
         let n = unsafe { libc::read(fd, out.as_mut_ptr().cast(), room) };

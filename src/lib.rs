@@ -14,6 +14,7 @@ mod options;
 mod output;
 mod record;
 mod sampler;
+mod user_read;
 
 use napi::bindgen_prelude::{BigInt, Uint8ArraySlice};
 use napi_derive::napi;

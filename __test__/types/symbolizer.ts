@@ -2,7 +2,7 @@
 // imports from symbolize/ so the published typings stand alone) must match the generated typings of
 // symbolize/index.d.ts in both directions: a field or function on one side only fails here.
 import type * as Generated from '../../symbolize/index.js'
-import type { SymbolizerBinding } from '../../lib/profile/symbolizer.js'
+import type { SymbolizerBinding } from '../../dist/profile/symbolizer.js'
 
 type Native = Omit<typeof Generated, '__napiBindingTarget'>
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false

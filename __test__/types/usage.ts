@@ -102,3 +102,20 @@ if (rec.type === 'ksymbol') {
   const st: 'reg' | 'unreg' = rec.state
   void [k, st]
 }
+
+// Issue 21: freq and period exclude each other; per-thread counts are keyed like totals.
+import { profile, profileCommand, ProcessCounter, type ProfileOptions, type ProcessStat } from '../../dist/index.js'
+void profile(() => 1, { freq: 99 })
+void profile(() => 1, { period: 1000 })
+// @ts-expect-error freq and period together
+void profile(() => 1, { freq: 99, period: 1000 })
+// @ts-expect-error freq and period together (profileCommand too)
+void profileCommand('true', [], { freq: 99, period: 1000, stdio: 'ignore' })
+void profileCommand('true', [], { period: 1000, stdio: 'ignore', cwd: '/' })
+const po: ProfileOptions = { event: 'page-faults', period: 1 }
+void po
+declare const ps: ProcessStat
+const keyedTotal: bigint | undefined = ps.total['task-clock']
+const keyedThread: bigint | undefined = ps.threads[0].byEvent['task-clock']
+void [keyedTotal, keyedThread]
+void ProcessCounter

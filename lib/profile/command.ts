@@ -1,14 +1,18 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
+import { commandEnv } from '../electron'
 import { PerfEventError, typeError } from '../errors'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
 import { forwardSignals, type SignalForwarding } from './signals'
 
-/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
-export interface CommandOptions extends Omit<ProfileOptions, 'scope'> {
+/** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
+
+/** How `profileCommand` starts the command. */
+export interface CommandStart {
   cwd?: string
   env?: NodeJS.ProcessEnv
   /** The command's stdin, stdout and stderr: `'inherit'` (default) or `'ignore'`. */
@@ -21,11 +25,16 @@ export interface CommandOptions extends Omit<ProfileOptions, 'scope'> {
   forwardSignals?: boolean
 }
 
+/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
+export type CommandOptions = OmitEach<ProfileOptions, 'scope'> & CommandStart
+
 /**
  * Starts `file` with `args`, profiles it and everything it starts (its threads, and its children:
  * the events are inherited) from its exec to its exit, and symbolizes it after it has exited, from
  * its mmap records (ELF/DWARF at file offsets) and its V8 perf map file. For a Node program pass
- * `--perf-basic-prof`: `profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])`.
+ * `--perf-basic-prof`: `profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])`. Under Electron,
+ * `process.execPath` is the Electron binary: it is started with `ELECTRON_RUN_AS_NODE=1` (unless
+ * `options.env` sets that variable), so it runs the script as Node does.
  * One event per CPU (enabled by the kernel at exec), one ring per CPU. `profile.meta.exitCode` /
  * `signal` tell how it ended.
  */
@@ -43,7 +52,8 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   // The shell waits on fd 3 until the events are open, then execs the command: the kernel enables
   // them at that exec, so the profile starts with the command's first instruction. If this process
   // dies first (fd 3 closes without a line), the shell exits instead of running the command unprofiled.
-  const child = spawn('/bin/sh', ['-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'sh', file, ...args], { cwd, env, stdio: [stdio, stdio, stdio, 'pipe'] })
+  // Under Electron, process.execPath is the Electron binary: it runs as Node with ELECTRON_RUN_AS_NODE=1 (lib/electron.ts).
+  const child = spawn('/bin/sh', ['-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'sh', file, ...args], { cwd, env: commandEnv(file, env), stdio: [stdio, stdio, stdio, 'pipe'] })
   await once(child, 'spawn')
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
   // V8's perf map path of the command's pid is claimed before it execs (a planted symlink or FIFO

@@ -11,15 +11,32 @@ import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples }
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { perfMapPath } from './perfmap'
 import { procMaps, userSymbolizer, type MmapRec, type UserSymbolizer } from './usersyms'
+import { ELECTRON_PERF_MAP_HINT, electronPerfMapFlags, isElectron } from '../electron'
 
-/** Options of `profile()` and `new Profiler()`. */
-export interface ProfileOptions {
+/**
+ * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
+ * a type error (and a TypeError at run time).
+ */
+export type ProfileOptions = ProfileOptionsBase &
+  (
+    | {
+        /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
+        freq?: number
+        /** Not with `freq`. */
+        period?: never
+      }
+    | {
+        /** One sample every `period` events (default 1 for other software events and tracepoints). */
+        period?: number
+        /** Not with `period`. */
+        freq?: never
+      }
+  )
+
+/** The options of `ProfileOptions` other than the rate (`freq` or `period`). */
+export interface ProfileOptionsBase {
   /** Any event the package accepts (`'cpu-clock'`, `'page-faults'`, `'syscalls:sys_enter_write'`, `'cycles'`…). Default `'cpu-clock'`. */
   event?: EventInput
-  /** Samples per second (default 999 for clocks and hardware events). Above `kernel.perf_event_max_sample_rate` the kernel refuses. */
-  freq?: number
-  /** One sample every `period` events (default 1 for other software events and tracepoints). */
-  period?: number
   /**
    * `'thread'`: the calling JS thread (default). `'process'`: every thread of this process — the
    * libuv pool, workers, V8's helpers — including threads started later (inherited), with one event
@@ -95,7 +112,7 @@ function effectiveUid(pid: number): number {
 /** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
 export function perfMapEnabled(): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
-  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof')
+  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof') || (isElectron() && electronPerfMapFlags())
 }
 
 const PERF_MAP_HINT =
@@ -410,7 +427,8 @@ export class Profiler {
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      exclude: this.#kernel ? undefined : { kernel: true, hv: true },
+      // Kernel frames asked for: explicit, so that a refusal is an error, not a silent user-space-only fallback (lib/userspace.ts).
+      exclude: this.#kernel ? { kernel: false } : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
       ...extra,
     }
@@ -660,10 +678,12 @@ export class Profiler {
     const hasMap = (!own || perfMapEnabled()) && present(perfMapPath(this.#pid))
     if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
     if (!hasMap && own) {
-      warnings.push(PERF_MAP_HINT)
+      // Electron takes V8 flags through --js-flags, not node's command line (lib/electron.ts).
+      const hint = isElectron() ? ELECTRON_PERF_MAP_HINT : PERF_MAP_HINT
+      warnings.push(hint)
       if (!warnedPerfMap) {
         warnedPerfMap = true
-        process.emitWarning(PERF_MAP_HINT, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
+        process.emitWarning(hint, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
       }
     }
     const raw = this.#store

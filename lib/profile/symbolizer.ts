@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { PerfEventError } from '../errors'
+import { currentTarget } from '../loader'
 
 /** One symbolized address, as the symbolizer addon returns it. */
 export interface SymbolizedAddr {
@@ -49,11 +50,43 @@ export const SYMBOLIZER_PACKAGE = 'perf-event-open-symbolize'
 
 let cached: SymbolizerBinding | undefined
 
+/** The package root (dist/profile/ or lib/profile/ → two levels up). */
+const ROOT = join(__dirname, '..', '..')
+
+/** The symbolizer binary a clone builds (`npm run build`) and `npm pack` carries: `symbolize/perf-event-open-symbolize.<platform>.node`. */
+export function bundledSymbolizerPath(): string | undefined {
+  const target = currentTarget()
+  return target === undefined ? undefined : join(ROOT, 'symbolize', `${SYMBOLIZER_PACKAGE}.${target.platform}.node`)
+}
+
+/** napi's generic "npm has a bug…" text says nothing true here: name what was missing instead. */
+function loadFailure(e: unknown): string {
+  const first = (e as Error).message.split('\n')[0]
+  return /Cannot find native binding/.test(first) ? 'no binary for this platform beside it and no platform package installed' : first
+}
+
+/** The fixes that work in the state this copy of the package is in. */
+function missingHint(envPath: string | undefined): string {
+  const target = currentTarget()
+  const file = `${SYMBOLIZER_PACKAGE}.${target?.platform ?? '<platform>'}.node`
+  if (envPath) return `PERF_EVENT_OPEN_SYMBOLIZE_PATH is set (${envPath}) and nothing else is tried: point it at an existing ${file} (or the package's index.js), or unset it.`
+  if (existsSync(join(ROOT, 'symbolize', 'Cargo.toml')))
+    return `This is a clone of the repository without a built symbolizer: run npm run build (it builds the symbolizer too; or just npm run build:symbolize). npm pack then carries it (symbolize/${file}), so a tarball installed elsewhere profiles too.`
+  return (
+    `This copy of perf-event-open (${ROOT}) has no symbolizer beside it (symbolize/${file}) and ${SYMBOLIZER_PACKAGE} is not installed. ` +
+    `Installed from the npm registry: npm install ${SYMBOLIZER_PACKAGE} (it brings ${SYMBOLIZER_PACKAGE}-${target?.platform ?? '<platform>'} as an optional dependency: do not use --omit=optional). ` +
+    `Installed from a tarball packed in a clone: run npm run build in the clone (it builds the symbolizer), npm pack again and reinstall. ` +
+    `Either way, PERF_EVENT_OPEN_SYMBOLIZE_PATH=/path/to/${file} works without reinstalling.`
+  )
+}
+
 /**
  * Loads the symbolizer addon on first use: `PERF_EVENT_OPEN_SYMBOLIZE_PATH` (a `.node` file or the
- * package's `index.js`; nothing else is tried when it is set), then the installed `perf-event-open-symbolize` package, then the
- * repository's `symbolize/` build (development).
- * @throws PerfEventError `ERR_SYMBOLIZER_MISSING` with how to install it.
+ * package's `index.js`; nothing else is tried when it is set), then the installed
+ * `perf-event-open-symbolize` package, then the binary beside this package
+ * (`symbolize/perf-event-open-symbolize.<platform>.node`: what `npm run build` makes in a clone and
+ * `npm pack` carries), then `symbolize/index.js` (a clone's napi loader).
+ * @throws PerfEventError `ERR_SYMBOLIZER_MISSING` with the fixes that work in this state.
  */
 export function symbolizer(): SymbolizerBinding {
   if (cached) return cached
@@ -63,7 +96,9 @@ export function symbolizer(): SymbolizerBinding {
   if (env) candidates.push(env)
   else {
     candidates.push(SYMBOLIZER_PACKAGE)
-    const dev = join(__dirname, '..', '..', 'symbolize', 'index.js')
+    const bundled = bundledSymbolizerPath()
+    if (bundled !== undefined) candidates.push(bundled)
+    const dev = join(ROOT, 'symbolize', 'index.js')
     if (existsSync(dev)) candidates.push(dev)
   }
   // The symbolizer's napi-generated loader honours NAPI_RS_NATIVE_LIBRARY_PATH, which a user may
@@ -75,9 +110,10 @@ export function symbolizer(): SymbolizerBinding {
       try {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         cached = require(c) as SymbolizerBinding
+        symbolizerFrom = c
         return cached
       } catch (e) {
-        tried.push(`${c}: ${(e as Error).message.split('\n')[0]}`)
+        tried.push(`${c}: ${loadFailure(e)}`)
       }
     }
   } finally {
@@ -85,11 +121,15 @@ export function symbolizer(): SymbolizerBinding {
   }
   throw new PerfEventError(`The symbolizer addon (${SYMBOLIZER_PACKAGE}) could not be loaded; tried:\n  ${tried.join('\n  ')}`, 'ERR_SYMBOLIZER_MISSING', {
     syscall: 'load',
-    hint:
-      `Install it beside perf-event-open: npm install ${SYMBOLIZER_PACKAGE} (it brings its platform package, ` +
-      `e.g. ${SYMBOLIZER_PACKAGE}-linux-x64-gnu, as an optional dependency: do not use --omit=optional). In a clone of the repository run npm run build:symbolize. ` +
-      'Or set PERF_EVENT_OPEN_SYMBOLIZE_PATH to its .node file.',
+    hint: missingHint(env),
   })
+}
+
+let symbolizerFrom: string | undefined
+
+/** Where the loaded symbolizer came from (a path or the package name), once `symbolizer()` succeeded. */
+export function symbolizerSource(): string | undefined {
+  return cached === undefined ? undefined : symbolizerFrom
 }
 
 /** Tests only: forget the loaded addon. */

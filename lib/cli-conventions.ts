@@ -1,0 +1,98 @@
+/**
+ * Conventions every subcommand of the CLI shares: exit codes, `--version`, usage errors, the `--`
+ * before a command, and why a listing came back empty. Kept out of cli.ts so that each rule has one
+ * place (README "CLI" documents the same table).
+ * @packageDocumentation
+ */
+import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { TRACEFS_ROOTS } from './events'
+
+/** Exit codes of every subcommand. */
+export const EXIT = {
+  /** Success; for `stat`/`record -- cmd`, the command's own exit code instead (128 + signal when it was killed). */
+  ok: 0,
+  /** Counting or profiling failed (the kernel refused, the symbolizer is missing…), or a listing is empty: the message says why. */
+  failed: 1,
+  /** Usage error: unknown command, option, event or output extension; a missing `--`; conflicting options. */
+  usage: 2,
+  /** The command to run is not executable (as a shell says). */
+  notExecutable: 126,
+  /** The command to run was not found (as a shell says). */
+  notFound: 127,
+} as const
+
+/** The exit-code table printed by `--help` (the README has the same). */
+export const EXIT_CODES_TEXT = `Exit codes (every command):
+  0     success; stat/record -- cmd exit with the command's own code (128+signal when it was killed)
+  1     counting or profiling failed, or a listing is empty (the message on stderr says why)
+  2     usage error: unknown command, option, event or output extension, a missing --, conflicting options
+  126   the command to run is not executable
+  127   the command to run was not found`
+
+/** A mistake in what was typed: printed with the usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** The package's version (from its package.json). */
+export function packageVersion(): string {
+  // dist/cli-conventions.js → ../package.json; lib/ (tests through tsx) likewise.
+  for (const p of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+    try {
+      const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string }
+      if (pkg.name === 'perf-event-open' && typeof pkg.version === 'string') return pkg.version
+    } catch {
+      // try the next
+    }
+  }
+  return 'unknown'
+}
+
+/** Options that take a value, per subcommand that runs a command after `--` (short and long spellings). */
+const VALUE_OPTIONS: Record<string, readonly string[]> = {
+  stat: ['-e', '--event', '-p', '--pid', '-o', '--output'],
+  record: ['-e', '--event', '-F', '--freq', '-c', '--count', '-o', '--output', '-p', '--pid', '-n', '--top'],
+}
+
+/**
+ * Throws a UsageError when a command was given without `--` and options follow its first word
+ * (`stat node -e 1`: the `-e 1` would be taken as perf-event-open's event "1"). Without `--`, a
+ * command with no options after it (`stat ls /tmp`) is accepted.
+ */
+export function checkDashDash(command: string, argv: readonly string[]): void {
+  const takesValue = VALUE_OPTIONS[command]
+  if (takesValue === undefined || argv.includes('--')) return
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]
+    if (a.startsWith('-') && a.length > 1) {
+      if (takesValue.includes(a)) i++ // its value
+      continue
+    }
+    const after = argv.slice(i + 1).filter((x) => x.startsWith('-') && x.length > 1)
+    if (after.length === 0) return
+    const before = argv.slice(0, i)
+    throw new UsageError(
+      `Expected -- before the command: without it, ${after.map((x) => JSON.stringify(x)).join(', ')} after ${JSON.stringify(a)} would be read as perf-event-open ${command}'s own option${after.length > 1 ? 's' : ''}. Write: perf-event-open ${command} ${[...before, '--', ...argv.slice(i)].join(' ')}`,
+    )
+  }
+}
+
+/** Whether `path` can be read (and, for a directory, listed) by this process. */
+function readable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.R_OK | fsConstants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Why `list [filter]` found nothing, and what to try. */
+export function emptyListReason(filter: string | undefined): string {
+  const what = filter === undefined ? 'No events were found' : `No events match ${JSON.stringify(filter)}`
+  const mounted = TRACEFS_ROOTS.find((r) => existsSync(r))
+  let tracepoints: string
+  if (mounted === undefined) tracepoints = `tracefs is not mounted, so no tracepoints are listed (as root: mount -t tracefs nodev ${TRACEFS_ROOTS[0]})`
+  else if (!readable(join(mounted, 'events'))) tracepoints = `tracepoints are not listed: ${mounted} is not readable by this user (tracefs is mode 700 by default; tracepoints need root or CAP_PERFMON anyway)`
+  else tracepoints = `tracepoints are listed from ${mounted}/events`
+  return `${what}: the filter is a kind (hardware, software, cache, tracepoint, pmu), a substring of names or categories (syscalls), or a glob (*fault*); ${tracepoints}. 'perf-event-open list' shows every event.`
+}
