@@ -34,7 +34,8 @@ test('the .node never creates external buffers (refused by Electron >= 21)', (t)
 })
 
 // Issue 21: the symbolizer addon is loaded into the same process (profile(), Profiler): the same rules.
-const symbolizerBinary = () => readdirSync(join(import.meta.dirname, '..', 'symbolize')).find((f) => /^perf-event-open-symbolize\..+\.node$/.test(f))
+// This machine's build (npm run build:arm64 leaves the arm64 one beside it, linked against glibc 2.17 by another toolchain).
+const symbolizerBinary = () => readdirSync(join(import.meta.dirname, '..', 'symbolize')).find((f) => f.startsWith(`perf-event-open-symbolize.linux-${process.arch}-`) && f.endsWith('.node'))
 const symbolizerTest = symbolizerBinary() ? test : test.skip
 symbolizerTest('the symbolizer .node imports only napi_* and libc symbols and never creates external buffers', (t) => {
   const path = join(import.meta.dirname, '..', 'symbolize', symbolizerBinary()!)

@@ -1,5 +1,5 @@
 // Seeded property fuzz (fast-check) in the suite: events, targets, options, sampler sizes and
-// drain sizes, a few thousand cases in child processes (a crash is counted, not fatal), with a
+// drain sizes, hostile V8 perf maps (FIFOs, symlinks, malformed lines, control characters), a few thousand cases in child processes (a crash is counted, not fatal), with a
 // heap cap and an RSS/fd bound. The long run is `npm run fuzz` (100 000 cases).
 import test from 'ava'
 import { spawn } from 'node:child_process'
@@ -23,5 +23,7 @@ test('fuzz: 3000 seeded cases give 0 crashes, 0 unclear errors, 0 hangs, no RSS 
   t.is(sum.hangs, 0)
   t.is(sum.leaks, 0)
   t.true(sum.kinds.ok > 100, 'the fuzz reaches open counters, not only argument errors')
+  // Hostile perf maps are planted too (issue 16): each kind is reached, none gave an unclear outcome.
+  for (const kind of ['lines', 'tooBig', 'fifo', 'symlinkZero', 'symlinkFile', 'dir']) t.true(sum.kinds[`perfMap:${kind}`] > 10, `perf map kind ${kind} planted`)
   t.is(code, 0)
 })

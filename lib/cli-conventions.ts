@@ -16,6 +16,8 @@ export const EXIT = {
   failed: 1,
   /** Usage error: unknown command, option, event or output extension; a missing `--`; conflicting options. */
   usage: 2,
+  /** The command to run is not executable (as a shell says). */
+  notExecutable: 126,
   /** The command to run was not found (as a shell says). */
   notFound: 127,
 } as const
@@ -25,6 +27,7 @@ export const EXIT_CODES_TEXT = `Exit codes (every command):
   0     success; stat/record -- cmd exit with the command's own code (128+signal when it was killed)
   1     counting or profiling failed, or a listing is empty (the message on stderr says why)
   2     usage error: unknown command, option, event or output extension, a missing --, conflicting options
+  126   the command to run is not executable
   127   the command to run was not found`
 
 /** A mistake in what was typed: printed with the usage, exit code 2. */

@@ -587,21 +587,16 @@ async function recordCommand(argv: string[]): Promise<number> {
     // Node programs the command starts (npm, npx, scripts) name their JS frames too.
     const nodeOptions = [process.env.NODE_OPTIONS ?? '', ...NODE_PERF_FLAGS.filter((f) => !(process.env.NODE_OPTIONS ?? '').split(/\s+/).includes(f))].join(' ').trim()
     const env = { ...process.env, NODE_OPTIONS: nodeOptions }
-    // Ctrl-C goes to the command (same process group); the profile is written when it exits.
-    const ignore = () => {}
-    process.on('SIGINT', ignore)
-    process.on('SIGTERM', ignore)
+    // SIGINT/SIGTERM/SIGHUP go to the command (Ctrl-C reaches it anyway: same process group); the
+    // profile is written when it exits; a second signal exits at once.
     try {
-      profile = await profileCommand(cmd[0], cmd.slice(1), { ...options, env })
+      profile = await profileCommand(cmd[0], cmd.slice(1), { ...options, env, forwardSignals: true })
     } catch (e) {
-      if (e instanceof PerfEventError && e.code === 'ENOENT' && e.syscall === 'execve') {
-        process.stderr.write(`perf-event-open: ${e.message}${e.hint ? ` (${e.hint})` : ''}\n`)
-        return 127
+      if (e instanceof PerfEventError && (e.code === 'ENOENT' || e.code === 'EACCES') && e.syscall === 'execve') {
+        process.stderr.write(`perf-event-open: ${e.message}\n`) // the message ends with its hint
+        return e.code === 'ENOENT' ? EXIT.notFound : EXIT.notExecutable
       }
       throw asUsage(e)
-    } finally {
-      process.off('SIGINT', ignore)
-      process.off('SIGTERM', ignore)
     }
     exitCode = exitCodeOf(profile.meta.exitCode, profile.meta.signal)
     title = `'${cmd.join(' ')}'`

@@ -24,6 +24,7 @@ export type PerfErrorCode =
   | 'ERR_SYMBOLIZER_MISSING'
   | 'ERR_PROFILER_RUNNING'
   | 'ERR_PROFILER_NOT_RUNNING'
+  | 'ERR_PERF_MAP_UNSAFE'
   | (string & {})
 
 /**

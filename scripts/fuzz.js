@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // Seeded property fuzz (fast-check) of the public API: events, targets, options, sampler sizes,
+// hostile V8 perf maps read by PerfMap.open (a FIFO, symlinks, a directory, malformed lines),
 // drain sizes, filters and switchTo. Cases run in child processes so that a crash (a signal)
 // is counted, with a heap cap and an RSS/fd bound so that unbounded growth fails.
 //
@@ -207,7 +208,24 @@ function child(seed, cases, fifo) {
   const exp = fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 4 }), fc.constantFrom(31, -1, 1.5, NaN, '2'))
   const drain = fc.oneof(fc.constant(undefined), fc.nat({ max: 100 }), fc.constantFrom(0, 0xffffffff, -1, 2 ** 32, 1.5, NaN, 'x'))
   const extra = fc.oneof(fc.constant(undefined), fc.record({ filter: fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('common_pid != 0', 'fdd == 1', 1)) }), fc.record({ switchTo: event }), fc.record({ member: event, memberOptions: options }))
-  const scenario = fc.record({ event, target, options, exp, drain, extra })
+  // Hostile V8 perf maps (issue 16): random and malformed lines (non-hex, negative sizes, bytes that
+  // are not UTF-8, control characters), a FIFO, symlinks (to /dev/zero, to a file), a directory, a file
+  // over the size cap. PerfMap.open must answer (a map or a warning) at once, never throw or block,
+  // and names must come out of escapeControls without a control character.
+  const mapLine = fc.oneof(
+    fc.tuple(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.bigInt({ min: 0n, max: 1n << 40n }), fc.string({ unit: 'binary', maxLength: 30 })).map(([a, n, name]) => Buffer.from(`${a.toString(16)} ${n.toString(16)} ${name}`)),
+    fc.tuple(fc.nat({ max: 0xffff }), fc.nat({ max: 0x100 }), fc.string({ unit: 'binary', maxLength: 30 })).map(([a, n, name]) => Buffer.from(`${a.toString(16)} ${n.toString(16)} ${name}`)),
+    fc.string({ unit: 'binary', maxLength: 40 }).map((t) => Buffer.from(t)),
+    fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a)),
+    fc.constantFrom('zz12 10 JS:*x', '1000 -10 JS:*y', '0x10 10 z', '1000 10', '1000 10 ', ' 1000 10 a', '1000  10 a', '1000 10 \x1b[31mred\x07').map((t) => Buffer.from(t)),
+  )
+  const hostileMap = fc.record({
+    kind: fc.constantFrom('lines', 'lines', 'lines', 'fifo', 'symlinkZero', 'symlinkFile', 'dir', 'tooBig'),
+    lines: fc.array(mapLine, { maxLength: 30 }),
+    addrs: fc.array(fc.oneof(fc.nat({ max: 0x10100 }).map(BigInt), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), { maxLength: 10 }),
+  })
+  const map = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: hostileMap })
+  const scenario = fc.record({ event, target, options, exp, drain, extra, map })
 
   const kinds = {}
   const unclear = []
@@ -245,7 +263,68 @@ function child(seed, cases, fifo) {
     }
   }
 
+  const { PerfMap } = require(join(__dirname, '..', 'dist', 'profile', 'perfmap.js'))
+  const { escapeControls } = require(join(__dirname, '..', 'dist', 'profile', 'sanitize.js'))
+  const fs = require('node:fs')
+  const mapDir = fifo ? require('node:path').dirname(fifo) : require('node:os').tmpdir()
+  const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+  function runMap(c) {
+    const m = c.map
+    const path = join(mapDir, `perf-fuzz-${process.pid}.map`)
+    const target = join(mapDir, `perf-fuzz-${process.pid}.target`)
+    fs.rmSync(path, { force: true, recursive: true })
+    const text = Buffer.concat(m.lines.flatMap((l) => [l, Buffer.from('\n')]))
+    let open = path
+    let maxBytes
+    switch (m.kind) {
+      case 'lines':
+        fs.writeFileSync(path, text)
+        break
+      case 'tooBig':
+        fs.writeFileSync(path, Buffer.concat([text, Buffer.alloc(64, 0x41)]))
+        maxBytes = 32
+        break
+      case 'fifo':
+        if (!fifo) return
+        open = fifo
+        break
+      case 'symlinkZero':
+        fs.symlinkSync('/dev/zero', path)
+        break
+      case 'symlinkFile':
+        fs.writeFileSync(target, text)
+        fs.symlinkSync(target, path)
+        break
+      case 'dir':
+        fs.mkdirSync(path)
+        break
+    }
+    const t0 = Date.now()
+    try {
+      const r = attempt(() => PerfMap.open(open, { uids: [process.geteuid()], maxBytes }), c)
+      if (!r) return
+      const refused = m.kind !== 'lines'
+      kinds[`perfMap:${m.kind}`] = (kinds[`perfMap:${m.kind}`] ?? 0) + 1
+      const problem =
+        refused && (r.map !== undefined || !/was not read: /.test(r.warning ?? ''))
+          ? `${m.kind}: not refused`
+          : !refused && r.map === undefined
+            ? 'lines: no map'
+            : undefined
+      const names = r.map ? attempt(() => r.map.lookupAll(m.addrs), c) : []
+      const dirty = (names ?? []).find((n) => n !== undefined && CONTROL.test(escapeControls(n)))
+      const slow = Date.now() - t0 > 2000 ? `took ${Date.now() - t0} ms` : undefined
+      const why = problem ?? (dirty !== undefined ? `escapeControls left a control character in ${JSON.stringify(dirty)}` : slow)
+      if (why && unclear.length < 20) unclear.push({ error: `perf map: ${why}`, scenario: show({ kind: m.kind, lines: m.lines.map((l) => l.toString('hex')), warning: r.warning }) })
+      else if (why) unclear.push({ error: `perf map: ${why}` })
+    } finally {
+      fs.rmSync(path, { force: true, recursive: true })
+      fs.rmSync(target, { force: true })
+    }
+  }
+
   function run(c) {
+    if (c.map) runMap(c)
     if (typeof c.event === 'string') attempt(() => parseEvent(c.event), c)
     const counter = attempt(() => new Counter(c.event, c.target, c.options), c)
     if (!counter) return

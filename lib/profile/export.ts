@@ -2,6 +2,8 @@
 import { gzipSync } from 'node:zlib'
 import type { Frame, ProfileData } from './types'
 import { symbolizer } from './symbolizer'
+import { escapeControls } from './sanitize'
+import { rangeError, typeError } from '../check'
 
 /** Options of the folded-stacks export. */
 export interface FoldedOptions {
@@ -12,7 +14,8 @@ export interface FoldedOptions {
 }
 
 function foldedName(f: Frame, annotate: boolean): string {
-  const l = f.label.replace(/;/g, ':').replace(/\s+$/, '')
+  // A text format (one stack a line, read by terminals and SVG writers): control characters escaped.
+  const l = escapeControls(f.label.replace(/;/g, ':').replace(/\s+$/, ''))
   if (!annotate) return l
   if (f.kind === 'js') return `${l}_[j]`
   if (f.kind === 'kernel') return `${l}_[k]`
@@ -38,21 +41,35 @@ export function toFolded(p: ProfileData, options: FoldedOptions = {}): string {
     let line = text(p.samples.stack[i]) || '[no stack]'
     if (threads) {
       const t = p.threads[p.samples.thread[i]]
-      line = `${t.name.replace(/;/g, ':')}-${t.tid};${line}`
+      line = `${escapeControls(t.name.replace(/;/g, ':'))}-${t.tid};${line}`
     }
     sums.set(line, (sums.get(line) ?? 0) + p.samples.weight[i])
   }
   return [...sums].map(([k, v]) => `${k} ${Math.round(v)}`).join('\n') + (sums.size ? '\n' : '')
 }
 
-/** A self-contained, interactive flame graph SVG (inferno, in the symbolizer addon, off the JS thread). */
+/** Pixel widths `toSvg` accepts. */
+export const SVG_WIDTH = { min: 100, max: 100_000 }
+
+/**
+ * A self-contained, interactive flame graph SVG (inferno, in the symbolizer addon, off the JS thread).
+ * Always well-formed XML: names and the title have their control characters escaped (`\x1b`).
+ */
 export async function toSvg(p: ProfileData, options: { title?: string; width?: number } = {}): Promise<string> {
+  if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
+  if (options.title !== undefined && typeof options.title !== 'string') throw typeError('a string', 'options.title', options.title)
+  const { width } = options
+  if (width !== undefined) {
+    const want = `an integer from ${SVG_WIDTH.min} to ${SVG_WIDTH.max} (pixels)`
+    if (typeof width !== 'number' || !Number.isInteger(width)) throw typeError(want, 'options.width', width)
+    if (width < SVG_WIDTH.min || width > SVG_WIDTH.max) throw rangeError(want, 'options.width', width)
+  }
   const folded = toFolded(p)
   const total = p.totalWeight
   const sub = `${p.sampleCount} samples of ${p.meta.event}${p.lost.count ? `, ${p.lost.count} lost` : ''}; green: JS, orange: kernel`
   return symbolizer().flameGraph(folded.length ? folded : '[no samples] 1\n', {
-    title: options.title ?? `${p.meta.event} profile (${total} ${p.meta.unit})`,
-    subtitle: sub,
+    title: escapeControls(options.title ?? `${p.meta.event} profile (${total} ${p.meta.unit})`),
+    subtitle: escapeControls(sub),
     countName: p.meta.unit,
     width: options.width,
   })

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { extname } from 'node:path'
 import { rangeError, typeError } from '../check'
+import { escapeControls } from './sanitize'
 import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
 import type { Frame, LostSamples, ProfileData, ProfileMeta, ProfileThread } from './types'
 
@@ -173,13 +174,15 @@ export class Profile implements ProfileData {
   /**
    * The `n` hottest functions by self weight (ties by total), with a printed table.
    * Total counts a function once per sample even when it recurses.
+   * `options.tid`: only the samples of the thread with that tid; `options.thread`: of `threads[thread]` (an index).
+   * The printed table has control characters of names escaped (`\x1b`); `rows` keep them exact.
    */
-  top(n = 20, options: { by?: 'self' | 'total'; thread?: number } = {}): TopResult {
+  top(n = 20, options: { by?: 'self' | 'total'; thread?: number; tid?: number } = {}): TopResult {
     if (typeof n !== 'number' || !Number.isInteger(n)) throw typeError('a positive integer', 'n', n)
     if (n < 1) throw rangeError('a positive integer', 'n', n)
     if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
     if (options.by !== undefined && options.by !== 'self' && options.by !== 'total') throw typeError("'self' or 'total'", 'options.by', options.by)
-    if (options.thread !== undefined && !Number.isInteger(options.thread)) throw typeError('a thread id (an integer)', 'options.thread', options.thread)
+    const only = this.#threadFilter(options.thread, options.tid)
     const by = options.by ?? 'self'
     // One row per function: the tiers of a JS function are merged.
     const fn = new Int32Array(this.frames.length)
@@ -203,7 +206,7 @@ export class Profile implements ProfileData {
     const seen = new Int32Array(fnFrame.length).fill(-1)
     let all = 0
     for (let i = 0; i < this.sampleCount; i++) {
-      if (options.thread !== undefined && this.samples.thread[i] !== options.thread) continue
+      if (only !== undefined && this.samples.thread[i] !== only) continue
       const w = this.samples.weight[i]
       all += w
       const leaf = this.samples.stack[i]
@@ -222,12 +225,34 @@ export class Profile implements ProfileData {
     const rows: TopRow[] = ids.slice(0, n).map((f) => ({ frame: this.frames[fnFrame[f]], tiers: tiers[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }))
     const unit = this.meta.unit
     const head = ['self', 'self%', 'total', 'total%', 'kind', 'function']
-    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, r.frame.kind === 'js' ? r.tiers + r.frame.label.slice(r.frame.tier?.length ?? 0) : r.frame.label])
+    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, escapeControls(r.frame.kind === 'js' ? r.tiers + r.frame.label.slice(r.frame.tier?.length ?? 0) : r.frame.label)])
     const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)))
     const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : c >= 4 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')
-    const title = `${this.meta.event}: ${this.sampleCount} samples, ${fmtWeight(all, unit)}` + (this.lost.count ? `, ${this.lost.count} samples lost` : '')
+    const title = `${escapeControls(this.meta.event)}: ${this.sampleCount} samples, ${fmtWeight(all, unit)}` + (this.lost.count ? `, ${this.lost.count} samples lost` : '')
     const table = [title, line(head), ...body.map(line)].join('\n')
     return { rows, totalWeight: all, unit, table }
+  }
+
+  /** The thread index `top()` keeps: from `thread` (an index) or `tid` (a thread id), checked. */
+  #threadFilter(thread: unknown, tid: unknown): number | undefined {
+    if (thread !== undefined && tid !== undefined) throw new TypeError('Expected one of options.thread (an index) or options.tid (a thread id) but received both')
+    const last = this.threads.length - 1
+    if (thread !== undefined) {
+      const want = last >= 0 ? `a thread index (an integer from 0 to ${last}; options.tid takes a thread id)` : 'no thread index (the profile has no threads)'
+      if (typeof thread !== 'number' || !Number.isInteger(thread)) throw typeError(want, 'options.thread', thread)
+      if (thread < 0 || thread > last) throw rangeError(want, 'options.thread', thread)
+      return thread
+    }
+    if (tid !== undefined) {
+      if (typeof tid !== 'number' || !Number.isInteger(tid) || tid < 0) throw typeError('a thread id (a non-negative integer)', 'options.tid', tid)
+      const i = this.threads.findIndex((t) => t.tid === tid)
+      if (i < 0) {
+        const some = this.threads.slice(0, 8).map((t) => t.tid).join(', ')
+        throw rangeError(`the tid of a thread of this profile (${some || 'it has none'}${this.threads.length > 8 ? ', …' : ''})`, 'options.tid', tid)
+      }
+      return i
+    }
+    return undefined
   }
 
   /** pprof (`profile.proto`, gzipped): `go tool pprof`, Pyroscope, Parca, Grafana. */

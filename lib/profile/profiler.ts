@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { basename } from 'node:path'
 import { binding } from '../binding'
@@ -9,7 +9,8 @@ import type { CounterOptions } from '../options'
 import type { PerfRecord, Sampler } from '../sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
-import { PerfMap } from './perfmap'
+import { perfMapPath } from './perfmap'
+import { procMaps, userSymbolizer, type MmapRec, type UserSymbolizer } from './usersyms'
 import { ELECTRON_PERF_MAP_HINT, electronPerfMapFlags, isElectron } from '../electron'
 
 /**
@@ -92,6 +93,22 @@ function privileged(): boolean {
   }
 }
 
+/** Whether a directory entry exists at `path` (a dangling symlink too), without following or opening it. */
+function present(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined
+}
+
+/** The effective uid of process `pid` (`Uid:` in its status), or this process's when it cannot be read. */
+function effectiveUid(pid: number): number {
+  try {
+    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    if (m) return Number(m[1])
+  } catch {
+    // gone
+  }
+  return process.geteuid?.() ?? 0
+}
+
 /** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
 export function perfMapEnabled(): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
@@ -138,75 +155,6 @@ const ROLES: [RegExp, string][] = [
   [/PlatformWorkerThread|WorkerThreadsTaskRunner/, 'V8 platform'],
   [/^node::inspector::/, 'inspector'],
 ]
-
-/** An executable mapping of a process, from its mmap records. */
-interface MmapRec {
-  addr: bigint
-  end: bigint
-  pageOffset: bigint
-  file: string
-}
-
-/** The executable file mappings of a running process, from `/proc/<pid>/maps` (empty when it cannot be read). */
-function procMaps(pid: number): MmapRec[] {
-  const out: MmapRec[] = []
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/maps`, 'utf8')
-  } catch {
-    return out
-  }
-  // 55d0c2a00000-55d0c3e5c000 r-xp 00a00000 fd:01 1234 /usr/bin/node
-  for (const line of text.split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) \S\S(\S)\S ([0-9a-f]+) \S+ \d+\s+(\/.*)$/.exec(line)
-    if (m && m[3] === 'x') out.push({ addr: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), pageOffset: BigInt(`0x${m[4]}`), file: m[5].replace(/ \(deleted\)$/, '') })
-  }
-  return out
-}
-
-/**
- * Symbolizes the addresses of a process that may have exited: each address's file and offset from
- * the mmap records (ELF/DWARF at that file offset), JIT code from its V8 perf map file.
- */
-function exitedSymbolizer(mmaps: Map<number, MmapRec[]>): UserSymbolizer {
-  return async (pid, addrs) => {
-    const maps = mmaps.get(pid) ?? []
-    const out: SymbolizedAddr[] = new Array(addrs.length)
-    const byFile = new Map<string, { idx: number[]; offsets: bigint[] }>()
-    let perfMap: PerfMap | undefined | null = null
-    addrs.forEach((a, i) => {
-      let m: MmapRec | undefined
-      for (let k = maps.length - 1; k >= 0; k--)
-        if (a >= maps[k].addr && a < maps[k].end) {
-          m = maps[k]
-          break
-        }
-      if (m && m.file.startsWith('/') && !m.file.startsWith('//') && !m.file.startsWith('/memfd:') && !m.file.startsWith('/dev/')) {
-        let g = byFile.get(m.file)
-        if (!g) byFile.set(m.file, (g = { idx: [], offsets: [] }))
-        g.idx.push(i)
-        g.offsets.push(a - m.addr + m.pageOffset)
-        return
-      }
-      if (perfMap === null) perfMap = PerfMap.read(`/tmp/perf-${pid}.map`)
-      const name = perfMap?.lookup(a)
-      out[i] = name !== undefined ? { name } : { module: m?.file, reason: m ? 'NoFile' : 'Unmapped' }
-    })
-    await Promise.all(
-      [...byFile].map(async ([file, g]) => {
-        try {
-          const r = await symbolizer().symbolizeElf(file, BigUint64Array.from(g.offsets))
-          g.idx.forEach((i, k) => (out[i] = { ...r[k], module: r[k].module ?? file }))
-        } catch (e) {
-          // The file is gone or unreadable now: its frames stay unknown, in that module.
-          const reason = (e as Error).message
-          for (const i of g.idx) out[i] = { module: file, reason }
-        }
-      }),
-    )
-    return out
-  }
-}
 
 /** PERF_CONTEXT_* markers as the high and low 32-bit words of the u64 (all start with 0xffffffff). */
 const CTX_KERNEL = 0xffffff80 // PERF_CONTEXT_KERNEL (-128)
@@ -392,6 +340,8 @@ export class Profiler {
   /** Child mode: the pid of the command, and its executable mappings (from mmap records) by pid. */
   #child: number | undefined
   #mmaps = new Map<number, MmapRec[]>()
+  /** The profiled process's effective uid (whose perf map files are accepted). */
+  #targetUid = process.geteuid?.() ?? 0
   #start = 0
   #lostFormat = false
   /** A 32-bit view of the sampler columns' buffer (rebuilt when a sampler's columns grow). */
@@ -457,6 +407,7 @@ export class Profiler {
     // ones from mmap records), so that it can still be symbolized if it exits before stop().
     const opts = this.#options({ extraRecord: other ? { comm: true, mmap: { code: true } } : { comm: true } })
     this.#reset(other ? new Map([[this.#pid, procMaps(this.#pid)]]) : new Map())
+    this.#targetUid = other ? effectiveUid(this.#pid) : (process.geteuid?.() ?? 0)
     this.#openAll(() => {
       if (this.#scope === 'thread') this.#add(this.#open(undefined, opts))
       else this.#openProcess(opts)
@@ -531,6 +482,7 @@ export class Profiler {
     this.#notRunning()
     const opts = this.#options({ recordIdAll: true, extraRecord: { comm: true, mmap: { code: true } }, inherit: 'newChild', onExecve: 'enable' })
     this.#reset(new Map())
+    this.#targetUid = process.geteuid?.() ?? 0
     this.#child = pid
     this.#openAll(() => {
       for (const cpu of onlineCpus()) this.#add(this.#open({ pid, cpu }, opts))
@@ -662,6 +614,15 @@ export class Profiler {
     }
   }
 
+  /**
+   * The one user-space symbolizer of every kind of run (live or exited target, command): perf maps
+   * are accepted from the target's user, this process's user, or root.
+   */
+  #userSymbolizer(warnings: string[], perfMap: (pid: number) => boolean): UserSymbolizer {
+    const uids = [...new Set([this.#targetUid, process.geteuid?.() ?? 0])]
+    return userSymbolizer({ mmaps: this.#mmaps, uids: () => uids, warnings, perfMap })
+  }
+
   /** Stops sampling, symbolizes (off the JS thread) and returns the profile. */
   async stop(): Promise<Profile> {
     if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
@@ -686,12 +647,12 @@ export class Profiler {
       const raw = this.#store
       this.#store = new SampleStore()
       const pids = new Set(raw.pid)
-      const noMap = [...pids].filter((pid) => !existsSync(`/tmp/perf-${pid}.map`))
+      const noMap = [...pids].filter((pid) => !present(perfMapPath(pid)))
       if (noMap.length)
         warnings.push(
           `No V8 perf map for pid ${noMap.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`,
         )
-      const builder = await buildProfile(raw, exitedSymbolizer(this.#mmaps), this.#comms)
+      const builder = await buildProfile(raw, this.#userSymbolizer(warnings, () => true), this.#comms)
       return new Profile(
         builder,
         { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: 'command', fds, pid: child, startTime: this.#start, endTime: end },
@@ -703,10 +664,10 @@ export class Profiler {
     if (!own && !existsSync(`/proc/${this.#pid}/maps`)) {
       // It exited before stop(): symbolized like a command, from its mappings and its perf map file.
       warnings.push(`Process ${this.#pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
-      if (!existsSync(`/tmp/perf-${this.#pid}.map`)) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
+      if (!present(perfMapPath(this.#pid))) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
       const raw = this.#store
       this.#store = new SampleStore()
-      const builder = await buildProfile(raw, exitedSymbolizer(this.#mmaps), this.#comms)
+      const builder = await buildProfile(raw, this.#userSymbolizer(warnings, () => true), this.#comms)
       return new Profile(
         builder,
         { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: this.#pid, startTime: this.#start, endTime: end },
@@ -714,7 +675,7 @@ export class Profiler {
         warnings,
       )
     }
-    const hasMap = (!own || perfMapEnabled()) && existsSync(`/tmp/perf-${this.#pid}.map`)
+    const hasMap = (!own || perfMapEnabled()) && present(perfMapPath(this.#pid))
     if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
     if (!hasMap && own) {
       // Electron takes V8 flags through --js-flags, not node's command line (lib/electron.ts).
@@ -727,7 +688,7 @@ export class Profiler {
     }
     const raw = this.#store
     this.#store = new SampleStore()
-    const builder = await buildProfile(raw, liveSymbolizer(hasMap), this.#comms)
+    const builder = await buildProfile(raw, this.#userSymbolizer(warnings, () => hasMap), this.#comms)
     return new Profile(
       builder,
       { event: this.#label, unit: this.#unit, freq: this.#freq, period: this.#period, kernel: this.#kernel, scope: this.#scope, fds, pid: this.#pid, startTime: this.#start, endTime: end },
@@ -811,27 +772,6 @@ function nameThreads(b: ProfileBuilder): void {
 }
 
 
-/** Names user-space addresses of one process, one result per address. */
-export type UserSymbolizer = (pid: number, addrs: bigint[]) => Promise<SymbolizedAddr[]>
-
-/** Symbolizes the addresses of a live process (ELF/DWARF, its perf map), and JIT code unmapped by now from the perf map file. */
-export function liveSymbolizer(perfMap: boolean): UserSymbolizer {
-  return async (pid, addrs) => {
-    const syms = await symbolizer().symbolizeProcess(pid, BigUint64Array.from(addrs), { perfMap })
-    // JIT code that is unmapped by now (a worker that ended): V8's perf map still names it.
-    if (perfMap && syms.some((s) => s.name === undefined && s.reason === 'Unmapped')) {
-      const map = PerfMap.read(`/tmp/perf-${pid}.map`)
-      if (map)
-        syms.forEach((s, i) => {
-          if (s.name !== undefined || s.reason !== 'Unmapped') return
-          const name = map.lookup(addrs[i])
-          if (name !== undefined) syms[i] = { name }
-        })
-    }
-    return syms
-  }
-}
-
 /** Symbolizes raw samples (unique addresses once per process) and interns frames and stacks. */
 export async function buildProfile(raw: SampleStore, userSymbolize: UserSymbolizer, comms: Map<number, string>): Promise<ProfileBuilder> {
   const { userIdx, kernIdx } = raw
@@ -846,7 +786,7 @@ export async function buildProfile(raw: SampleStore, userSymbolize: UserSymboliz
   pids.forEach((pid, k) => {
     const m = userIdx.get(pid)!
     const frames = new Int32Array(m.size)
-    for (const [, i] of m) frames[i] = b.frame(toFrame(userSyms[k][i], false, `/tmp/perf-${pid}.map`))
+    for (const [, i] of m) frames[i] = b.frame(toFrame(userSyms[k][i], false, perfMapPath(pid)))
     userFrames.set(pid, frames)
   })
   const kernFrames = new Int32Array(kernIdx.size)

@@ -233,7 +233,7 @@ for guest in "${GUESTS[@]}"; do
     cp "$ROOT/symbolize/perf-event-open-symbolize.linux-x64-gnu.node" "$r/pkg-latest/symbolize/"
     initramfs "$r" "$CACHE/initrd-x64.cpio"
     log "x64 guest: boot ($(du -m "$CACHE/initrd-x64.cpio" | cut -f1) MB initramfs)"
-    boot x64 "$CACHE/x64.log" qemu-system-x86_64 -M q35 -cpu max -smp 1 -m 3072 -nographic -no-reboot -nic none \
+    boot x64 "$CACHE/x64.log" qemu-system-x86_64 -M q35 -cpu max -smp 1 -m 3072 -nographic -no-reboot -nic none -icount shift=0 \
       -kernel "$vmlinuz" -initrd "$CACHE/initrd-x64.cpio" \
       -append "console=ttyS0 rdinit=/init quiet loglevel=4 panic=-1 transparent_hugepage=madvise GUEST=x64${EMULATED_ONLY:+ ONLY=$EMULATED_ONLY}" || status=1
     ;;

@@ -6,6 +6,9 @@
 //! Addresses become names with `blazesym` (ELF, DWARF, V8's perf map, vDSO, kallsyms); flame graphs
 //! are drawn with `inferno`. Every call runs off the JS thread (an `AsyncTask` on the libuv pool).
 
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
 use std::path::PathBuf;
 
 use blazesym::symbolize::source::{Elf, Kernel, Process, Source};
@@ -55,6 +58,29 @@ fn convert(sym: Symbolized<'_>, fallback_module: Option<&str>) -> SymbolizedAddr
     }
 }
 
+/// Opens `path` for reading as a regular file only: `O_NONBLOCK` (a FIFO never blocks the open),
+/// `O_NOFOLLOW` (a planted symlink is refused), then `fstat`. Anything else (a FIFO, a device such as
+/// `/dev/zero`, a directory, a socket, a symlink) is a clear error instead of a hang or a huge read.
+fn open_regular(path: &str) -> Result<File> {
+    let fail = |what: String| Error::new(Status::GenericFailure, format!("symbolization failed: {path}: {what}"));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                fail("is a symbolic link (refused)".to_string())
+            } else {
+                fail(e.to_string())
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.file_type().is_file() {
+        return Err(fail("is not a regular file (refused)".to_string()));
+    }
+    Ok(file)
+}
+
 enum Job {
     Process { pid: u32, perf_map: bool, debug_syms: bool, map_files: bool },
     Kernel { kallsyms: Option<String> },
@@ -73,6 +99,10 @@ impl Task for SymbolizeTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(false).build();
+        // An ELF file is opened here, without blocking (a FIFO) and without following a final symlink,
+        // and symbolized through our own descriptor only if it is a regular file: blazesym then reopens
+        // /proc/self/fd/N, the same inode, whatever happens to the path meanwhile.
+        let mut _elf_file: Option<File> = None;
         let (src, input, module) = match &self.job {
             Job::Process { pid, perf_map, debug_syms, map_files } => {
                 let mut p = Process::new(Pid::from(*pid));
@@ -91,14 +121,27 @@ impl Task for SymbolizeTask {
                 (Source::Kernel(k), Input::AbsAddr(&self.addrs[..]), Some("[kernel]"))
             }
             Job::Elf { path, debug_syms } => {
-                let mut e = Elf::new(PathBuf::from(path));
+                let file = open_regular(path)?;
+                let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+                _elf_file = Some(file);
+                let mut e = Elf::new(fd_path);
                 e.debug_syms = *debug_syms;
                 (Source::Elf(e), Input::FileOffset(&self.addrs[..]), None)
             }
         };
         let out =
             symbolizer.symbolize(&src, input).map_err(|e| Error::new(Status::GenericFailure, format!("symbolization failed: {e}")))?;
-        Ok(out.into_iter().map(|s| convert(s, module)).collect())
+        let mut out: Vec<SymbolizedAddr> = out.into_iter().map(|s| convert(s, module)).collect();
+        if let (Job::Elf { path, .. }, Some(file)) = (&self.job, &_elf_file) {
+            // Name the file as the caller did, not by our descriptor.
+            let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+            for s in &mut out {
+                if s.module.as_deref() == Some(fd_path.as_str()) {
+                    s.module = Some(path.clone());
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
