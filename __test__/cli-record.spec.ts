@@ -41,7 +41,7 @@ const js = (name: string) => new RegExp(`^[~^*+]?${name} \\[JS\\] \\S*record-sha
 // reader is reported as skipped.
 const goReason = ensureCommand('go', 'golang-go')
 const withGo = testUnless(goReason && `go tool pprof: ${goReason}`)
-const withTracefs = testUnless(tracefsMounted() ? '' : 'tracefs is not mounted (npm test mounts it as root)')
+const withTracefs = testUnless(tracefsMounted() ? '' : 'tracefs events are not readable here (not mounted, or root-only; npm test mounts it as root)')
 
 /** One `record` of record-shape.js, made by whichever of the two tests reading it runs first. */
 let shapeRecording: { out: string; r: SpawnSyncReturns<string> } | undefined

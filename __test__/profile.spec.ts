@@ -230,7 +230,7 @@ function touch(bytes) { const b = Buffer.allocUnsafeSlow(bytes); for (let i = 0;
   t.true(r.total >= 16384 * 0.9)
 })
 
-testUnless(tracefsMounted() ? '' : 'tracefs is not mounted (npm test mounts it as root)')('syscalls:sys_enter_write sampled on every event: N writeSync calls give N samples in that JS function', (t) => {
+testUnless(tracefsMounted() ? '' : 'tracefs events are not readable here (not mounted, or root-only; npm test mounts it as root)')('syscalls:sys_enter_write sampled on every event: N writeSync calls give N samples in that JS function', (t) => {
   const rep = runChild(
     'writes',
     `
