@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { EXIT_CODES_TEXT } from '../dist/cli-conventions.js'
-import { freshUser, userDist, withSystemLock } from './helpers.ts'
+import { freshUser, notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -132,7 +132,7 @@ test('hints name this CLI and did-you-mean covers tracepoints and PMU events', (
   } else t.log('tracefs not readable here: tracepoint suggestion not checked')
 })
 
-test('list: an empty result says why (exit 1), also as a regular user who cannot read tracefs', (t) => {
+test('list: an empty result says why (exit 1)', (t) => {
   const r = cli(['list', 'zzz-no-such-event'])
   t.is(r.status, 1)
   t.is(r.stdout, '')
@@ -140,7 +140,9 @@ test('list: an empty result says why (exit 1), also as a regular user who cannot
   const j = cli(['list', 'zzz-no-such-event', '--json'])
   t.is(j.stdout, '[]\n')
   t.is(j.status, 1)
-  if (process.getuid?.() !== 0) return t.log('not root: the regular-user case is not run')
+})
+
+testUnless(notRoot('cannot create the test user'))('list: an empty result says why (exit 1) as a regular user who cannot read tracefs', (t) => {
   const mode = existsSync('/sys/kernel/tracing') ? statSync('/sys/kernel/tracing').mode & 0o777 : -1
   const user = freshUser('pe-list')
   t.teardown(() => user.remove())
@@ -164,8 +166,7 @@ test('record checks for the symbolizer before it runs the command (exit 1, the c
   t.notRegex(r.stderr, NO_STACK)
 })
 
-test('stat as a regular user at paranoid 2 with the default events: :u labels, and context-switches/cpu-migrations say why instead of 0', (t) => {
-  if (process.getuid?.() !== 0) return t.log('not root: cannot create the test user or set the paranoid level')
+testUnless(notRoot('cannot create the test user or set the paranoid level'))('stat as a regular user at paranoid 2 with the default events: :u labels, and context-switches/cpu-migrations say why instead of 0', (t) => {
   const user = freshUser('pe-statu')
   t.teardown(() => user.remove())
   const r = withSystemLock(() => {

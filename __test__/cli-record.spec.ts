@@ -2,13 +2,13 @@
 // (__test__/fixtures/record-*.js), its files read back by independent readers (go tool pprof,
 // pprof-format, JSON.parse, gunzip).
 import test from 'ava'
-import { execFileSync, spawn, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
-import { FIXTURES, tracefsMounted } from './helpers.ts'
+import { FIXTURES, ensureCommand, testUnless, tracefsMounted } from './helpers.ts'
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname
 const SHAPE = join(FIXTURES, 'record-shape.js')
@@ -33,24 +33,29 @@ function pprofSamples(path: string): { types: string[]; samples: { fns: string[]
   }
 }
 
-/** Installs a Debian package when its command is missing (root only); returns why not when it cannot. */
-function ensure(cmd: string, pkg: string): string | undefined {
-  const has = () => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
-  if (has()) return undefined
-  if (process.getuid?.() !== 0) return `${cmd} is missing and installing ${pkg} needs root`
-  const r = spawnSync('sh', ['-c', `apt-get install -y -qq ${pkg} || (apt-get update -qq && apt-get install -y -qq ${pkg})`], { stdio: 'ignore', timeout: 600_000 })
-  return r.status === 0 && has() ? undefined : `apt-get install ${pkg} failed`
-}
-
 const NO_STACK = /^\s+at .+:\d+:\d+\)?$/m
 /** A JS function of record-shape.js in pprof: V8's tier mark, the name, [JS], the file. */
 const js = (name: string) => new RegExp(`^[~^*+]?${name} \\[JS\\] \\S*record-shape\\.js$`)
 
-test('record -- node app.js: the whole program, JS frames named (perf map flags added), hotA : hotB is 3 : 1 in go tool pprof -top, exit code passed through', (t) => {
+// Decided when the file loads (installed here when missing, as root), so that a test without its
+// reader is reported as skipped.
+const goReason = ensureCommand('go', 'golang-go')
+const withGo = testUnless(goReason && `go tool pprof: ${goReason}`)
+const withTracefs = testUnless(tracefsMounted() ? '' : 'tracefs events are not readable here (not mounted, or root-only; npm test mounts it as root)')
+
+/** One `record` of record-shape.js, made by whichever of the two tests reading it runs first. */
+let shapeRecording: { out: string; r: SpawnSyncReturns<string> } | undefined
+function recordShape() {
+  if (shapeRecording) return shapeRecording
   const out = join(dir, 'shape.pb.gz')
   // A fixed period (250 µs of CPU): in frequency mode each per-CPU event adapts its own period,
   // which skews weights when the command moves between CPUs (see profile.spec.ts).
   const r = record(['-c', '250000', '-o', out, '--', process.execPath, '--no-turbo-inlining', SHAPE, '1500', '7'])
+  return (shapeRecording = { out, r })
+}
+
+test('record -- node app.js: the whole program, JS frames named (perf map flags added), hotA : hotB is 3 : 1 in pprof-format, exit code passed through', (t) => {
+  const { out, r } = recordShape()
   t.log(r.stderr)
   t.is(r.status, 7, 'the command exit code')
   t.notRegex(r.stderr, NO_STACK)
@@ -69,12 +74,11 @@ test('record -- node app.js: the whole program, JS frames named (perf map flags 
   const ratio = total('hotA') / total('hotB')
   t.log(`pprof-format: hotA ${total('hotA')} ns, hotB ${total('hotB')} ns: ${ratio.toFixed(3)}`)
   t.true(ratio > 2.7 && ratio < 3.3, `ratio ${ratio}`)
+})
 
-  const goReason = ensure('go', 'golang-go')
-  if (goReason) {
-    t.log(`go tool pprof: skipped: ${goReason}`)
-    return
-  }
+withGo('record -- node app.js: hotA : hotB is 3 : 1 in go tool pprof -top of the same profile', (t) => {
+  const { out, r } = recordShape()
+  t.is(r.status, 7, r.stderr)
   const top = execFileSync('go', ['tool', 'pprof', '-top', '-cum', '-sample_index=1', '-unit=ms', '-nodefraction=0', '-nodecount=100000', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   t.regex(top, /Type: cpu-clock/)
   // "  0  0%  90.84%  719.25ms 65.87%  ^hotA [JS]": cum of each tier of hotA and hotB.
@@ -89,12 +93,7 @@ test('record -- node app.js: the whole program, JS frames named (perf map flags 
   t.true(goRatio > 2.7 && goRatio < 3.3, `ratio ${goRatio}`)
 })
 
-test('record -e syscalls:sys_enter_write -c 1 on a #! node script doing N writes: N samples in the writing function', (t) => {
-  if (!tracefsMounted()) {
-    t.log('skipped: tracefs is not mounted (npm test mounts it as root)')
-    t.pass()
-    return
-  }
+withTracefs('record -e syscalls:sys_enter_write -c 1 on a #! node script doing N writes: N samples in the writing function', (t) => {
   const N = 1234
   const out = join(dir, 'writes.pb.gz')
   // The script itself is the command: its #! line runs node, so node is started with the perf map flags.

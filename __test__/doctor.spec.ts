@@ -2,15 +2,13 @@ import test from 'ava'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { doctor, formatDoctor, isClockEvent, knownEventNames, listEvents, parseEvent, unitOf, type DoctorReport, type EventInfo } from '../dist/index.js'
-import { hardwareAvailable, userDist, withSystemLock } from './helpers.ts'
+import { hardwareAvailable, notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 import { perfTool } from './perftool.ts'
 
-const DIST = new URL('../dist/index.js', import.meta.url).pathname
 const USER = 'perf-doctor-test'
 
-/** uid/gid of an unprivileged user, created when missing (needs root); or why not. */
-function unprivileged(): { uid: number; gid: number } | string {
-  if (process.getuid?.() !== 0) return 'not root: cannot create a user and switch to it'
+/** uid/gid of an unprivileged user, created when missing (needs root). */
+function unprivileged(): { uid: number; gid: number } {
   const id = () => spawnSync('id', ['-u', USER], { encoding: 'utf8' })
   if (id().status !== 0) execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', USER])
   return { uid: Number(id().stdout), gid: Number(execFileSync('id', ['-g', USER], { encoding: 'utf8' })) }
@@ -145,13 +143,8 @@ test('doctor as root: every check, values from the system, fixes where something
   for (const c of r.checks) if (c.status === 'warn' || c.status === 'fail') t.truthy(c.fix, `${c.id} has a fix`)
 }))
 
-test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)', (t) => withSystemLock(() => {
+testUnless(notRoot('cannot create a user and switch to it'))('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)', (t) => withSystemLock(() => {
   const who = unprivileged()
-  if (typeof who === 'string') {
-    t.log(`skipped: ${who}`)
-    t.pass()
-    return
-  }
   const r = asUser<DoctorReport>(who, 'p.doctor()')
   t.log(formatDoctor(r))
   t.is(r.uid, who.uid)
@@ -173,13 +166,10 @@ test('doctor and listEvents as an unprivileged user (perf_event_paranoid as set)
   if (paranoid <= 2) t.true(sw.find((e) => e.name === 'task-clock')!.opens)
 }))
 
-test('listEvents agrees with perf list: software events (with aliases), tracepoints and PMU events', (t) => {
-  const perf = perfTool()
-  if (!perf.path) {
-    t.log(`skipped: ${perf.reason}`)
-    t.pass()
-    return
-  }
+// Decided when the file loads (perf is installed here when missing, as root).
+const perf = perfTool()
+
+testUnless(perf.reason)('listEvents agrees with perf list: software events (with aliases), tracepoints and PMU events', (t) => {
   const perfList = (what: string, kind: string) =>
     execFileSync(perf.path!, ['list', what], { encoding: 'utf8' })
       .split('\n')

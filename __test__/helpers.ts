@@ -1,3 +1,4 @@
+import test, { type ImplementationFn } from 'ava'
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -5,6 +6,30 @@ import { dirname, join } from 'node:path'
 import { Counter, PerfEventError } from '../dist/index.js'
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures')
+
+/**
+ * Registers a test that runs only when `reason` is empty; otherwise ava registers it as skipped, the
+ * reason at the end of its title, so it is counted and listed as skipped, never as passed. Decide
+ * `reason` when the file loads: ava cannot skip a test once it has started.
+ */
+export function testUnless(reason: string | undefined, opts: { serial?: boolean } = {}): (title: string, impl: ImplementationFn<[]>) => void {
+  return (title, impl) => {
+    if (!reason) (opts.serial ? test.serial : test)(title, impl)
+    else (opts.serial ? test.serial.skip : test.skip)(`${title} [skipped: ${reason}]`, impl)
+  }
+}
+
+/** Why a test that needs root cannot run here, or '' as root. */
+export const notRoot = (what: string): string => (process.getuid?.() === 0 ? '' : `not root: ${what}`)
+
+/** Installs a Debian package when its command is missing (root only); returns why not when it cannot. */
+export function ensureCommand(cmd: string, pkg: string): string | undefined {
+  const has = () => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+  if (has()) return undefined
+  if (process.getuid?.() !== 0) return `${cmd} is missing and installing ${pkg} needs root`
+  const r = spawnSync('sh', ['-c', `apt-get install -y -qq ${pkg} || (apt-get update -qq && apt-get install -y -qq ${pkg})`], { stdio: 'ignore', timeout: 600_000 })
+  return r.status === 0 && has() ? undefined : `apt-get install ${pkg} failed`
+}
 
 /** Open fds of this process. */
 export function openFds(): number {

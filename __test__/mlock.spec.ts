@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { Counter } from '../dist/index.js'
-import { userDist } from './helpers.ts'
+import { notRoot, testUnless, userDist } from './helpers.ts'
 
 
 // One mapping per ring: on Linux 6.18, mmap'ing one perf event twice at the same time leaks the
@@ -32,12 +32,7 @@ test('each open sampler is one mapping of its perf event in /proc/self/maps', (t
   t.is(perfMappings(), before)
 })
 
-test('an unprivileged user with ulimit -l 0 opens and closes a 2^6-page sampler 8 times (no leaked mlock accounting)', (t) => {
-  if (process.getuid?.() !== 0) {
-    t.log('skipped: needs root to create a fresh user and run a child as it')
-    t.pass()
-    return
-  }
+testUnless(notRoot('needs root to create a fresh user and run a child as it'))('an unprivileged user with ulimit -l 0 opens and closes a 2^6-page sampler 8 times (no leaked mlock accounting)', (t) => {
   // A NEW user per run: a user whose accounting leaked stays broken until reboot.
   const user = `pe-mlock-${process.pid}-${Date.now() % 1e6}`
   execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', user])

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
 import { profile, profileCommand, Profiler, PerfEventError } from '../dist/index.js'
-import { freshUser, tracefsMounted, userDist, withSystemLock } from './helpers.ts'
+import { ensureCommand, freshUser, testUnless, tracefsMounted, userDist, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-profile-'))
@@ -37,18 +37,6 @@ function runChild(name: string, body: string, nodeArgs: string[] = [], wrap: str
   return { ...JSON.parse(readFileSync(`${out}.json`, 'utf8')), out, stderr: r.stderr }
 }
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
-}
-
-/** Installs a Debian package when its command is missing (root only); returns why not when it cannot. */
-function ensure(cmd: string, pkg: string): string | undefined {
-  if (has(cmd)) return undefined
-  if (process.getuid?.() !== 0) return `${cmd} is missing and installing ${pkg} needs root`
-  const r = spawnSync('sh', ['-c', `apt-get install -y -qq ${pkg} || (apt-get update -qq && apt-get install -y -qq ${pkg})`], { stdio: 'ignore', timeout: 600_000 })
-  return r.status === 0 && has(cmd) ? undefined : `apt-get install ${pkg} failed`
-}
-
 /** 1-based line of `text` in a child script. */
 const lineOf = (name: string, text: string) => readFileSync(join(dir, `${name}.js`), 'utf8').split('\n').findIndex((l) => l.includes(text)) + 1
 
@@ -69,10 +57,13 @@ function hotB() { return leaf(100000) }
 })()
 `
 
+// Decided when the file loads (installed here when missing, as root), so that a test without its
+// reader is reported as skipped.
+const perfReason = ensureCommand('perf', 'linux-perf')
+const goReason = ensureCommand('go', 'golang-go')
+
 let shape: any
-let perfReason: string | undefined
 test.before(() => {
-  perfReason = ensure('perf', 'linux-perf')
   const wrap = perfReason ? [] : ['perf', 'record', '-q', '-g', '-c', '250000', '-e', 'cpu-clock', '-o', join(dir, 'shape.perf.data'), '--']
   shape = runChild('shape', SHAPE, ['--no-turbo-inlining'], wrap)
 })
@@ -100,12 +91,7 @@ test('cpu-clock: hotA : hotB is 3 : 1 (self + children) within 10 %, JS frames n
   t.is(shape.threads[0].name, 'node (main)')
 })
 
-test('cpu-clock: within 3 percentage points of perf record -g + perf report on the same run', (t) => {
-  if (perfReason) {
-    t.log(`skipped: ${perfReason}`)
-    t.pass()
-    return
-  }
+testUnless(perfReason)('cpu-clock: within 3 percentage points of perf record -g + perf report on the same run', (t) => {
   const text = execFileSync('perf', ['report', '-i', join(dir, 'shape.perf.data'), '--stdio', '--children', '--sort', 'sym', '-g', 'none', '--percent-limit', '0'], {
     encoding: 'utf8',
     maxBuffer: 64 << 20,
@@ -124,7 +110,7 @@ test('cpu-clock: within 3 percentage points of perf record -g + perf report on t
   t.true(Math.abs(ours - perfShare) <= 3, `ours ${ours} perf ${perfShare}`)
 })
 
-test('pprof export: go tool pprof -top reads it; pprof-format decodes sample types named after the event', (t) => {
+test('pprof export: pprof-format decodes sample types named after the event', (t) => {
   const buf = readFileSync(`${shape.out}.pb.gz`)
   const p = PprofProfile.decode(gunzipSync(buf))
   const str = (i: number | bigint) => p.stringTable.strings[Number(i)]
@@ -142,11 +128,9 @@ test('pprof export: go tool pprof -top reads it; pprof-format decodes sample typ
   const sum = p.sample.reduce((s, x) => s + Number(x.value[1]), 0)
   t.true(Math.abs(sum - shape.total) <= shape.samples, `${sum} vs ${shape.total}`)
   t.true(p.sample.every((s) => s.label.some((l) => str(l.key) === 'thread' && str(l.str) === 'node (main)')))
-  const goReason = ensure('go', 'golang-go')
-  if (goReason) {
-    t.log(`go tool pprof: skipped: ${goReason}`)
-    return
-  }
+})
+
+testUnless(goReason && `go tool pprof: ${goReason}`)('pprof export: go tool pprof -top reads it', (t) => {
   const top = execFileSync('go', ['tool', 'pprof', '-top', '-sample_index=1', `${shape.out}.pb.gz`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   t.log(top.split('\n').slice(0, 12).join('\n'))
   t.regex(top, /Type: cpu-clock/)
@@ -246,12 +230,7 @@ function touch(bytes) { const b = Buffer.allocUnsafeSlow(bytes); for (let i = 0;
   t.true(r.total >= 16384 * 0.9)
 })
 
-test('syscalls:sys_enter_write sampled on every event: N writeSync calls give N samples in that JS function', (t) => {
-  if (!tracefsMounted()) {
-    t.log('skipped: tracefs is not mounted (npm test mounts it as root)')
-    t.pass()
-    return
-  }
+testUnless(tracefsMounted() ? '' : 'tracefs events are not readable here (not mounted, or root-only; npm test mounts it as root)')('syscalls:sys_enter_write sampled on every event: N writeSync calls give N samples in that JS function', (t) => {
   const rep = runChild(
     'writes',
     `
@@ -393,13 +372,12 @@ process.exitCode = 3
   await t.throwsAsync(() => profileCommand(process.execPath, ['x'], { scope: 'process' } as object), { instanceOf: TypeError, message: /scope/ })
 })
 
-test('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => withSystemLock(() => {
-  const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
-  if (process.getuid?.() !== 0 || paranoid < 2) {
-    t.log(`skipped: needs root to run a child as nobody, and perf_event_paranoid >= 2 (it is ${paranoid})`)
-    t.pass()
-    return
-  }
+// Read under the suite's lock: hints.spec.ts sets other levels for a moment.
+const paranoid = withSystemLock(() => Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8')))
+const unprivilegedReason =
+  process.getuid?.() !== 0 ? 'needs root to run a child as a fresh user' : paranoid < 2 ? `needs perf_event_paranoid >= 2 (it is ${paranoid})` : ''
+
+testUnless(unprivilegedReason)('unprivileged (perf_event_paranoid 2, a fresh user): kernel frames off with the reason; kernel: true is EACCES with a hint', (t) => withSystemLock(() => {
   const user = freshUser('pe-prof')
   t.teardown(() => user.remove())
   const code = `const pe = require(${JSON.stringify(userDist())})

@@ -25,7 +25,7 @@ import { toU64 } from './events'
 type Input<T> = [T] extends [bigint] ? U64 : [T] extends [string | number | boolean] ? T : OptionsOf<T>
 
 /** A native option struct as the facade takes it; `Special` replaces the fields the facade takes differently. */
-export type OptionsOf<N, Special = {}> = {
+export type OptionsOf<N, Special = object> = {
   [K in keyof N]?: K extends keyof Special ? Special[K] : Input<NonNullable<N[K]>>
 }
 

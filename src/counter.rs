@@ -13,11 +13,11 @@ use perf_event_open::count::Counter;
 use std::cell::RefCell;
 
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{FdIdentity, LentFd, Owned, Slab, Table};
 use crate::event::{to_event, AnyEvent, KeepAlive, NativeEvent};
+use crate::handles::{FdIdentity, LentFd, Owned, Slab, Table};
+use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 use crate::user_read::UserPage;
 use perf_event_open::event::dp::DynamicPmu;
-use crate::options::{to_opts, with_target, NativeOpts, NativeTarget};
 
 /// Result of `queryBpf`.
 #[napi(object, object_from_js = false)]
@@ -126,7 +126,7 @@ fn wants_user_read(event: &NativeEvent, target: &NativeTarget, opts: &NativeOpts
         && target.cpu < 0
         && target.cgroup.is_none()
         && opts.inherit.is_none()
-        && !opts.stat_format.as_ref().is_some_and(|f| f.lost_records == Some(true))
+        && opts.stat_format.as_ref().is_none_or(|f| f.lost_records != Some(true))
         && crate::user_read::allowed()
 }
 
@@ -200,9 +200,7 @@ impl NativeCounter {
         self.entry.with(|e| {
             // Only on failure: was the fd closed by other code and its number reused?
             f(&e.counter).map_err(|err| match self.identity {
-                Some(id) if !id.matches(e.counter.file().as_raw_fd()) => {
-                    crate::error::fd_replaced("counter", e.counter.file().as_raw_fd())
-                }
+                Some(id) if !id.matches(e.counter.file().as_raw_fd()) => crate::error::fd_replaced("counter", e.counter.file().as_raw_fd()),
                 _ => err,
             })
         })
@@ -239,7 +237,11 @@ impl NativeCounter {
         let (counter, keep) = open_with(&event, &target, &opts, user_read)?;
         let identity = FdIdentity::of(counter.file().as_raw_fd(), None);
         let user = if user_read { UserPage::map(counter.file().as_raw_fd()).zip(counter.id().ok()) } else { None };
-        Ok(Self { entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, identity, ring_token: Default::default(), user }), identity, lent: RefCell::new(None) })
+        Ok(Self {
+            entry: Owned::new(&COUNTERS, "counter", Entry { counter, keep, identity, ring_token: Default::default(), user }),
+            identity,
+            lent: RefCell::new(None),
+        })
     }
 
     /// Whether `stat()` can read this counter without a system call: a hardware counter of the
@@ -371,4 +373,3 @@ impl NativeCounter {
         Counter::disable_all().op("prctl")
     }
 }
-

@@ -47,9 +47,7 @@ fn errno_name(errno: i32) -> Option<&'static str> {
 /// it becomes the reason's prefix so the facade can fill `syscall`.
 pub fn io_to_napi(op: &str, err: io::Error) -> napi::Error<String> {
     if let Some(errno) = err.raw_os_error() {
-        let code = errno_name(errno)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("ERRNO_{errno}"));
+        let code = errno_name(errno).map(str::to_owned).unwrap_or_else(|| format!("ERRNO_{errno}"));
         let text = io::Error::from_raw_os_error(errno).to_string();
         return napi::Error::new(code, format!("{op}|{errno}|{text}"));
     }

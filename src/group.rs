@@ -12,8 +12,8 @@ use perf_event_open::count::Counter;
 
 use crate::counter::{open, Switch, Switchable};
 use crate::error::{invalid, IoContext, Result};
-use crate::handles::{FdIdentity, Owned, Slab, Table};
 use crate::event::{to_event, KeepAlive, NativeEvent};
+use crate::handles::{FdIdentity, Owned, Slab, Table};
 use crate::options::{to_sibling_opts, NativeOpts, NativeTarget};
 
 struct Entry {
@@ -110,7 +110,9 @@ fn disable_group(g: &CounterGroup) -> Result<()> {
 /// A failed read whose leader fd is not its perf event any more gives ERR_FD_REPLACED.
 #[napi]
 pub fn group_stat() -> Result<()> {
-    crate::handles::read_into_stat_buffer("group", |h| GROUPS.with(h, "group", |e| Ok((e.group.leader().file().as_raw_fd(), e.ids[0], None))))
+    crate::handles::read_into_stat_buffer("group", |h| {
+        GROUPS.with(h, "group", |e| Ok((e.group.leader().file().as_raw_fd(), e.ids[0], None)))
+    })
 }
 
 /// `enable()` of the group whose handle the facade armed in the stat buffer's last slot (no

@@ -81,7 +81,11 @@ extern "C" {
 unsafe fn flag(env: sys::napi_env, value: sys::napi_value, name: &std::ffi::CStr) -> bool {
     let mut v = std::ptr::null_mut();
     let mut b = false;
-    unsafe { sys::napi_get_named_property(env, value, name.as_ptr(), &mut v) == sys::Status::napi_ok && sys::napi_get_value_bool(env, v, &mut b) == sys::Status::napi_ok && b }
+    unsafe {
+        sys::napi_get_named_property(env, value, name.as_ptr(), &mut v) == sys::Status::napi_ok
+            && sys::napi_get_value_bool(env, v, &mut b) == sys::Status::napi_ok
+            && b
+    }
 }
 
 /// Registers the thread's stat buffer and keeps a strong reference to its ArrayBuffer.

@@ -16,13 +16,10 @@ use std::fs::File;
 
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
-use perf_event_open::config::sibling::{
-    AuxTracer, OnSample, Opts as SiblingOpts, StatFormat as SiblingStatFormat,
-};
+use perf_event_open::config::sibling::{AuxTracer, OnSample, Opts as SiblingOpts, StatFormat as SiblingStatFormat};
 use perf_event_open::config::{
-    BranchType, CallChain, Cgroup, Clock, Cpu, EntryFormat, ExtraRecord, Inherit, Lbr, Mmap, OnExecve, Opts, Priv,
-    Proc, RecordIdFormat, RegsMask, Repr, SampleFormat, SampleOn, SampleSkid, Size, StatFormat, Target, TargetPriv,
-    UseBuildId, WakeUp, WakeUpOn,
+    BranchType, CallChain, Cgroup, Clock, Cpu, EntryFormat, ExtraRecord, Inherit, Lbr, Mmap, OnExecve, Opts, Priv, Proc, RecordIdFormat,
+    RegsMask, Repr, SampleFormat, SampleOn, SampleSkid, Size, StatFormat, Target, TargetPriv, UseBuildId, WakeUp, WakeUpOn,
 };
 
 use crate::error::{invalid, IoContext, Result};
@@ -451,8 +448,7 @@ fn sample_on(v: &Option<NativeSampleOn>) -> Result<SampleOn> {
 }
 
 fn lbr(l: &NativeLbr) -> Lbr {
-    let target_priv =
-        l.target_priv.as_ref().map(|t| TargetPriv { user: flag(t.user), kernel: flag(t.kernel), hv: flag(t.hv) });
+    let target_priv = l.target_priv.as_ref().map(|t| TargetPriv { user: flag(t.user), kernel: flag(t.kernel), hv: flag(t.hv) });
     let branch_type = l.branch_type.as_ref().map_or_else(BranchType::default, |t| BranchType {
         any: flag(t.any),
         any_return: flag(t.any_return),
@@ -485,9 +481,8 @@ fn sample_format(v: &Option<NativeSampleFormat>) -> Result<SampleFormat> {
         // The facade checked 0..=65535.
         max_stack_frames: c.max_stack_frames.unwrap_or(0).min(u16::MAX as u32) as u16,
     });
-    let regs = |name: &str, r: &Option<BigInt>| -> Result<Option<RegsMask>> {
-        r.as_ref().map(|r| u64_of(name, r).map(RegsMask)).transpose()
-    };
+    let regs =
+        |name: &str, r: &Option<BigInt>| -> Result<Option<RegsMask>> { r.as_ref().map(|r| u64_of(name, r).map(RegsMask)).transpose() };
     Ok(SampleFormat {
         stat: flag(f.stat),
         period: flag(f.period),
@@ -556,16 +551,9 @@ fn wake_up(v: &Option<NativeWakeUp>) -> WakeUp {
 /// Defensive checks for options whose gating the crate does not report
 /// (it silently drops them below the Linux version that added them).
 fn check_silent_gates(o: &NativeOpts) -> Result<()> {
-    let defer = o
-        .sample_format
-        .as_ref()
-        .and_then(|f| f.call_chain.as_ref())
-        .is_some_and(|c| flag(c.defer_user));
+    let defer = o.sample_format.as_ref().and_then(|f| f.call_chain.as_ref()).is_some_and(|c| flag(c.defer_user));
     if defer && !cfg!(feature = "linux-6.19") {
-        return Err(napi::Error::new(
-            "ERR_UNSUPPORTED_BY_BUILD".to_owned(),
-            "option|0|sampleFormat.callChain.deferUser".to_owned(),
-        ));
+        return Err(napi::Error::new("ERR_UNSUPPORTED_BY_BUILD".to_owned(), "option|0|sampleFormat.callChain.deferUser".to_owned()));
     }
     Ok(())
 }

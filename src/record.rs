@@ -64,13 +64,7 @@ pub struct JsRecordId {
 }
 
 fn record_id(r: &RecordId) -> JsRecordId {
-    JsRecordId {
-        id: r.id.map(big),
-        stream_id: r.stream_id.map(big),
-        cpu: r.cpu,
-        task: r.task.as_ref().map(task),
-        time: r.time.map(big),
-    }
+    JsRecordId { id: r.id.map(big), stream_id: r.stream_id.map(big), cpu: r.cpu, task: r.task.as_ref().map(task), time: r.time.map(big) }
 }
 
 #[napi(object, object_from_js = false)]
@@ -880,7 +874,6 @@ pub enum NativeRecord {
     },
 }
 
-
 /// The one conversion from a parsed record to its JS shape.
 pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
     let privilege = RecordPriv::from(p); // converted once per record
@@ -935,10 +928,9 @@ pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
             page_offset: big(m.page_offset),
             ext: m.ext.as_ref().map(|e| {
                 let (device, build_id) = match &e.info {
-                    rec::mmap::Info::Device { major, minor, inode, inode_gen } => (
-                        Some(JsDevice { major: *major, minor: *minor, inode: big(*inode), inode_gen: big(*inode_gen) }),
-                        None,
-                    ),
+                    rec::mmap::Info::Device { major, minor, inode, inode_gen } => {
+                        (Some(JsDevice { major: *major, minor: *minor, inode: big(*inode), inode_gen: big(*inode_gen) }), None)
+                    }
                     rec::mmap::Info::BuildId(id) => (None, Some(Bytes(id.to_vec()))),
                 };
                 JsMmapExt { prot: e.prot, flags: e.flags, device, build_id }
@@ -1008,13 +1000,9 @@ pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
             pmu_format_type: a.pmu_format_type as u32,
         },
         Record::AuxOutputHwId(a) => NativeRecord::AuxOutputHwId { privilege, record_id: rid(&a.record_id), hw_id: big(a.hw_id) },
-        Record::Comm(c) => NativeRecord::Comm {
-            privilege,
-            record_id: rid(&c.record_id),
-            by_execve: c.by_execve,
-            task: task(&c.task),
-            comm: text(&c.comm),
-        },
+        Record::Comm(c) => {
+            NativeRecord::Comm { privilege, record_id: rid(&c.record_id), by_execve: c.by_execve, task: task(&c.task), comm: text(&c.comm) }
+        }
         Record::Exit(e) => NativeRecord::Exit {
             privilege,
             record_id: rid(&e.record_id),
@@ -1046,9 +1034,7 @@ pub fn to_js(p: &Priv, r: Record) -> NativeRecord {
         Record::LostRecords(l) => {
             NativeRecord::LostRecords { privilege, record_id: rid(&l.record_id), id: big(l.id), lost_records: big(l.lost_records) }
         }
-        Record::LostSamples(l) => {
-            NativeRecord::LostSamples { privilege, record_id: rid(&l.record_id), lost_samples: big(l.lost_samples) }
-        }
+        Record::LostSamples(l) => NativeRecord::LostSamples { privilege, record_id: rid(&l.record_id), lost_samples: big(l.lost_samples) },
         Record::Unknown(bytes) => NativeRecord::Unknown { privilege, bytes: Bytes(bytes) },
     }
 }

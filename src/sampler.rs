@@ -33,16 +33,20 @@ use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 use tokio::sync::oneshot;
 
+use crate::batch::{BatchBuffer, Ring};
 use crate::error::{invalid, IoContext, Result};
 use crate::event::u64_of;
 use crate::handles::{Owned, Slab, Table};
-use crate::batch::{BatchBuffer, Ring};
 use crate::record::{to_js, NativeRecord};
 
 fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 { n as usize } else { 4096 }
+    if n > 0 {
+        n as usize
+    } else {
+        4096
+    }
 }
 
 struct Entry {

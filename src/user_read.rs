@@ -104,7 +104,8 @@ impl UserPage {
             let mut running = self.u64_at(TIME_RUNNING);
             let width = u32::from(self.u16_at(PMC_WIDTH));
             let offset = self.u64_at(OFFSET);
-            let (shift, mult, time_offset) = (u32::from(self.u16_at(TIME_SHIFT)), u64::from(self.u32_at(TIME_MULT)), self.u64_at(TIME_OFFSET));
+            let (shift, mult, time_offset) =
+                (u32::from(self.u16_at(TIME_SHIFT)), u64::from(self.u32_at(TIME_MULT)), self.u64_at(TIME_OFFSET));
             let (time_cycles, time_mask) = (self.u64_at(TIME_CYCLES), self.u64_at(TIME_MASK));
             let pmc = read_pmc(index - 1)?;
             let mut cyc = timestamp()?;

@@ -29,8 +29,6 @@ export interface FlameGraphOptions {
 export interface FxInput {
   /** Shown as the product name, e.g. `node app.js`. */
   product: string
-  /** Event name, e.g. `cpu-clock`. */
-  event: string
   /** Process id and name. */
   pid: number
   processName: string

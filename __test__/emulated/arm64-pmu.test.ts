@@ -127,7 +127,7 @@ test('profile(fn, { event: "cycles:u" }): a 3:1 workload measures 3:1 within 5 %
   function hotB() {
     return work(100_000)
   }
-  for (let i = 0; i < 10; i++) hotA() + hotB() // tiers settle
+  for (let i = 0; i < 10; i++) hotA() + hotB() // eslint-disable-line @typescript-eslint/no-unused-expressions -- tiers settle
   const p = await profile(() => {
     let s = 0
     for (let i = 0; i < 30; i++) s += hotA() + hotB()

@@ -70,7 +70,7 @@ export async function toSvg(p: ProfileData, options: { title?: string; width?: n
   return symbolizer().flameGraph(folded.length ? folded : '[no samples] 1\n', {
     title: escapeControls(options.title ?? `${p.meta.event} profile (${total} ${p.meta.unit})`),
     subtitle: escapeControls(sub),
-    countName: p.meta.unit === 'ns' ? 'ns' : p.meta.unit,
+    countName: p.meta.unit,
     width: options.width,
   })
 }
@@ -279,7 +279,6 @@ export async function toFirefox(p: ProfileData, product = `node ${process.argv.s
   const interval = p.meta.freq ? 1000 / p.meta.freq : 1
   return symbolizer().firefoxProfile({
     product,
-    event: p.meta.event,
     pid: p.meta.pid,
     processName: p.threads[0]?.name ?? 'node',
     startTimeMs: p.meta.startTime,

@@ -25,7 +25,6 @@ export interface SymbolizerBinding {
   flameGraph(folded: string, options?: { title?: string; subtitle?: string; countName?: string; width?: number } | null): Promise<string>
   firefoxProfile(input: {
     product: string
-    event: string
     pid: number
     processName: string
     startTimeMs: number
@@ -130,9 +129,4 @@ let symbolizerFrom: string | undefined
 /** Where the loaded symbolizer came from (a path or the package name), once `symbolizer()` succeeded. */
 export function symbolizerSource(): string | undefined {
   return cached === undefined ? undefined : symbolizerFrom
-}
-
-/** Tests only: forget the loaded addon. */
-export function resetSymbolizer(): void {
-  cached = undefined
 }

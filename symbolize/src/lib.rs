@@ -1,4 +1,6 @@
 #![deny(clippy::all)]
+// `cargo test` builds without napi's registration of the exported items: they look unused there.
+#![cfg_attr(test, allow(dead_code))]
 //! Symbolizer of the `perf-event-open` npm package: one addon per target (not per kernel variant),
 //! shipped as its own optional platform package and loaded only when a profile is symbolized.
 //! Addresses become names with `blazesym` (ELF, DWARF, V8's perf map, vDSO, kallsyms); flame graphs
@@ -20,361 +22,478 @@ use napi_derive::napi;
 #[napi(object)]
 #[derive(Default)]
 pub struct SymbolizedAddr {
-  /// Function name (demangled), or the perf map's name for JIT code (`JS:*fib /app/x.js:1:15`).
-  pub name: Option<String>,
-  /// File the code belongs to: an ELF path, `[vdso]` or `[kernel]`; absent for names from V8's perf map.
-  pub module: Option<String>,
-  /// Source file from DWARF line tables, when the binary has them.
-  pub file: Option<String>,
-  /// Source line from DWARF.
-  pub line: Option<u32>,
-  /// Source column from DWARF.
-  pub column: Option<u32>,
-  /// Why `name` is absent (`'unmapped'`, `'missingSyms'`, `'unknownAddr'`…).
-  pub reason: Option<String>,
+    /// Function name (demangled), or the perf map's name for JIT code (`JS:*fib /app/x.js:1:15`).
+    pub name: Option<String>,
+    /// File the code belongs to: an ELF path, `[vdso]` or `[kernel]`; absent for names from V8's perf map.
+    pub module: Option<String>,
+    /// Source file from DWARF line tables, when the binary has them.
+    pub file: Option<String>,
+    /// Source line from DWARF.
+    pub line: Option<u32>,
+    /// Source column from DWARF.
+    pub column: Option<u32>,
+    /// Why `name` is absent (`'unmapped'`, `'missingSyms'`, `'unknownAddr'`…).
+    pub reason: Option<String>,
 }
 
 fn convert(sym: Symbolized<'_>, fallback_module: Option<&str>) -> SymbolizedAddr {
-  match sym {
-    Symbolized::Sym(s) => {
-      let (file, line, column) = match &s.code_info {
-        Some(ci) => (Some(ci.to_path().display().to_string()), ci.line, ci.column.map(u32::from)),
-        None => (None, None, None),
-      };
-      SymbolizedAddr {
-        name: Some(s.name.into_owned()),
-        module: s.module.map(|m| m.to_string_lossy().into_owned()).or(fallback_module.map(String::from)),
-        file,
-        line,
-        column,
-        reason: None,
-      }
+    match sym {
+        Symbolized::Sym(s) => {
+            let (file, line, column) = match &s.code_info {
+                Some(ci) => (Some(ci.to_path().display().to_string()), ci.line, ci.column.map(u32::from)),
+                None => (None, None, None),
+            };
+            SymbolizedAddr {
+                name: Some(s.name.into_owned()),
+                module: s.module.map(|m| m.to_string_lossy().into_owned()).or(fallback_module.map(String::from)),
+                file,
+                line,
+                column,
+                reason: None,
+            }
+        }
+        Symbolized::Unknown(reason) => {
+            SymbolizedAddr { reason: Some(format!("{reason:?}")), module: fallback_module.map(String::from), ..Default::default() }
+        }
     }
-    Symbolized::Unknown(reason) => SymbolizedAddr {
-      reason: Some(format!("{reason:?}")),
-      module: fallback_module.map(String::from),
-      ..Default::default()
-    },
-  }
 }
 
 /// Opens `path` for reading as a regular file only: `O_NONBLOCK` (a FIFO never blocks the open),
 /// `O_NOFOLLOW` (a planted symlink is refused), then `fstat`. Anything else (a FIFO, a device such as
 /// `/dev/zero`, a directory, a socket, a symlink) is a clear error instead of a hang or a huge read.
 fn open_regular(path: &str) -> Result<File> {
-  let fail = |what: String| Error::new(Status::GenericFailure, format!("symbolization failed: {path}: {what}"));
-  let file = std::fs::OpenOptions::new()
-    .read(true)
-    .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
-    .open(path)
-    .map_err(|e| {
-      if e.raw_os_error() == Some(libc::ELOOP) {
-        fail("is a symbolic link (refused)".to_string())
-      } else {
-        fail(e.to_string())
-      }
-    })?;
-  let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
-  if !meta.file_type().is_file() {
-    return Err(fail("is not a regular file (refused)".to_string()));
-  }
-  Ok(file)
+    let fail = |what: String| Error::new(Status::GenericFailure, format!("symbolization failed: {path}: {what}"));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                fail("is a symbolic link (refused)".to_string())
+            } else {
+                fail(e.to_string())
+            }
+        })?;
+    let meta = file.metadata().map_err(|e| fail(e.to_string()))?;
+    if !meta.file_type().is_file() {
+        return Err(fail("is not a regular file (refused)".to_string()));
+    }
+    Ok(file)
 }
 
 enum Job {
-  Process { pid: u32, perf_map: bool, debug_syms: bool, map_files: bool },
-  Kernel { kallsyms: Option<String> },
-  Elf { path: String, debug_syms: bool },
+    Process { pid: u32, perf_map: bool, debug_syms: bool, map_files: bool },
+    Kernel { kallsyms: Option<String> },
+    Elf { path: String, debug_syms: bool },
 }
 
 /// Symbolizes a batch of addresses off the JS thread.
 pub struct SymbolizeTask {
-  job: Job,
-  addrs: Vec<u64>,
+    job: Job,
+    addrs: Vec<u64>,
 }
 
 impl Task for SymbolizeTask {
-  type Output = Vec<SymbolizedAddr>;
-  type JsValue = Vec<SymbolizedAddr>;
+    type Output = Vec<SymbolizedAddr>;
+    type JsValue = Vec<SymbolizedAddr>;
 
-  fn compute(&mut self) -> Result<Self::Output> {
-    let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(false).build();
-    // An ELF file is opened here, without blocking (a FIFO) and without following a final symlink,
-    // and symbolized through our own descriptor only if it is a regular file: blazesym then reopens
-    // /proc/self/fd/N, the same inode, whatever happens to the path meanwhile.
-    let mut _elf_file: Option<File> = None;
-    let (src, input, module) = match &self.job {
-      Job::Process { pid, perf_map, debug_syms, map_files } => {
-        let mut p = Process::new(Pid::from(*pid));
-        p.perf_map = *perf_map;
-        p.debug_syms = *debug_syms;
-        p.map_files = *map_files;
-        (Source::Process(p), Input::AbsAddr(&self.addrs[..]), None)
-      }
-      Job::Kernel { kallsyms } => {
-        let mut k = Kernel::default();
-        if let Some(path) = kallsyms {
-          k.kallsyms = blazesym::MaybeDefault::Some(PathBuf::from(path));
+    fn compute(&mut self) -> Result<Self::Output> {
+        let symbolizer = Symbolizer::builder().enable_code_info(true).enable_inlined_fns(false).build();
+        // An ELF file is opened here, without blocking (a FIFO) and without following a final symlink,
+        // and symbolized through our own descriptor only if it is a regular file: blazesym then reopens
+        // /proc/self/fd/N, the same inode, whatever happens to the path meanwhile.
+        let mut _elf_file: Option<File> = None;
+        let (src, input, module) = match &self.job {
+            Job::Process { pid, perf_map, debug_syms, map_files } => {
+                let mut p = Process::new(Pid::from(*pid));
+                p.perf_map = *perf_map;
+                p.debug_syms = *debug_syms;
+                p.map_files = *map_files;
+                (Source::Process(p), Input::AbsAddr(&self.addrs[..]), None)
+            }
+            Job::Kernel { kallsyms } => {
+                let mut k = Kernel::default();
+                if let Some(path) = kallsyms {
+                    k.kallsyms = blazesym::MaybeDefault::Some(PathBuf::from(path));
+                }
+                // vmlinux is rarely installed; kallsyms is what a running system has.
+                k.vmlinux = blazesym::MaybeDefault::None;
+                (Source::Kernel(k), Input::AbsAddr(&self.addrs[..]), Some("[kernel]"))
+            }
+            Job::Elf { path, debug_syms } => {
+                let file = open_regular(path)?;
+                let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+                _elf_file = Some(file);
+                let mut e = Elf::new(fd_path);
+                e.debug_syms = *debug_syms;
+                (Source::Elf(e), Input::FileOffset(&self.addrs[..]), None)
+            }
+        };
+        let out =
+            symbolizer.symbolize(&src, input).map_err(|e| Error::new(Status::GenericFailure, format!("symbolization failed: {e}")))?;
+        let mut out: Vec<SymbolizedAddr> = out.into_iter().map(|s| convert(s, module)).collect();
+        if let (Job::Elf { path, .. }, Some(file)) = (&self.job, &_elf_file) {
+            // Name the file as the caller did, not by our descriptor.
+            let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
+            for s in &mut out {
+                if s.module.as_deref() == Some(fd_path.as_str()) {
+                    s.module = Some(path.clone());
+                }
+            }
         }
-        // vmlinux is rarely installed; kallsyms is what a running system has.
-        k.vmlinux = blazesym::MaybeDefault::None;
-        (Source::Kernel(k), Input::AbsAddr(&self.addrs[..]), Some("[kernel]"))
-      }
-      Job::Elf { path, debug_syms } => {
-        let file = open_regular(path)?;
-        let fd_path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-        _elf_file = Some(file);
-        let mut e = Elf::new(fd_path);
-        e.debug_syms = *debug_syms;
-        (Source::Elf(e), Input::FileOffset(&self.addrs[..]), None)
-      }
-    };
-    let out = symbolizer
-      .symbolize(&src, input)
-      .map_err(|e| Error::new(Status::GenericFailure, format!("symbolization failed: {e}")))?;
-    let mut out: Vec<SymbolizedAddr> = out.into_iter().map(|s| convert(s, module)).collect();
-    if let (Job::Elf { path, .. }, Some(file)) = (&self.job, &_elf_file) {
-      // Name the file as the caller did, not by our descriptor.
-      let fd_path = format!("/proc/self/fd/{}", file.as_raw_fd());
-      for s in &mut out {
-        if s.module.as_deref() == Some(fd_path.as_str()) {
-          s.module = Some(path.clone());
-        }
-      }
+        Ok(out)
     }
-    Ok(out)
-  }
 
-  fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
-    Ok(output)
-  }
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        Ok(output)
+    }
 }
 
 /// Options of `symbolizeProcess`.
 #[napi(object)]
 pub struct ProcessOptions {
-  /// Read V8's `/tmp/perf-<pid>.map` (Node started with `--perf-basic-prof`). Default true.
-  pub perf_map: Option<bool>,
-  /// Use DWARF debug info for file and line where present. Default true.
-  pub debug_syms: Option<bool>,
-  /// Open mappings through `/proc/<pid>/map_files` (needs CAP_SYS_ADMIN); default false: the paths in `/proc/<pid>/maps`.
-  pub map_files: Option<bool>,
+    /// Read V8's `/tmp/perf-<pid>.map` (Node started with `--perf-basic-prof`). Default true.
+    pub perf_map: Option<bool>,
+    /// Use DWARF debug info for file and line where present. Default true.
+    pub debug_syms: Option<bool>,
+    /// Open mappings through `/proc/<pid>/map_files` (needs CAP_SYS_ADMIN); default false: the paths in `/proc/<pid>/maps`.
+    pub map_files: Option<bool>,
 }
 
 /// Symbolizes user-space addresses of a live process (`pid`), one result per address, in order.
 #[napi(ts_return_type = "Promise<SymbolizedAddr[]>")]
 pub fn symbolize_process(pid: u32, addrs: BigUint64ArraySlice, options: Option<ProcessOptions>) -> Result<AsyncTask<SymbolizeTask>> {
-  if pid == 0 {
-    return Err(Error::new(Status::InvalidArg, "Expected a process id > 0 for pid but received 0".to_string()));
-  }
-  let o = options.unwrap_or(ProcessOptions { perf_map: None, debug_syms: None, map_files: None });
-  Ok(AsyncTask::new(SymbolizeTask {
-    job: Job::Process {
-      pid,
-      perf_map: o.perf_map.unwrap_or(true),
-      debug_syms: o.debug_syms.unwrap_or(true),
-      map_files: o.map_files.unwrap_or(false),
-    },
-    addrs: addrs.as_ref().to_vec(),
-  }))
+    if pid == 0 {
+        return Err(Error::new(Status::InvalidArg, "Expected a process id > 0 for pid but received 0".to_string()));
+    }
+    let o = options.unwrap_or(ProcessOptions { perf_map: None, debug_syms: None, map_files: None });
+    Ok(AsyncTask::new(SymbolizeTask {
+        job: Job::Process {
+            pid,
+            perf_map: o.perf_map.unwrap_or(true),
+            debug_syms: o.debug_syms.unwrap_or(true),
+            map_files: o.map_files.unwrap_or(false),
+        },
+        addrs: addrs.as_ref().to_vec(),
+    }))
 }
 
 /// Symbolizes kernel addresses with `/proc/kallsyms` (or the file given), one result per address.
 #[napi(ts_return_type = "Promise<SymbolizedAddr[]>")]
 pub fn symbolize_kernel(addrs: BigUint64ArraySlice, kallsyms: Option<String>) -> AsyncTask<SymbolizeTask> {
-  AsyncTask::new(SymbolizeTask { job: Job::Kernel { kallsyms }, addrs: addrs.as_ref().to_vec() })
+    AsyncTask::new(SymbolizeTask { job: Job::Kernel { kallsyms }, addrs: addrs.as_ref().to_vec() })
 }
 
 /// Symbolizes file offsets inside one ELF file (for a process that has exited: offsets come from its mmap records).
 #[napi(ts_return_type = "Promise<SymbolizedAddr[]>")]
 pub fn symbolize_elf(path: String, offsets: BigUint64ArraySlice, debug_syms: Option<bool>) -> AsyncTask<SymbolizeTask> {
-  AsyncTask::new(SymbolizeTask { job: Job::Elf { path, debug_syms: debug_syms.unwrap_or(true) }, addrs: offsets.as_ref().to_vec() })
+    AsyncTask::new(SymbolizeTask { job: Job::Elf { path, debug_syms: debug_syms.unwrap_or(true) }, addrs: offsets.as_ref().to_vec() })
 }
 
 /// Options of `flameGraph`.
 #[napi(object)]
 pub struct FlameGraphOptions {
-  pub title: Option<String>,
-  pub subtitle: Option<String>,
-  /// What a sample's weight counts, e.g. `'ns'` or `'page faults'`.
-  pub count_name: Option<String>,
-  /// Pixel width (default 1200).
-  pub width: Option<u32>,
+    pub title: Option<String>,
+    pub subtitle: Option<String>,
+    /// What a sample's weight counts, e.g. `'ns'` or `'page faults'`.
+    pub count_name: Option<String>,
+    /// Pixel width (default 1200).
+    pub width: Option<u32>,
 }
 
 /// Draws folded stacks (`a;b;c 42` lines) as a self-contained, interactive flame graph SVG.
 pub struct FlameGraphTask {
-  folded: String,
-  title: String,
-  subtitle: Option<String>,
-  count_name: String,
-  width: usize,
+    folded: String,
+    title: String,
+    subtitle: Option<String>,
+    count_name: String,
+    width: usize,
 }
 
 impl Task for FlameGraphTask {
-  type Output = String;
-  type JsValue = String;
+    type Output = String;
+    type JsValue = String;
 
-  fn compute(&mut self) -> Result<String> {
-    use inferno::flamegraph::{color, Options};
-    let mut opts = Options::default();
-    opts.title = self.title.clone();
-    opts.subtitle = self.subtitle.clone();
-    opts.count_name = self.count_name.clone();
-    opts.image_width = Some(self.width);
-    opts.colors = color::Palette::Multi(color::MultiPalette::Js);
-    opts.deterministic = true;
-    let mut out = Vec::new();
-    inferno::flamegraph::from_lines(&mut opts, self.folded.lines(), &mut out)
-      .map_err(|e| Error::new(Status::GenericFailure, format!("flame graph failed: {e}")))?;
-    String::from_utf8(out).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
-  }
+    fn compute(&mut self) -> Result<String> {
+        use inferno::flamegraph::{color, Options};
+        let mut opts = Options::default();
+        opts.title = self.title.clone();
+        opts.subtitle = self.subtitle.clone();
+        opts.count_name = self.count_name.clone();
+        opts.image_width = Some(self.width);
+        opts.colors = color::Palette::Multi(color::MultiPalette::Js);
+        opts.deterministic = true;
+        let mut out = Vec::new();
+        inferno::flamegraph::from_lines(&mut opts, self.folded.lines(), &mut out)
+            .map_err(|e| Error::new(Status::GenericFailure, format!("flame graph failed: {e}")))?;
+        String::from_utf8(out).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    }
 
-  fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-    Ok(output)
-  }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
 }
 
 /// Draws a flame graph SVG from folded stacks, off the JS thread.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn flame_graph(folded: String, options: Option<FlameGraphOptions>) -> AsyncTask<FlameGraphTask> {
-  let o = options.unwrap_or(FlameGraphOptions { title: None, subtitle: None, count_name: None, width: None });
-  AsyncTask::new(FlameGraphTask {
-    folded,
-    title: o.title.unwrap_or_else(|| "Flame Graph".into()),
-    subtitle: o.subtitle,
-    count_name: o.count_name.unwrap_or_else(|| "samples".into()),
-    width: o.width.unwrap_or(1200) as usize,
-  })
+    let o = options.unwrap_or(FlameGraphOptions { title: None, subtitle: None, count_name: None, width: None });
+    AsyncTask::new(FlameGraphTask {
+        folded,
+        title: o.title.unwrap_or_else(|| "Flame Graph".into()),
+        subtitle: o.subtitle,
+        count_name: o.count_name.unwrap_or_else(|| "samples".into()),
+        width: o.width.unwrap_or(1200) as usize,
+    })
 }
 
 /// The profile model handed to `firefoxProfile` (columns of `Profile` in lib/profile/model.ts).
 #[napi(object)]
 pub struct FxInput {
-  /// Shown as the product name, e.g. `node app.js`.
-  pub product: String,
-  /// Event name, e.g. `cpu-clock`.
-  pub event: String,
-  /// Process id and name.
-  pub pid: u32,
-  pub process_name: String,
-  /// Profile start, ms since the Unix epoch; sample times are ns after it.
-  pub start_time_ms: f64,
-  /// Sampling interval in ms (1 / freq), for the profiler's display.
-  pub interval_ms: f64,
-  /// Whether weights count samples of a clock (`true`) or events (`false`: weights are the periods).
-  pub time_based: bool,
-  pub frame_label: Vec<String>,
-  /// `js`, `builtin`, `native`, `kernel` or `unknown`.
-  pub frame_kind: Vec<String>,
-  pub stack_parent: Vec<i32>,
-  pub stack_frame: Vec<i32>,
-  pub sample_stack: Vec<i32>,
-  pub sample_thread: Vec<i32>,
-  pub sample_time_ns: Vec<f64>,
-  pub sample_weight: Vec<f64>,
-  pub thread_tid: Vec<u32>,
-  pub thread_name: Vec<String>,
+    /// Shown as the product name, e.g. `node app.js`.
+    pub product: String,
+    /// Process id and name.
+    pub pid: u32,
+    pub process_name: String,
+    /// Profile start, ms since the Unix epoch; sample times are ns after it.
+    pub start_time_ms: f64,
+    /// Sampling interval in ms (1 / freq), for the profiler's display.
+    pub interval_ms: f64,
+    /// Whether weights count samples of a clock (`true`) or events (`false`: weights are the periods).
+    pub time_based: bool,
+    pub frame_label: Vec<String>,
+    /// `js`, `builtin`, `native`, `kernel` or `unknown`.
+    pub frame_kind: Vec<String>,
+    pub stack_parent: Vec<i32>,
+    pub stack_frame: Vec<i32>,
+    pub sample_stack: Vec<i32>,
+    pub sample_thread: Vec<i32>,
+    pub sample_time_ns: Vec<f64>,
+    pub sample_weight: Vec<f64>,
+    pub thread_tid: Vec<u32>,
+    pub thread_name: Vec<String>,
 }
 
 /// Builds a Firefox Profiler processed profile (JSON) off the JS thread.
 pub struct FirefoxTask {
-  input: Option<FxInput>,
+    input: Option<FxInput>,
 }
 
-fn firefox_json(i: FxInput) -> Result<String> {
-  use fxprof_processed_profile::{
-    CategoryColor, CpuDelta, Frame, FrameFlags, FrameInfo, Profile, ReferenceTimestamp, SamplingInterval, StackHandle, Timestamp,
-  };
-  let bad = |m: &str| Error::new(Status::InvalidArg, m.to_string());
-  if i.frame_label.len() != i.frame_kind.len() || i.stack_parent.len() != i.stack_frame.len() {
-    return Err(bad("frame and stack columns differ in length"));
-  }
-  let n = i.sample_stack.len();
-  if i.sample_thread.len() != n || i.sample_time_ns.len() != n || i.sample_weight.len() != n || i.thread_tid.len() != i.thread_name.len() {
-    return Err(bad("sample or thread columns differ in length"));
-  }
-  let interval = SamplingInterval::from_nanos((i.interval_ms * 1e6).max(1.0) as u64);
-  let mut p = Profile::new(&i.product, ReferenceTimestamp::from_millis_since_unix_epoch(i.start_time_ms), interval);
-  p.set_symbolicated(true);
-  p.set_os_name("Linux");
-  let cat = |p: &mut Profile, name: &str, c: CategoryColor| p.add_category(name, c).into();
-  let js = cat(&mut p, "JavaScript", CategoryColor::Yellow);
-  let builtin = cat(&mut p, "V8 builtin", CategoryColor::Green);
-  let native = cat(&mut p, "Native", CategoryColor::Blue);
-  let kernel = cat(&mut p, "Kernel", CategoryColor::Orange);
-  let unknown = cat(&mut p, "Unknown", CategoryColor::Gray);
-  let process = p.add_process(&i.process_name, i.pid, Timestamp::from_millis_since_reference(0.0));
-  let mut threads = Vec::with_capacity(i.thread_tid.len());
-  for (k, (&tid, name)) in i.thread_tid.iter().zip(&i.thread_name).enumerate() {
-    let t = p.add_thread(process, tid, Timestamp::from_millis_since_reference(0.0), k == 0);
-    p.set_thread_name(t, name);
-    threads.push(t);
-  }
-  // Stacks are interned per thread (the format keeps one stack table per thread).
-  let mut memo: Vec<std::collections::HashMap<i32, StackHandle>> = vec![Default::default(); threads.len()];
-  let frame_count = i.frame_label.len() as i32;
-  for s in 0..n {
-    let t = usize::try_from(i.sample_thread[s]).ok().filter(|&t| t < threads.len()).ok_or_else(|| bad("sample thread out of range"))?;
-    let th = threads[t];
-    let leaf = i.sample_stack[s];
-    // Walk up to the first stack already interned for this thread, then intern downwards.
-    let mut chain = Vec::new();
-    let mut cur = leaf;
-    while cur >= 0 && !memo[t].contains_key(&cur) {
-      if cur as usize >= i.stack_parent.len() {
-        return Err(bad("stack id out of range"));
-      }
-      chain.push(cur);
-      cur = i.stack_parent[cur as usize];
+/// The processed profile as JSON, or the status and message of what was wrong with the input (a
+/// plain error: no napi value is made here, so `cargo test` runs it outside Node).
+fn firefox_json(i: FxInput) -> std::result::Result<String, (Status, String)> {
+    use fxprof_processed_profile::{
+        CategoryColor, CpuDelta, Frame, FrameFlags, FrameInfo, Profile, ReferenceTimestamp, SamplingInterval, StackHandle, Timestamp,
+    };
+    let bad = |m: &str| (Status::InvalidArg, m.to_string());
+    if i.frame_label.len() != i.frame_kind.len() || i.stack_parent.len() != i.stack_frame.len() {
+        return Err(bad("frame and stack columns differ in length"));
     }
-    let mut parent = if cur >= 0 { memo[t].get(&cur).copied() } else { None };
-    for &sid in chain.iter().rev() {
-      let f = i.stack_frame[sid as usize];
-      if f < 0 || f >= frame_count {
-        return Err(bad("frame id out of range"));
-      }
-      let (category, flags) = match i.frame_kind[f as usize].as_str() {
-        "js" => (js, FrameFlags::IS_JS),
-        "builtin" => (builtin, FrameFlags::IS_RELEVANT_FOR_JS),
-        "native" => (native, FrameFlags::empty()),
-        "kernel" => (kernel, FrameFlags::empty()),
-        _ => (unknown, FrameFlags::empty()),
-      };
-      let label = p.intern_string(&i.frame_label[f as usize]);
-      let fh = p.intern_frame(th, FrameInfo { frame: Frame::Label(label), category_pair: category, flags });
-      let sh = p.intern_stack(th, parent, fh);
-      memo[t].insert(sid, sh);
-      parent = Some(sh);
+    let n = i.sample_stack.len();
+    if i.sample_thread.len() != n || i.sample_time_ns.len() != n || i.sample_weight.len() != n || i.thread_tid.len() != i.thread_name.len()
+    {
+        return Err(bad("sample or thread columns differ in length"));
     }
-    let stack = if leaf >= 0 { memo[t].get(&leaf).copied() } else { None };
-    let ts = Timestamp::from_nanos_since_reference(i.sample_time_ns[s].max(0.0) as u64);
-    let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
-    p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
-  }
-  let _ = &i.event;
-  serde_json::to_string(&p).map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+    let interval = SamplingInterval::from_nanos((i.interval_ms * 1e6).max(1.0) as u64);
+    let mut p = Profile::new(&i.product, ReferenceTimestamp::from_millis_since_unix_epoch(i.start_time_ms), interval);
+    p.set_symbolicated(true);
+    p.set_os_name("Linux");
+    let cat = |p: &mut Profile, name: &str, c: CategoryColor| p.add_category(name, c).into();
+    let js = cat(&mut p, "JavaScript", CategoryColor::Yellow);
+    let builtin = cat(&mut p, "V8 builtin", CategoryColor::Green);
+    let native = cat(&mut p, "Native", CategoryColor::Blue);
+    let kernel = cat(&mut p, "Kernel", CategoryColor::Orange);
+    let unknown = cat(&mut p, "Unknown", CategoryColor::Gray);
+    let process = p.add_process(&i.process_name, i.pid, Timestamp::from_millis_since_reference(0.0));
+    let mut threads = Vec::with_capacity(i.thread_tid.len());
+    for (k, (&tid, name)) in i.thread_tid.iter().zip(&i.thread_name).enumerate() {
+        let t = p.add_thread(process, tid, Timestamp::from_millis_since_reference(0.0), k == 0);
+        p.set_thread_name(t, name);
+        threads.push(t);
+    }
+    // Stacks are interned per thread (the format keeps one stack table per thread).
+    let mut memo: Vec<std::collections::HashMap<i32, StackHandle>> = vec![Default::default(); threads.len()];
+    let frame_count = i.frame_label.len() as i32;
+    for s in 0..n {
+        let t = usize::try_from(i.sample_thread[s]).ok().filter(|&t| t < threads.len()).ok_or_else(|| bad("sample thread out of range"))?;
+        let th = threads[t];
+        let leaf = i.sample_stack[s];
+        // Walk up to the first stack already interned for this thread, then intern downwards.
+        let mut chain = Vec::new();
+        let mut cur = leaf;
+        while cur >= 0 && !memo[t].contains_key(&cur) {
+            if cur as usize >= i.stack_parent.len() {
+                return Err(bad("stack id out of range"));
+            }
+            chain.push(cur);
+            cur = i.stack_parent[cur as usize];
+        }
+        let mut parent = if cur >= 0 { memo[t].get(&cur).copied() } else { None };
+        for &sid in chain.iter().rev() {
+            let f = i.stack_frame[sid as usize];
+            if f < 0 || f >= frame_count {
+                return Err(bad("frame id out of range"));
+            }
+            let (category, flags) = match i.frame_kind[f as usize].as_str() {
+                "js" => (js, FrameFlags::IS_JS),
+                "builtin" => (builtin, FrameFlags::IS_RELEVANT_FOR_JS),
+                "native" => (native, FrameFlags::empty()),
+                "kernel" => (kernel, FrameFlags::empty()),
+                _ => (unknown, FrameFlags::empty()),
+            };
+            let label = p.intern_string(&i.frame_label[f as usize]);
+            let fh = p.intern_frame(th, FrameInfo { frame: Frame::Label(label), category_pair: category, flags });
+            let sh = p.intern_stack(th, parent, fh);
+            memo[t].insert(sid, sh);
+            parent = Some(sh);
+        }
+        let stack = if leaf >= 0 { memo[t].get(&leaf).copied() } else { None };
+        let ts = Timestamp::from_nanos_since_reference(i.sample_time_ns[s].max(0.0) as u64);
+        let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
+        p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
+    }
+    serde_json::to_string(&p).map_err(|e| (Status::GenericFailure, e.to_string()))
 }
 
 impl Task for FirefoxTask {
-  type Output = String;
-  type JsValue = String;
-  fn compute(&mut self) -> Result<String> {
-    firefox_json(self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice".to_string()))?)
-  }
-  fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
-    Ok(output)
-  }
+    type Output = String;
+    type JsValue = String;
+    fn compute(&mut self) -> Result<String> {
+        let input = self.input.take().ok_or_else(|| Error::new(Status::GenericFailure, "task ran twice".to_string()))?;
+        firefox_json(input).map_err(|(status, message)| Error::new(status, message))
+    }
+    fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
+        Ok(output)
+    }
 }
 
 /// Writes a profile in the Firefox Profiler's processed format (JSON; open it at profiler.firefox.com), threads as threads.
 #[napi(ts_return_type = "Promise<string>")]
 pub fn firefox_profile(input: FxInput) -> AsyncTask<FirefoxTask> {
-  AsyncTask::new(FirefoxTask { input: Some(input) })
+    AsyncTask::new(FirefoxTask { input: Some(input) })
 }
 
 /// Versions of the libraries inside this addon.
 #[napi]
 pub fn symbolizer_info() -> String {
-  "blazesym 0.2.7, inferno 0.12.8, fxprof-processed-profile 0.8.1".to_string()
+    "blazesym 0.2.7, inferno 0.12.8, fxprof-processed-profile 0.8.1".to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The Firefox writer on a fixed input: the JSON read back as the Firefox Profiler reads it
+    //! (per-thread stack, frame, func and string tables), and its refusals of inconsistent columns.
+
+    use super::*;
+    use serde_json::Value;
+
+    /// Two threads; frames: 0 node::Start (native), 1 main (js), 2 hot (js), 3 do_syscall_64 (kernel),
+    /// 4 Builtins_ArrayMap (builtin); stacks: 0 [0], 1 [0 1], 2 [0 1 2], 3 [0 1 2 3], 4 [4].
+    fn input(time_based: bool) -> FxInput {
+        FxInput {
+            product: "fixture".into(),
+            pid: 100,
+            process_name: "node".into(),
+            start_time_ms: 1_700_000_000_000.0,
+            interval_ms: 1.0,
+            time_based,
+            frame_label: ["node::Start", "~main a.js:1:1", "*hot a.js:5:3", "do_syscall_64 [kernel]", "Builtins_ArrayMap"]
+                .map(String::from)
+                .to_vec(),
+            frame_kind: ["native", "js", "js", "kernel", "builtin"].map(String::from).to_vec(),
+            stack_parent: vec![-1, 0, 1, 2, -1],
+            stack_frame: vec![0, 1, 2, 3, 4],
+            sample_stack: vec![2, 4, 3, 1, -1],
+            sample_thread: vec![0, 1, 0, 0, 0],
+            sample_time_ns: vec![0.0, 500_000.0, 1_000_000.0, 2_000_000.0, 3_000_000.0],
+            sample_weight: vec![100.0, 7.0, 250.0, 100.0, 100.0],
+            thread_tid: vec![100, 101],
+            thread_name: vec!["node (main)".into(), "node (libuv pool)".into()],
+        }
+    }
+
+    /// Each sample of thread `t`: (time in ms, weight, stack root first as (name, category, isJS)).
+    fn samples(p: &Value, t: usize) -> Vec<(f64, i64, Vec<(String, String, bool)>)> {
+        let th = &p["threads"][t];
+        let cats = &p["meta"]["categories"];
+        let s = &th["samples"];
+        let mut time = 0.0;
+        (0..s["length"].as_u64().unwrap() as usize)
+            .map(|i| {
+                time += s["timeDeltas"][i].as_f64().unwrap();
+                let weight = s["weight"].get(i).and_then(Value::as_i64).unwrap_or(1);
+                let mut stack = Vec::new();
+                let mut at = s["stack"][i].as_u64();
+                while let Some(k) = at {
+                    let frame = th["stackTable"]["frame"][k as usize].as_u64().unwrap() as usize;
+                    let func = th["frameTable"]["func"][frame].as_u64().unwrap() as usize;
+                    let name = th["stringArray"][th["funcTable"]["name"][func].as_u64().unwrap() as usize].as_str().unwrap();
+                    let cat = cats[th["frameTable"]["category"][frame].as_u64().unwrap() as usize]["name"].as_str().unwrap();
+                    stack.insert(0, (name.to_string(), cat.to_string(), th["funcTable"]["isJS"][func].as_bool().unwrap()));
+                    at = th["stackTable"]["prefix"][k as usize].as_u64();
+                }
+                (time, weight, stack)
+            })
+            .collect()
+    }
+
+    fn f(name: &str, cat: &str, js: bool) -> (String, String, bool) {
+        (name.to_string(), cat.to_string(), js)
+    }
+
+    #[test]
+    fn threads_samples_and_stacks_read_back() {
+        let p: Value = serde_json::from_str(&firefox_json(input(true)).unwrap()).unwrap();
+        assert_eq!(p["meta"]["product"], "fixture");
+        assert_eq!(p["meta"]["startTime"], 1_700_000_000_000.0);
+        assert_eq!(p["meta"]["interval"], 1.0);
+        let threads: Vec<(&str, &str, &str, bool)> = p["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (t["name"].as_str().unwrap(), t["tid"].as_str().unwrap(), t["pid"].as_str().unwrap(), t["isMainThread"].as_bool().unwrap())
+            })
+            .collect();
+        // The main thread is shown under the process's name (lib/profile/export.ts passes the first thread's).
+        assert_eq!(threads, [("node", "100", "100", true), ("node (libuv pool)", "101", "100", false)]);
+        let (start, main, hot) =
+            (f("node::Start", "Native", false), f("~main a.js:1:1", "JavaScript", true), f("*hot a.js:5:3", "JavaScript", true));
+        // Time-based (a clock): every sample weighs 1.
+        assert_eq!(
+            samples(&p, 0),
+            [
+                (0.0, 1, vec![start.clone(), main.clone(), hot.clone()]),
+                (1.0, 1, vec![start.clone(), main.clone(), hot, f("do_syscall_64 [kernel]", "Kernel", false)]),
+                (2.0, 1, vec![start, main]),
+                (3.0, 1, vec![]),
+            ]
+        );
+        assert_eq!(samples(&p, 1), [(0.5, 1, vec![f("Builtins_ArrayMap", "V8 builtin", false)])]);
+        // Stacks are interned per thread: thread 0 has 4 stacks (its prefixes), thread 1 one.
+        assert_eq!(p["threads"][0]["stackTable"]["length"], 4);
+        assert_eq!(p["threads"][1]["stackTable"]["length"], 1);
+    }
+
+    #[test]
+    fn an_event_profile_weighs_samples_by_their_period() {
+        let p: Value = serde_json::from_str(&firefox_json(input(false)).unwrap()).unwrap();
+        let w = |t| samples(&p, t).into_iter().map(|s| s.1).collect::<Vec<_>>();
+        assert_eq!(w(0), [100, 250, 100, 100]);
+        assert_eq!(w(1), [7]);
+    }
+
+    #[test]
+    fn inconsistent_columns_are_refused_with_the_reason() {
+        let err = |change: fn(&mut FxInput)| {
+            let mut i = input(true);
+            change(&mut i);
+            firefox_json(i).unwrap_err()
+        };
+        assert_eq!(err(|i| drop(i.frame_kind.pop())), (Status::InvalidArg, "frame and stack columns differ in length".into()));
+        assert_eq!(err(|i| drop(i.sample_weight.pop())), (Status::InvalidArg, "sample or thread columns differ in length".into()));
+        assert_eq!(err(|i| i.sample_thread[0] = 2), (Status::InvalidArg, "sample thread out of range".into()));
+        assert_eq!(err(|i| i.sample_stack[0] = 5), (Status::InvalidArg, "stack id out of range".into()));
+        assert_eq!(err(|i| i.stack_frame[2] = 9), (Status::InvalidArg, "frame id out of range".into()));
+    }
 }
