@@ -1,11 +1,11 @@
 import test from 'ava'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { buildInfo } from '../dist/index.js'
 import { candidateOrder, choose, parseRelease, variantWith, binaryName, packageName, VARIANTS } from '../dist/variants.js'
-import { locator, currentTarget, load } from '../dist/loader.js'
+import { locator, currentTarget, detectLibc, load } from '../dist/loader.js'
 import { testUnless } from './helpers.ts'
 
 const names = (vs: { name: string }[]) => vs.map((v) => v.name)
@@ -62,6 +62,38 @@ test('locator looks next to the package first, then in the npm package', (t) => 
   t.is(locate(byName('linux-5.10')), '/pkg/5.10.node')
   t.is(locate(byName('linux-6.8')), undefined)
   t.true(tried.includes(`${packageName(target.platform, 'linux-6.8')} (npm package)`))
+})
+
+test('locator finds a variant package in a node_modules folder above the package without asking the resolver', (t) => {
+  const target = currentTarget()!
+  // <tmp>/node_modules/perf-event-open (the package) and <tmp>/node_modules/<variant package>: a hoisted install.
+  const top = mkdtempSync(join(tmpdir(), 'peo-nm-'))
+  const root = join(top, 'node_modules', 'perf-event-open')
+  const pkgDir = join(top, 'node_modules', packageName(target.platform, 'linux-6.1'))
+  mkdirSync(root, { recursive: true })
+  mkdirSync(pkgDir, { recursive: true })
+  writeFileSync(join(pkgDir, binaryName(target.platform, 'linux-6.1')), '')
+  const asked: string[] = []
+  const tried: string[] = []
+  const locate = locator(target, root, (id) => {
+    asked.push(id)
+    throw new Error('not found')
+  }, tried)
+  t.is(locate(VARIANTS.find((v) => v.name === 'linux-6.1')!), join(pkgDir, binaryName(target.platform, 'linux-6.1')))
+  t.deepEqual(asked, [])
+  // Not on disk: under Node the resolver is still asked (Yarn PnP, Deno's npm cache).
+  t.is(locate(VARIANTS.find((v) => v.name === 'linux-6.8')!), undefined)
+  t.deepEqual(asked, [`${packageName(target.platform, 'linux-6.8')}/${binaryName(target.platform, 'linux-6.8')}`])
+})
+
+test('libc detection reads the libc mapped into this process, not /usr/bin/ldd', (t) => {
+  const d = detectLibc()
+  // Node from nodejs.org and Debian links glibc; the mapped file is the proof.
+  const maps = readFileSync('/proc/self/maps', 'utf8')
+  const expected = /\/ld-musl-[^/\n]*$/m.test(maps) ? 'musl' : 'glibc'
+  t.is(d.libc, expected)
+  t.regex(d.source, /^\/proc\/self\/maps \(\/.*(libc\.so\.6|ld-linux|ld-musl-|libc\.musl-)/)
+  t.is(currentTarget()!.libc, d.libc)
 })
 
 test('names the oldest variant that has an option', (t) => {

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { arch, platform, env } from 'node:process'
 import { release } from 'node:os'
 import { join } from 'node:path'
 import type * as Native from '../index'
 import { PerfEventError } from './errors'
+import { findInNodeModules, resolverMayInstall } from './resolve'
+import { detectLibc } from './libc'
 import { binaryName, candidateOrder, choose, compareVersions, DEFAULT_VARIANT, packageName, parseRelease, TARGETS, type TargetInfo, type Variant } from './variants'
 
 /** The generated native module (index.d.ts describes every variant: they export the same API). */
@@ -36,32 +38,37 @@ export function installCommand(target: TargetInfo, variant: string): string {
   return `npm install ${packageName(target.platform, variant)}@${VERSION}`
 }
 
-function isMusl(): boolean {
-  try {
-    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
-  } catch {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined
-    return !report?.header?.glibcVersionRuntime
-  }
-}
+export { detectLibc, type LibcDetection } from './libc'
 
 /** The target of this process, or undefined on unsupported platforms. */
 export function currentTarget(): TargetInfo | undefined {
   if (platform !== 'linux') return undefined
-  const libc = isMusl() ? 'musl' : 'glibc'
+  const libc = detectLibc().libc
   return TARGETS.find((t) => t.cpu === arch && t.libc === libc)
 }
 
-/** Where a variant's binary is for `target`: next to the package (local builds), or in its npm package. */
+/**
+ * Where a variant's binary is for `target`: next to the package (local builds), then in its npm
+ * package: on disk in a `node_modules` folder above the package, else through `resolve` unless the
+ * runtime could install it from the network there (Bun's auto-install).
+ */
 export function locator(target: TargetInfo, root: string, resolve: (id: string) => string, tried: string[]) {
   return (v: Variant): string | undefined => {
     const local = join(root, binaryName(target.platform, v.name))
     tried.push(local)
     if (existsSync(local)) return local
     const pkg = packageName(target.platform, v.name)
+    const file = binaryName(target.platform, v.name)
+    const onDisk = findInNodeModules(root, pkg, file)
+    if (onDisk) return onDisk
+    const unsafe = resolverMayInstall()
+    if (unsafe) {
+      tried.push(`${pkg} (npm package: not in a node_modules folder above ${root}; ${unsafe})`)
+      return undefined
+    }
     tried.push(`${pkg} (npm package)`)
     try {
-      return resolve(`${pkg}/${binaryName(target.platform, v.name)}`)
+      return resolve(`${pkg}/${file}`)
     } catch {
       return undefined
     }
@@ -82,6 +89,7 @@ const SOLUTIONS = (target: TargetInfo, kernel: string) => {
     `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as ${packageName(target.platform, DEFAULT_VARIANT)} with --omit=optional, --no-optional, or when their "engines" do not match).`,
     `- Install the platform package yourself: ${installCommand(target, DEFAULT_VARIANT)}${fit && fit.name !== DEFAULT_VARIANT ? ` (or the variant built for this kernel: ${installCommand(target, fit.name)})` : ''}.`,
     '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
+    '- Bun: install with `bun add perf-event-open` or `bun install` (a node_modules folder); the loader looks for binary packages on disk and never lets Bun auto-install one from the network at load time.',
     `- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=${target.cpu} --libc=${target.libc} perf-event-open.`,
     '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
     '- Bundled (esbuild, webpack, Vite, Electron Forge)? Mark perf-event-open external so it loads from node_modules: README "Bundlers" (https://github.com/perf-event-open/perf-event-open-node#bundlers).',

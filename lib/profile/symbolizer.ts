@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { PerfEventError } from '../errors'
 import { currentTarget } from '../loader'
+import { findInNodeModules, resolverMayInstall } from '../resolve'
 
 /** One symbolized address, as the symbolizer addon returns it. */
 export interface SymbolizedAddr {
@@ -58,6 +59,16 @@ export function bundledSymbolizerPath(): string | undefined {
   return target === undefined ? undefined : join(ROOT, 'symbolize', `${SYMBOLIZER_PACKAGE}.${target.platform}.node`)
 }
 
+/** This platform's symbolizer `.node` files present for the package in `dir`: beside its index.js, or in its platform package on disk. */
+function platformBinaries(dir: string): string[] {
+  const target = currentTarget()
+  if (target === undefined) return []
+  const bin = `${SYMBOLIZER_PACKAGE}.${target.platform}.node`
+  const found = [join(dir, bin)].filter((f) => existsSync(f))
+  const inPackage = findInNodeModules(dir, `${SYMBOLIZER_PACKAGE}-${target.platform}`, bin)
+  return inPackage ? [...found, inPackage] : found
+}
+
 /** napi's generic "npm has a bug…" text says nothing true here: name what was missing instead. */
 function loadFailure(e: unknown): string {
   const first = (e as Error).message.split('\n')[0]
@@ -82,7 +93,8 @@ function missingHint(envPath: string | undefined): string {
 /**
  * Loads the symbolizer addon on first use: `PERF_EVENT_OPEN_SYMBOLIZE_PATH` (a `.node` file or the
  * package's `index.js`; nothing else is tried when it is set), then the installed
- * `perf-event-open-symbolize` package, then the binary beside this package
+ * `perf-event-open-symbolize` package (found on disk in a `node_modules` folder above this package:
+ * its platform `.node` directly, else its index.js; never through Bun's resolver), then the binary beside this package
  * (`symbolize/perf-event-open-symbolize.<platform>.node`: what `npm run build` makes in a clone and
  * `npm pack` carries), then `symbolize/index.js` (a clone's napi loader).
  * @throws PerfEventError `ERR_SYMBOLIZER_MISSING` with the fixes that work in this state.
@@ -94,7 +106,15 @@ export function symbolizer(): SymbolizerBinding {
   const env = process.env.PERF_EVENT_OPEN_SYMBOLIZE_PATH
   if (env) candidates.push(env)
   else {
-    candidates.push(SYMBOLIZER_PACKAGE)
+    // The package on disk first, this platform's .node in it loaded directly (the libc as the main
+    // loader detects it: the generated index.js decides musl from /usr/bin/ldd first), else its
+    // index.js; the bare name only where the runtime's resolver cannot install it (Bun's
+    // auto-install would fetch it from the network).
+    const onDisk = findInNodeModules(ROOT, SYMBOLIZER_PACKAGE, 'package.json')
+    const unsafe = onDisk ? undefined : resolverMayInstall()
+    if (onDisk) candidates.push(...platformBinaries(dirname(onDisk)), dirname(onDisk))
+    else if (unsafe) tried.push(`${SYMBOLIZER_PACKAGE}: ${unsafe}`)
+    else candidates.push(SYMBOLIZER_PACKAGE)
     const bundled = bundledSymbolizerPath()
     if (bundled !== undefined) candidates.push(bundled)
     const dev = join(ROOT, 'symbolize', 'index.js')
