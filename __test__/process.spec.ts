@@ -79,13 +79,14 @@ test.serial('currentTid: the main thread is the pid; a worker reports its own th
   t.is(currentTid(), process.pid)
   const code = `
     const { parentPort } = require('node:worker_threads')
-    const { currentTid } = require(${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)})
-    const { readFileSync } = require('node:fs')
+    const { currentTid, Counter } = require(${JSON.stringify(new URL('../dist/index.js', import.meta.url).pathname)})
     parentPort.postMessage(currentTid())
     parentPort.once('message', (ms) => {
-      const cpuNs = () => Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0])
-      const end = cpuNs() + ms * 1e6
-      while (cpuNs() < end) {}
+      // The worker's own task-clock, not /proc/thread-self/schedstat: a thread reading its own schedstat
+      // sees its run time as of the last tick (up to 4 ms old), so a spin timed by it can end early.
+      const clock = new Counter('task-clock', undefined, { enable: true })
+      while (clock.stat().count < BigInt(ms * 1e6)) {}
+      clock.close()
       parentPort.postMessage('done')
     })`
   const w = new Worker(code, { eval: true })
