@@ -54,6 +54,8 @@ die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
 }
+# shellcheck source=scripts/lib/rustc-web.sh
+. "$ROOT/scripts/lib/rustc-web.sh"
 
 SUDO=()
 if [ "$(id -u)" -ne 0 ]; then
@@ -84,46 +86,9 @@ QEMU="$(command -v qemu-aarch64-static)" || die "qemu-aarch64-static not found"
 # ---------------------------------------------------------------------------
 log "2/7 rustc: Debian rustc-web + libstd-rust-web-dev:arm64 into $TC/rust"
 RUST="$TC/rust"
-RUSTC_WRAPPER_SCRIPT="$RUST/rustc"
-if [ -x "$RUSTC_WRAPPER_SCRIPT" ] && [ -f "$RUST/.version" ] &&
-  { [ -z "${RUSTC_WEB_VERSION:-}" ] || [ "$(cat "$RUST/.version")" = "$RUSTC_WEB_VERSION" ]; }; then
-  echo "present: rustc-web $(cat "$RUST/.version")"
-else
-  # A private apt state (lists, cache) with arm64 added: no dpkg
-  # --add-architecture, nothing installed system-wide.
-  APT_DIR="$TC/apt"
-  mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/cache/archives/partial"
-  APT_OPTS=(-q -o "Dir::State::Lists=$APT_DIR/lists" -o "Dir::Cache=$APT_DIR/cache"
-    -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache=
-    -o APT::Architectures::=amd64 -o APT::Architectures::=arm64 -o APT::Sandbox::User=root)
-  run apt-get "${APT_OPTS[@]}" update
-  run apt-cache "${APT_OPTS[@]}" policy rustc-web libstd-rust-web-dev:arm64
-  V="${RUSTC_WEB_VERSION:-$(apt-cache "${APT_OPTS[@]}" policy rustc-web | awk '/Candidate:/ {print $2}')}"
-  [ -n "$V" ] && [ "$V" != "(none)" ] || die "no rustc-web candidate in apt"
-  MM="$(printf '%s' "$V" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')" # 1.96
-  LLVM="$(apt-cache "${APT_OPTS[@]}" show "libstd-rust-web-$MM=$V" | sed -n 's/^Depends: //p' | head -n1 |
-    tr ',' '\n' | grep -oE 'libllvm[0-9]+' | head -n1 || true)"
-  [ -n "$LLVM" ] || die "cannot find the libllvm dependency of libstd-rust-web-$MM=$V"
-  DEBS="$TC/dl/debs-$V"
-  mkdir -p "$DEBS"
-  (cd "$DEBS" && run apt-get "${APT_OPTS[@]}" download \
-    "rustc-web=$V" "libstd-rust-web-$MM=$V" "libstd-rust-web-dev=$V" "libstd-rust-web-dev:arm64=$V" "$LLVM")
-  rm -rf "$RUST.tmp"
-  mkdir -p "$RUST.tmp"
-  for d in "$DEBS"/*.deb; do run dpkg -x "$d" "$RUST.tmp"; done
-  rm -rf "$RUST.tmp/usr/share/doc" "$RUST.tmp/usr/share/man"
-  # rustc needs libLLVM and librustc_driver from the prefix.
-  cat >"$RUST.tmp/rustc" <<EOF
-#!/bin/sh
-LD_LIBRARY_PATH="$RUST/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$RUST/usr/bin/rustc" "\$@"
-EOF
-  chmod +x "$RUST.tmp/rustc"
-  printf '%s\n' "$V" >"$RUST.tmp/.version"
-  rm -rf "$RUST"
-  mv "$RUST.tmp" "$RUST"
-  rm -rf "$DEBS" # unpacked; the .version stamp marks the prefix complete
-fi
-export RUSTC="$RUSTC_WRAPPER_SCRIPT"
+# scripts/lib/rustc-web.sh; arm64 added to the private apt state only (no dpkg --add-architecture).
+rustc_web "$RUST" "$TC/apt" 'libstd-rust-web-dev:arm64=%V' -- -o APT::Architectures::=amd64 -o APT::Architectures::=arm64
+export RUSTC="$RUST/rustc"
 run "$RUSTC" -vV
 [ -d "$("$RUSTC" --print sysroot)/lib/rustlib/$TARGET/lib" ] || die "rustc has no $TARGET std"
 

@@ -57,6 +57,8 @@ die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
 }
+# shellcheck source=scripts/lib/rustc-web.sh
+. "$ROOT/scripts/lib/rustc-web.sh"
 triple() { case "$1" in x64) echo x86_64-unknown-linux-musl ;; arm64) echo aarch64-unknown-linux-musl ;; *) die "unknown cpu $1" ;; esac; }
 muslarch() { case "$1" in x64) echo x86_64 ;; arm64) echo aarch64 ;; esac; }
 debarch() { case "$1" in x64) echo amd64 ;; arm64) echo arm64 ;; esac; }
@@ -96,36 +98,7 @@ apt_opts() {
 # ---------------------------------------------------------------------------
 log "2/8 rustc: Debian rustc-web + rust-web-src (std built from source) into $TC/rust"
 RUST="$TC/rust"
-if [ -x "$RUST/rustc" ] && [ -f "$RUST/.version" ] &&
-  { [ -z "${RUSTC_WEB_VERSION:-}" ] || [ "$(cat "$RUST/.version")" = "$RUSTC_WEB_VERSION" ]; }; then
-  echo "present: rustc-web $(cat "$RUST/.version")"
-else
-  mapfile -t APT_OPTS < <(apt_opts "$TC/apt-bookworm")
-  run apt-get "${APT_OPTS[@]}" update
-  V="${RUSTC_WEB_VERSION:-$(apt-cache "${APT_OPTS[@]}" policy rustc-web | awk '/Candidate:/ {print $2}')}"
-  [ -n "$V" ] && [ "$V" != "(none)" ] || die "no rustc-web candidate in apt"
-  MM="$(printf '%s' "$V" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')"
-  LLVM="$(apt-cache "${APT_OPTS[@]}" show "libstd-rust-web-$MM=$V" | sed -n 's/^Depends: //p' | head -n1 |
-    tr ',' '\n' | grep -oE 'libllvm[0-9]+' | head -n1 || true)"
-  [ -n "$LLVM" ] || die "cannot find the libllvm dependency of libstd-rust-web-$MM=$V"
-  DEBS="$TC/dl/debs-$V"
-  mkdir -p "$DEBS"
-  (cd "$DEBS" && run apt-get "${APT_OPTS[@]}" download \
-    "rustc-web=$V" "libstd-rust-web-$MM=$V" "libstd-rust-web-dev=$V" "rust-web-src=$V" "$LLVM")
-  rm -rf "$RUST.tmp"
-  mkdir -p "$RUST.tmp"
-  for d in "$DEBS"/*.deb; do run dpkg -x "$d" "$RUST.tmp"; done
-  rm -rf "$RUST.tmp/usr/share/doc" "$RUST.tmp/usr/share/man"
-  cat >"$RUST.tmp/rustc" <<EOF
-#!/bin/sh
-LD_LIBRARY_PATH="$RUST/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}" exec "$RUST/usr/bin/rustc" "\$@"
-EOF
-  chmod +x "$RUST.tmp/rustc"
-  printf '%s\n' "$V" >"$RUST.tmp/.version"
-  rm -rf "$RUST"
-  mv "$RUST.tmp" "$RUST"
-  rm -rf "$DEBS"
-fi
+rustc_web "$RUST" "$TC/apt-bookworm" 'rust-web-src=%V' # scripts/lib/rustc-web.sh
 export RUSTC="$RUST/rustc"
 run "$RUSTC" -vV
 SRC="$("$RUSTC" --print sysroot)/lib/rustlib/src/rust"
