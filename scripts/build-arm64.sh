@@ -57,29 +57,15 @@ die() {
 # shellcheck source=scripts/lib/rustc-web.sh
 . "$ROOT/scripts/lib/rustc-web.sh"
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || die "not root and no sudo: cannot apt-get install ${APT_PKGS[*]}"
-  SUDO=(sudo)
-fi
+# shellcheck source=scripts/lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 
 [ "$(uname -m)" = x86_64 ] || die "this script cross-builds from an x86_64 host (got $(uname -m))"
 mkdir -p "$TC/dl"
 
 # ---------------------------------------------------------------------------
 log "1/7 apt packages: ${APT_PKGS[*]}"
-missing=()
-for p in "${APT_PKGS[@]}"; do
-  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
-    missing+=("$p")
-  fi
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  run "${SUDO[@]}" apt-get update -q
-  run "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "already installed: $(dpkg-query -W -f='${Package}=${Version} ' "${APT_PKGS[@]}")"
-fi
+ensure_apt_packages "${APT_PKGS[@]}"
 QEMU="$(command -v qemu-aarch64-static)" || die "qemu-aarch64-static not found"
 [ -e "$QEMU_SYSROOT/lib/ld-linux-aarch64.so.1" ] || die "no arm64 loader in $QEMU_SYSROOT"
 

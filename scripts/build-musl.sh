@@ -63,29 +63,16 @@ triple() { case "$1" in x64) echo x86_64-unknown-linux-musl ;; arm64) echo aarch
 muslarch() { case "$1" in x64) echo x86_64 ;; arm64) echo aarch64 ;; esac; }
 debarch() { case "$1" in x64) echo amd64 ;; arm64) echo arm64 ;; esac; }
 
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-  command -v sudo >/dev/null || die "not root and no sudo: cannot apt-get install or chroot"
-  SUDO=(sudo)
-fi
+# shellcheck source=scripts/lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 [ "$(uname -m)" = x86_64 ] || die "this script cross-builds from an x86_64 host (got $(uname -m))"
 mkdir -p "$TC/dl"
 
 # ---------------------------------------------------------------------------
 log "1/8 apt packages: ${APT_PKGS[*]} (+ python3-venv when python3 cannot make a venv)"
-missing=()
-for p in "${APT_PKGS[@]}"; do
-  if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]; then
-    missing+=("$p")
-  fi
-done
-if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then missing+=(python3-venv); fi
-if [ ${#missing[@]} -gt 0 ]; then
-  run "${SUDO[@]}" apt-get update -q
-  run "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "already installed: $(dpkg-query -W -f='${Package}=${Version} ' "${APT_PKGS[@]}"); $(python3 --version) with venv"
-fi
+venv=()
+if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then venv=(python3-venv); fi
+ensure_apt_packages "${APT_PKGS[@]}" "${venv[@]}"
 
 # A private apt state (lists, cache): nothing is installed system-wide. $1 = state dir, rest = extra -o.
 apt_opts() {

@@ -35,22 +35,13 @@ die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
 }
-SUDO=()
-[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+# shellcheck source=scripts/lib/apt.sh
+. "$ROOT/scripts/lib/apt.sh"
 mkdir -p "$CACHE"
 
 # ---------------------------------------------------------------------------
 log "host packages: ${APT_PKGS[*]}"
-missing=()
-for p in "${APT_PKGS[@]}"; do
-  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  "${SUDO[@]}" apt-get update -q
-  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-else
-  echo "installed"
-fi
+ensure_apt_packages "${APT_PKGS[@]}"
 
 # ---------------------------------------------------------------------------
 # debian_download <dest dir> <package:arch>...: .debs of Debian 12 into <dest dir>, with a private apt
