@@ -44,16 +44,8 @@ OUT_NODE="$ROOT/perf-event-open.linux-arm64-gnu.node"
 OUT_SYM="$ROOT/symbolize/perf-event-open-symbolize.linux-arm64-gnu.node"
 export CARGO_TARGET_DIR="$ROOT/target-arm64"
 
-START=$SECONDS
-log() { printf '\n==> [%3ss] %s\n' "$((SECONDS - START))" "$*"; }
-run() {
-  printf '+ %s\n' "$*"
-  "$@"
-}
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source=scripts/lib/log.sh
+. "$ROOT/scripts/lib/log.sh"
 # shellcheck source=scripts/lib/rustc-web.sh
 . "$ROOT/scripts/lib/rustc-web.sh"
 
@@ -79,12 +71,8 @@ run "$RUSTC" -vV
 [ -d "$("$RUSTC" --print sysroot)/lib/rustlib/$TARGET/lib" ] || die "rustc has no $TARGET std"
 
 # ---------------------------------------------------------------------------
-npm_pack() { # <spec> <dest dir>: prints the path of the .tgz
-  local spec="$1" dest="$2" name
-  mkdir -p "$dest"
-  name="$(cd "$dest" && npm pack "$spec" --pack-destination "$dest" --silent | tail -n1)"
-  printf '%s/%s\n' "$dest" "$name"
-}
+# shellcheck source=scripts/lib/npm-pack.sh
+. "$ROOT/scripts/lib/npm-pack.sh"
 
 log "3/7 linker: $NAPI_CROSS_PKG@$NAPI_CROSS_VERSION into $TC/napi-cross-$NAPI_CROSS_VERSION"
 CROSS="$TC/napi-cross-$NAPI_CROSS_VERSION"

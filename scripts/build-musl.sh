@@ -47,16 +47,8 @@ NUMPY_VERSION=2.3.5         # its musllinux wheels carry Alpine-built libstdc++.
 APT_PKGS=(qemu-user-static binutils)
 export CARGO_TARGET_DIR="$ROOT/target-musl"
 
-START=$SECONDS
-log() { printf '\n==> [%3ss] %s\n' "$((SECONDS - START))" "$*"; }
-run() {
-  printf '+ %s\n' "$*"
-  "$@"
-}
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source=scripts/lib/log.sh
+. "$ROOT/scripts/lib/log.sh"
 # shellcheck source=scripts/lib/rustc-web.sh
 . "$ROOT/scripts/lib/rustc-web.sh"
 triple() { case "$1" in x64) echo x86_64-unknown-linux-musl ;; arm64) echo aarch64-unknown-linux-musl ;; *) die "unknown cpu $1" ;; esac; }
@@ -181,12 +173,8 @@ if [ "${MUSL_SKIP_SMOKE:-0}" = 1 ]; then
 fi
 
 # ---------------------------------------------------------------------------
-npm_pack() { # <spec> <dest dir>: prints the path of the .tgz
-  local spec="$1" dest="$2" name
-  mkdir -p "$dest"
-  name="$(cd "$dest" && npm pack "$spec" --pack-destination "$dest" --silent | tail -n1)"
-  printf '%s/%s\n' "$dest" "$name"
-}
+# shellcheck source=scripts/lib/npm-pack.sh
+. "$ROOT/scripts/lib/npm-pack.sh"
 log "7/8 musl runtime: Bun $BUN_VERSION (musl build, npm) + libstdc++/libgcc_s from numpy $NUMPY_VERSION musllinux wheels (PyPI)"
 for cpu in "${CPUS[@]}"; do
   a="$(muslarch "$cpu")"

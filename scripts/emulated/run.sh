@@ -28,13 +28,8 @@ GUESTS=("$@")
 APT_PKGS=(qemu-system-arm qemu-system-x86 cpio busybox-static qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross)
 ARM64_SYSROOT=/usr/aarch64-linux-gnu # libc6-arm64-cross + libstdc++6-arm64-cross: arm64 Node's glibc and libstdc++
 TIMEOUT="${EMULATED_TIMEOUT:-1200}"
-START=$SECONDS
-
-log() { printf '\n==> [%3ss] %s\n' "$((SECONDS - START))" "$*"; }
-die() {
-  printf 'error: %s\n' "$*" >&2
-  exit 1
-}
+# shellcheck source=scripts/lib/log.sh
+. "$ROOT/scripts/lib/log.sh"
 # shellcheck source=scripts/lib/apt.sh
 . "$ROOT/scripts/lib/apt.sh"
 mkdir -p "$CACHE"
