@@ -110,6 +110,12 @@ function cgroupHint(cgroup: string): string {
 }
 
 /** The hint for a failure with `code` (an errno name or ERR_* code) of a call described by `ctx`. */
+/** EINVAL/E2BIG from options the running kernel is too old for: names each with the Linux version it needs. */
+function optionTooNew(ctx: ErrorContext): string | undefined {
+  const newer = ctx.tooNewForKernel?.()
+  return newer && `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
+}
+
 export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string | undefined {
   if (syscall === 'mmap' && (code === 'EPERM' || code === 'ENOMEM' || code === 'EACCES')) return mmapHint()
   if (syscall === 'mmap' && code === 'EINVAL' && ctx.inheritAllCpus)
@@ -146,8 +152,8 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
         ? 'All hardware breakpoint slots are in use (x86-64 has 4 debug registers; each watchpoint counter on a thread or CPU takes one): close other breakpoint counters, or watch fewer addresses at once.'
         : 'The kernel has no room for this event (a PMU resource is exhausted): close other counters that use it.'
     case 'EINVAL': {
-      const newer = ctx.tooNewForKernel?.()
-      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
+      const newer = optionTooNew(ctx)
+      if (newer) return newer
       const max = readProc('/proc/sys/kernel/perf_event_max_sample_rate')
       if (ctx.freq !== undefined && max !== undefined && ctx.freq > BigInt(max))
         return `sampleOn.freq ${ctx.freq} is above kernel.perf_event_max_sample_rate (${max}): lower it, or raise the limit (sudo sysctl kernel.perf_event_max_sample_rate=${ctx.freq}).`
@@ -158,8 +164,8 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
       return `The kernel (${release()}) rejected the attributes: an invalid combination of options for this event, or an option this kernel does not know.`
     }
     case 'E2BIG': {
-      const newer = ctx.tooNewForKernel?.()
-      if (newer) return `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
+      const newer = optionTooNew(ctx)
+      if (newer) return newer
       return `The running kernel (${release()}) is older than the perf_event_attr this build uses; use a build variant for an older kernel.`
     }
     case 'EOPNOTSUPP':

@@ -7,7 +7,7 @@ import type { ErrorContext } from './errors'
 import type { ResolvedEvent } from './events'
 import { currentTarget } from './loader'
 import { OPTIONS_SCHEMA, type Schema, type Since } from './options'
-import { compareVersions, packageName, variantWith } from './variants'
+import { compareVersions, packageName, parseRelease, variantWith } from './variants'
 
 /** [field, value test, Linux version that added it]: event fields; options carry theirs in OPTIONS_SCHEMA. */
 const EVENT_SINCE: [string, (v: unknown) => boolean, Since][] = [
@@ -83,8 +83,8 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
       return `The loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`
     },
     tooNewForKernel: () => {
-      const kernel = /^\d+\.\d+/.exec(release())?.[0]
-      const needs = kernel ? needsNewer(opts, ev.native, kernel) : []
+      const kernel = parseRelease(release())
+      const needs = kernel ? needsNewer(opts, ev.native, kernel.join('.')) : []
       return needs.length ? `${needs.map(({ option, since }) => `${option} needs Linux ${since}`).join('; ')}, and this kernel is ${release()}.` : undefined
     },
   }
