@@ -228,6 +228,22 @@ export function userReadableRoot(): string {
   return (userRoot = dir)
 }
 
+/**
+ * A fixture that a child running as a test user executes: the file itself when other users can read
+ * the checkout, else a copy beside `userReadableRoot()`'s package (removed with it at exit).
+ */
+export function userFixture(name: string): string {
+  const root = userReadableRoot()
+  if (root === REPO) return join(FIXTURES, name)
+  const copy = join(root, 'fixtures', name)
+  if (!existsSync(copy)) {
+    mkdirSync(dirname(copy), { recursive: true })
+    cpSync(join(FIXTURES, name), copy)
+    openUp(dirname(copy))
+  }
+  return copy
+}
+
 /** `dist/index.js` of `userReadableRoot()`: what a child running as a test user requires. */
 export function userDist(file = 'index.js'): string {
   return join(userReadableRoot(), 'dist', file)

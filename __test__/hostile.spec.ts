@@ -14,7 +14,7 @@ import { SaxesParser } from 'saxes'
 import { PerfEventError, profile, profileCommand } from '../dist/index.js'
 import { claimPerfMap } from '../dist/profile/mapguard.js'
 import { PerfMap } from '../dist/profile/perfmap.js'
-import { FIXTURES, freshUser, spinCpu, withSystemLock } from './helpers.ts'
+import { FIXTURES, freshUser, spinCpu, userDist, userFixture, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
 const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js')
@@ -66,7 +66,9 @@ interface Report {
 
 /** Runs the hostile-profile fixture in a bounded child; fails the test on a hang, an RSS blow-up or a crash. */
 function hostile(t: import('ava').ExecutionContext, plant: string, exited: boolean, extra: Record<string, unknown> = {}, user?: { uid: number; gid: number }): Report {
-  const r = runBounded([process.execPath, RUNNER, DIST, JSON.stringify({ plant, exited, cwd: dir, ...extra })], user ?? {})
+  // A test user's child needs files it can read: the checkout may sit in a 0700 directory.
+  const [runner, dist] = user ? [userFixture('hostile-profile.js'), userDist()] : [RUNNER, DIST]
+  const r = runBounded([process.execPath, runner, dist, JSON.stringify({ plant, exited, cwd: dir, ...extra })], user ?? {})
   const what = `${plant}, ${exited ? 'exited' : 'live'} target${user ? `, uid ${user.uid}` : ''}`
   t.false(r.timedOut, `${what}: no hang (${TIMEOUT_MS / 1000} s)`)
   t.false(r.overLimit, `${what}: RSS stayed under ${RSS_LIMIT_MB} MB (peak ${r.peakMb.toFixed(0)} MB)`)
