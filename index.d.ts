@@ -98,7 +98,7 @@ export declare class NativeSampler {
    * values): the native baseline of `npm run bench`. `rewind` as in `drainCrate`.
    */
   parseCrate(rewind: boolean): number
-  /** Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts). */
+  /** Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/handles/batch.ts). */
   setBatchBuffer(buf: ArrayBuffer): void
   /**
    * Copies records from the ring into the registered batch columns (no arguments:

@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { EXIT_CODES_TEXT } from '../dist/cli-conventions.js'
+import { EXIT_CODES_TEXT } from '../dist/cli/conventions.js'
 import { freshUser, notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 
-const CLI = new URL('../dist/cli.js', import.meta.url).pathname
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 const dir = mkdtempSync(join(tmpdir(), 'pe-cliconv-'))
 test.after.always(() => rmSync(dir, { recursive: true, force: true }))
@@ -146,7 +146,7 @@ testUnless(notRoot('cannot create the test user'))('list: an empty result says w
   const mode = existsSync('/sys/kernel/tracing') ? statSync('/sys/kernel/tracing').mode & 0o777 : -1
   const user = freshUser('pe-list')
   t.teardown(() => user.remove())
-  const u = withSystemLock(() => spawnSync(process.execPath, [userDist('cli.js'), 'list', 'syscalls'], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' }))
+  const u = withSystemLock(() => spawnSync(process.execPath, [userDist('cli/index.js'), 'list', 'syscalls'], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' }))
   if ((mode & 0o005) === 0o005) {
     t.log(`tracefs is world-readable here (mode ${mode.toString(8)}): the user sees the syscalls`)
     t.is(u.status, 0)
@@ -173,7 +173,7 @@ testUnless(notRoot('cannot create the test user or set the paranoid level'))('st
     const before = readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim()
     writeFileSync('/proc/sys/kernel/perf_event_paranoid', '2')
     try {
-      return spawnSync(process.execPath, [userDist('cli.js'), 'stat', '--json', '--', 'sh', '-c', 'exit 0'], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' })
+      return spawnSync(process.execPath, [userDist('cli/index.js'), 'stat', '--json', '--', 'sh', '-c', 'exit 0'], { encoding: 'utf8', uid: user.uid, gid: user.gid, cwd: '/' })
     } finally {
       writeFileSync('/proc/sys/kernel/perf_event_paranoid', before)
     }

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib'
 import { Profile as PprofProfile } from 'pprof-format'
 import { FIXTURES, ensureCommand, testUnless, tracefsMounted } from './helpers.ts'
 
-const CLI = new URL('../dist/cli.js', import.meta.url).pathname
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname
 const SHAPE = join(FIXTURES, 'record-shape.js')
 const WRITER = join(FIXTURES, 'record-writer.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-record-'))

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { parsePerfCsv, perfTool } from './perftool.ts'
 import { notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 
-const CLI = new URL('../dist/cli.js', import.meta.url).pathname
+const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname
 const dir = mkdtempSync(join(tmpdir(), 'pe-cli-'))
 
 // A CPU-bound child that spins for argv[1] ms of its own CPU time from main() on (what it used
@@ -189,7 +189,7 @@ testUnless(notRoot('cannot switch to an unprivileged user'))('stat as an unprivi
   const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }))
   const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }))
   const paranoid = Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8'))
-  const r = spawnSync(process.execPath, [userDist('cli.js'), 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8', cwd: '/' })
+  const r = spawnSync(process.execPath, [userDist('cli/index.js'), 'stat', '-e', 'task-clock,page-faults', '--json', '--', 'sh', '-c', 'exit 5'], { uid, gid, encoding: 'utf8', cwd: '/' })
   t.is(r.status, 5)
   const s = JSON.parse(r.stdout) as JsonStat // --json goes to stdout
   const names = s.events.map((e) => e.event)

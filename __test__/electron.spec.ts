@@ -85,7 +85,7 @@ test('load, use and close in workers; a worker terminated with an open counter d
 })
 
 // Electron itself cannot be installed here: its properties are checked from Node with
-// process.versions.electron set, which is all lib/electron.ts reads.
+// process.versions.electron set, which is all lib/loading/electron.ts reads.
 const ELECTRON = "Object.defineProperty(process.versions, 'electron', { value: '33.0.0', enumerable: true });"
 const DIST = join(import.meta.dirname, '..', 'dist')
 
@@ -103,7 +103,7 @@ test('Electron: profileCommand(process.execPath, …) runs the Electron binary a
 })
 
 test('Electron: the perf-map hint says --js-flags=--perf-basic-prof (main), appendSwitch (renderers) and execArgv (utility processes); --js-flags counts as enabled', (t) => {
-  const code = `${ELECTRON} const pe = require(${JSON.stringify(join(DIST, 'index.js'))}); const el = require(${JSON.stringify(join(DIST, 'electron.js'))});
+  const code = `${ELECTRON} const pe = require(${JSON.stringify(join(DIST, 'index.js'))}); const el = require(${JSON.stringify(join(DIST, 'loading', 'electron.js'))});
     process.argv.push('--js-flags=--perf-basic-prof --foo');
     const on = pe.perfMapEnabled(); process.argv.pop();
     pe.profile(() => { let x = 0; for (let i = 0; i < 1e6; i++) x += i; return x }, { period: 100000 }).then((p) => console.log(JSON.stringify({ on, off: pe.perfMapEnabled(), warnings: p.warnings, flags: [el.electronPerfMapFlags(['electron', '--js-flags', '--perf-basic-prof']), el.electronPerfMapFlags(['electron', '--js-flags=--max-old-space-size=100'])] })))`

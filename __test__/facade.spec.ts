@@ -2,8 +2,8 @@
 // for the paths a real kernel here cannot take (multiplexing, EACCES, ENOSYS, unsupported options).
 import test from 'ava'
 import { Counter, PerfEventError } from '../dist/index.js'
-import { setBinding, type NativeBinding } from '../dist/binding.js'
-import { decodeStat, decodeGroup } from '../dist/stat.js'
+import { setBinding, type NativeBinding } from '../dist/loading/binding.js'
+import { decodeStat, decodeGroup } from '../dist/handles/stat.js'
 
 function nativeError(code: string, errno: number, op: string, text: string) {
   return Object.assign(new Error(`${op}|${errno}|${text}`), { code })

@@ -6,7 +6,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, readlinkSync, readFileSy
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Counter, CounterGroup, PerfEventError, Sampler, addressOf, parseEvent } from '../dist/index.js'
-import { decodeGroup } from '../dist/stat.js'
+import { decodeGroup } from '../dist/handles/stat.js'
 import { testUnless } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PerfEventError } from '../dist/index.js'
-import { wrapDenoPermission } from '../dist/errors.js'
+import { wrapDenoPermission } from '../dist/errors/errors.js'
 import { testUnless, userDist, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')

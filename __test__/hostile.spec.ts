@@ -17,7 +17,7 @@ import { PerfMap } from '../dist/profile/perfmap.js'
 import { FIXTURES, freshUser, spinCpu, userDist, userFixture, withSystemLock } from './helpers.ts'
 
 const DIST = join(import.meta.dirname, '..', 'dist', 'index.js')
-const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js')
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli', 'index.js')
 const RUNNER = join(FIXTURES, 'hostile-profile.js')
 const BOUNDED = join(FIXTURES, 'bounded.js')
 const dir = mkdtempSync(join(tmpdir(), 'pe-hostile-'))

@@ -149,7 +149,7 @@ test('two copies of the facade in one thread: enable/disable/reset act on their 
 
 test('the stat buffer must be a BigUint64Array over a fixed-length ArrayBuffer', (t) => {
   const script = `
-const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'binding.js'))})
+const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'loading', 'binding.js'))})
 for (const arr of [new BigUint64Array(new ArrayBuffer(64, { maxByteLength: 128 })), new BigUint64Array(new SharedArrayBuffer(64))]) {
   try { binding().setStatBuffer(arr); console.log('accepted') } catch (e) { console.log('error: ' + e.message) }
 }
@@ -164,7 +164,7 @@ for (const arr of [new BigUint64Array(new ArrayBuffer(64, { maxByteLength: 128 }
 test('a stat buffer whose ArrayBuffer was transferred gives an error, not a crash', (t) => {
   const script = `
 const { Counter } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'index.js'))})
-const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'binding.js'))})
+const { binding } = require(${JSON.stringify(join(import.meta.dirname, '..', 'dist', 'loading', 'binding.js'))})
 const c = new Counter('task-clock', undefined, { enable: true })
 const arr = new BigUint64Array(64)
 binding().setStatBuffer(arr)

@@ -4,8 +4,8 @@ import { release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { buildInfo } from '../dist/index.js'
-import { candidateOrder, choose, parseRelease, variantWith, binaryName, packageName, VARIANTS } from '../dist/variants.js'
-import { locator, currentTarget, detectLibc, load } from '../dist/loader.js'
+import { candidateOrder, choose, parseRelease, variantWith, binaryName, packageName, VARIANTS } from '../dist/loading/variants.js'
+import { locator, currentTarget, detectLibc, load } from '../dist/loading/loader.js'
 import { testUnless } from './helpers.ts'
 
 const names = (vs: { name: string }[]) => vs.map((v) => v.name)

@@ -1,10 +1,10 @@
 // "Since Linux X.Y" is written once as documentation, on the native option fields in src/options.rs
 // (it reaches users through index.d.ts), and once as data, the `since` of the facade's validation
-// table (lib/options.ts) that explains ERR_UNSUPPORTED_BY_BUILD. This test holds the two together.
+// table (lib/events/options.ts) that explains ERR_UNSUPPORTED_BY_BUILD. This test holds the two together.
 import test from 'ava'
 import { readFileSync } from 'node:fs'
-import { OPTIONS_SCHEMA, type Rule, type Schema } from '../dist/options.js'
-import { optionsSince } from '../dist/since.js'
+import { OPTIONS_SCHEMA, type Rule, type Schema } from '../dist/events/options.js'
+import { optionsSince } from '../dist/events/since.js'
 
 /** interface name → field name → { doc, type } of the generated index.d.ts. */
 function nativeInterfaces(): Map<string, Map<string, { doc: string; type: string }>> {

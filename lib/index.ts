@@ -3,14 +3,14 @@
  * perf-event-open: the Linux perf_event_open(2) interface for Node.js and Electron.
  * @packageDocumentation
  */
-import { binding } from './binding'
-export { buildInfo, type BuildInfo } from './binding'
-import { typeError } from './errors'
+import { binding } from './loading/binding'
+export { buildInfo, type BuildInfo } from './loading/binding'
+import { typeError } from './errors/errors'
 
-export { Counter } from './counter'
-export { CounterGroup, type GroupMember } from './group'
-export { Sampler, SampleBatch, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './sampler'
-export { PerfEventError, type PerfErrorCode } from './errors'
+export { Counter } from './handles/counter'
+export { CounterGroup, type GroupMember } from './handles/group'
+export { Sampler, SampleBatch, type PerfRecord, type RecordOf, type RecordPriv, type SampleRecord, type RecordsOptions } from './handles/sampler'
+export { PerfEventError, type PerfErrorCode } from './errors/errors'
 export {
   resolveEvent as parseEvent,
   knownEventNames,
@@ -27,7 +27,7 @@ export {
   type CacheResult,
   type U64,
   type ResolvedEvent,
-} from './events'
+} from './events/events'
 export type {
   CounterOptions,
   MemberOptions,
@@ -42,8 +42,8 @@ export type {
   ExtraRecord,
   RecordIdFormat,
   WakeUp,
-} from './options'
-export type { Stat, GroupStat, MemberStat } from './stat'
+} from './events/options'
+export type { Stat, GroupStat, MemberStat } from './handles/stat'
 /** Fixed value sets of record fields (string enums of the native layer). */
 export type { BranchType, BranchSpec, BranchPriv, MemLevel2, MemHop, MemRegion, KsymbolType, KsymbolState, BpfEventType, CallChainContext } from '../index'
 
@@ -57,8 +57,8 @@ export function addressOf(view: ArrayBufferView): bigint {
   if (view.byteLength === 0) throw new RangeError('Expected a non-empty Buffer or typed array for view but received an empty one')
   return binding().addressOf(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
 }
-export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type ProcessEventStat, type ThreadStat } from './process'
-export { currentTid, threadIds, threadName } from './thread'
-export { listEvents, type EventInfo, type EventKind, type ListOptions } from './list'
-export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './doctor'
+export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type ProcessEventStat, type ThreadStat } from './handles/process'
+export { currentTid, threadIds, threadName } from './handles/thread'
+export { listEvents, type EventInfo, type EventKind, type ListOptions } from './discovery/list'
+export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './discovery/doctor'
 export { profile, profileCommand, Profiler, Profile, perfMapEnabled, type ProfileOptions, type CommandOptions, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta, type CpuProfile, type FoldedOptions } from './profile'

@@ -320,7 +320,7 @@ for cpu in "${CPUS[@]}"; do
   # and the symbolizer still loads (its generated index.js alone would pick glibc from ldd).
   for ldd in absent glibc; do
     if [ "$ldd" = absent ]; then rm -f "$r/usr/bin/ldd"; else printf '#!/bin/sh\n# GNU C Library ldd\n' >"$r/usr/bin/ldd"; fi
-    out="$(in_root 300 "$r" "${qemu[@]}" /usr/bin/bun --install=force -e "const l = require('/app/perf-event-open/dist/loader.js'); const d = l.detectLibc(); const s = require('/app/perf-event-open/dist/profile/symbolizer.js').symbolizer(); console.log(d.libc + ' (from ' + d.source + '), target ' + l.currentTarget().triple + '; symbolizer loads: ' + s.symbolizerInfo())")" ||
+    out="$(in_root 300 "$r" "${qemu[@]}" /usr/bin/bun --install=force -e "const l = require('/app/perf-event-open/dist/loading/loader.js'); const d = l.detectLibc(); const s = require('/app/perf-event-open/dist/profile/symbolizer.js').symbolizer(); console.log(d.libc + ' (from ' + d.source + '), target ' + l.currentTarget().triple + '; symbolizer loads: ' + s.symbolizerInfo())")" ||
       die "detection with /usr/bin/ldd $ldd failed: $out"
     echo "ldd $ldd: loader detects $out"
     case "$out" in musl*"$(triple "$cpu")"*) ;; *) die "with /usr/bin/ldd $ldd the loader did not choose musl: $out" ;; esac

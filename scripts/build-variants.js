@@ -2,7 +2,7 @@
 //   node scripts/build-variants.js            all variants
 //   node scripts/build-variants.js linux-5.10 latest
 // Each lands next to package.json as perf-event-open.linux-x64-gnu[-<variant>].node,
-// where the loader (lib/loader.ts) finds it. Cargo keeps every feature set's
+// where the loader (lib/loading/loader.ts) finds it. Cargo keeps every feature set's
 // artifacts in target/, so rebuilding one variant is incremental.
 const { execFileSync } = require('node:child_process')
 const { copyFileSync } = require('node:fs')

@@ -35,7 +35,7 @@ cp -r "$root/dist" "$root/npm" "$stage/"
 cp "$root"/{package.json,index.d.ts,variants.json,README.md,LICENSE} "$stage/"
 cp -r "$root/symbolize/npm" "$root/symbolize"/{package.json,index.js,index.d.ts,LICENSE,README.md} "$stage/symbolize/"
 cp "$root/scripts/variants.js" "$root/scripts/npm-packages.js" "$root/scripts/symbolize-packages.js" "$stage/scripts/"
-cp "$root/lib/naming.js" "$stage/lib/"
+cp "$root/lib/loading/naming.js" "$stage/lib/"
 stand_ins=0
 while read -r platform variant; do
   bin=$(node "$root/scripts/variants.js" binary-name "$platform" "$variant")
@@ -179,7 +179,7 @@ n=$(find "$app/node_modules" -name '*.node' | wc -l)
 [[ -f $app/node_modules/perf-event-open/package.json && $n == 0 ]] || { echo "expected the package without binaries, got $n" >&2; exit 1; }
 echo "   installed, no binary (the loader's 'works only on Linux' error covers it at run time)"
 
-fit=$(node -e "const { candidateOrder } = require('$root/dist/variants.js'); console.log(candidateOrder(require('os').release())[0].name)")
+fit=$(node -e "const { candidateOrder } = require('$root/dist/loading/variants.js'); console.log(candidateOrder(require('os').release())[0].name)")
 fitbin=$(node "$root/scripts/variants.js" binary-name $host "$fit")
 if [[ $fit != "$default" && -f "$root/$fitbin" ]]; then
   echo "== an explicit variant for this kernel: npm install perf-event-open perf-event-open-$host-$fit"

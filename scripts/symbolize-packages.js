@@ -12,7 +12,7 @@
 // scripts/npm-packages.js runs the same checks through `symbolizePackages()`.
 const fs = require('node:fs')
 const path = require('node:path')
-const naming = require('../lib/naming.js')
+const naming = require('../lib/loading/naming.js')
 const { platformPackageJson } = require('./variants')
 
 const ROOT = path.join(__dirname, '..')

@@ -1,7 +1,7 @@
-// variants.json and its naming rules (lib/naming.js, shared with the loader) for the build and
+// variants.json and its naming rules (lib/loading/naming.js, shared with the loader) for the build and
 // packaging scripts and the release workflow.
 const path = require('node:path')
-const naming = require('../lib/naming.js')
+const naming = require('../lib/loading/naming.js')
 
 const ROOT = path.join(__dirname, '..')
 const packageDir = (platform, variant) => path.join(ROOT, 'npm', naming.packageDirName(platform, variant))

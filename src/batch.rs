@@ -7,7 +7,7 @@
 //! wraps at the ring's end is copied in two parts), stores each record's bytes
 //! in the byte area, decodes the fixed sample fields into columns, and stores
 //! `data_tail` (release). One call copies at most what was in the ring when it
-//! started. Everything lives in one ArrayBuffer (lib/batch.ts lays it out); its
+//! started. Everything lives in one ArrayBuffer (lib/handles/batch.ts lays it out); its
 //! memory is looked up again, and its size checked, before every use, so a
 //! detached buffer gives an error instead of a write into freed memory.
 
@@ -19,7 +19,7 @@ use perf_event_open::sample::record::{Parser, Priv, Record};
 use crate::error::{invalid, Result};
 use crate::record::{to_js, NativeRecord};
 
-/// u32 slots at the start of the batch buffer (see lib/batch.ts `META`).
+/// u32 slots at the start of the batch buffer (see lib/handles/batch.ts `META`).
 pub const META: usize = 16;
 const M_ROWS_CAP: usize = 0;
 const M_CHAIN_CAP: usize = 1;
@@ -33,7 +33,7 @@ const M_REWIND: usize = 8;
 const FULL_ROWS: u32 = 1;
 const FULL_CHAIN: u32 = 2;
 const FULL_BYTES: u32 = 4;
-/// u64 columns (`rows` each, in this order; lib/batch.ts `Columns` names them the same).
+/// u64 columns (`rows` each, in this order; lib/handles/batch.ts `Columns` names them the same).
 const C_IP: usize = 0;
 const C_TIME: usize = 1;
 const C_ADDR: usize = 2;
@@ -514,7 +514,7 @@ mod tests {
         record(9, 2, &body)
     }
 
-    /// A batch buffer as lib/batch.ts lays it out (`Columns`), with its meta slots set.
+    /// A batch buffer as lib/handles/batch.ts lays it out (`Columns`), with its meta slots set.
     struct Batch {
         mem: Vec<u64>,
         n: usize,
@@ -641,8 +641,8 @@ mod tests {
         assert_eq!(ring.tail_value(), 64);
     }
 
-    /// lib/batch.ts, which lays the buffer out on the JS side.
-    const BATCH_TS: &str = include_str!("../lib/batch.ts");
+    /// lib/handles/batch.ts, which lays the buffer out on the JS side.
+    const BATCH_TS: &str = include_str!("../lib/handles/batch.ts");
 
     /// `name: value` pairs of a TS object literal or `name = f(value)` lines: every `<name><sep><int>`.
     fn pairs<'a>(text: &'a str, sep: &str, open: &str, close: &str) -> std::collections::BTreeMap<&'a str, usize> {
@@ -660,7 +660,7 @@ mod tests {
             .lines()
             .map(str::trim)
             .find(|l| l.starts_with(prefix))
-            .unwrap_or_else(|| panic!("lib/batch.ts has no line starting {prefix:?}"))
+            .unwrap_or_else(|| panic!("lib/handles/batch.ts has no line starting {prefix:?}"))
     }
 
     #[test]

@@ -52,7 +52,7 @@ impl<T> Slab<T> {
 }
 
 /// Where `counterStat`/`groupStat` (and the switches) write: the memory of the BigUint64Array a
-/// facade registered last on this thread (see lib/stat.ts), a strong reference to its
+/// facade registered last on this thread (see lib/handles/stat.ts), a strong reference to its
 /// ArrayBuffer, and the env they belong to.
 #[derive(Clone, Copy)]
 struct StatReg {
@@ -164,7 +164,7 @@ pub fn with_stat_buffer<R>(f: impl FnOnce(&mut [u64]) -> Result<R>) -> Result<R>
 }
 
 /// One `read(2)` straight into the registered stat buffer, in the kernel's `read_format` layout
-/// (decoded by lib/stat.ts), of the handle named in the low half of the buffer's last slot (so
+/// (decoded by lib/handles/stat.ts), of the handle named in the low half of the buffer's last slot (so
 /// the hot call takes no argument). The last slot then gets the bytes read in its low half and 1
 /// in its high half: the facade clears that before the call, so it sees whether its own buffer
 /// was the one registered (another copy of the facade may have registered its own since).

@@ -3,11 +3,11 @@
 //! (`config::Opts`) and siblings (`config::sibling::Opts`) alike.
 //!
 //! The `Native*` structs below are the source of the facade's option types:
-//! `lib/options.ts` derives its public types from them (field names, docs,
+//! `lib/events/options.ts` derives its public types from them (field names, docs,
 //! "Since Linux X.Y" notes) and checks its validation table against them, so
 //! a field added here and not there is a compile error.
 //!
-//! Validation happens once, in the facade (`lib/options.ts`): it checks
+//! Validation happens once, in the facade (`lib/events/options.ts`): it checks
 //! types, ranges and exclusive choices (`sampleOn`, `wakeUp.on`) and names the
 //! offending field. This module only converts; where a value cannot be
 //! represented it still fails with `ERR_INVALID_ARG` rather than guess.

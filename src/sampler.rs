@@ -175,7 +175,7 @@ impl NativeSampler {
         })
     }
 
-    /// Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/batch.ts).
+    /// Registers the ArrayBuffer that holds this sampler's batch columns (laid out by lib/handles/batch.ts).
     #[napi(ts_args_type = "buf: ArrayBuffer")]
     pub fn set_batch_buffer(&self, env: Env, buf: Unknown<'_>) -> Result<()> {
         // `BatchBuffer::new` checks that it is an ArrayBuffer.

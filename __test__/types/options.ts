@@ -3,7 +3,7 @@
 // directions. An option added on one side only fails here with its path in the error.
 import type { NativeOpts } from '../../index.js'
 import type { CounterOptions, MemberOptions } from '../../dist/index.js'
-import type { OPTIONS_SCHEMA } from '../../dist/options.js'
+import type { OPTIONS_SCHEMA } from '../../dist/events/options.js'
 import { Counter } from '../../dist/index.js'
 
 /** Every dotted path of an options type, e.g. `sampleFormat.callChain.maxStackFrames`. */

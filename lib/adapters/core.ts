@@ -1,7 +1,7 @@
-import { Counter } from '../counter'
-import { PerfEventError, typeError } from '../errors'
-import { resolveEvent, unitOf, type CountUnit, type EventInput } from '../events'
-import { CounterGroup } from '../group'
+import { Counter } from '../handles/counter'
+import { PerfEventError, typeError } from '../errors/errors'
+import { resolveEvent, unitOf, type CountUnit, type EventInput } from '../events/events'
+import { CounterGroup } from '../handles/group'
 
 /** Events counted when none are given: software events that open everywhere, plus IPC where there is a PMU. */
 export function defaultEvents(): string[] {

@@ -11,7 +11,7 @@
  * ```
  * @packageDocumentation
  */
-import type { EventInput } from '../events'
+import type { EventInput } from '../events/events'
 import { IterationCounter } from './core'
 
 /** Per-iteration statistics of one event over mitata's samples. */

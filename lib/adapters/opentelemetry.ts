@@ -11,9 +11,9 @@
  * @packageDocumentation
  */
 import type { Attributes, BatchObservableResult, Meter, Observable } from '@opentelemetry/api'
-import { typeError } from '../errors'
-import { resolveEvent, unitOf, type EventInput, type ResolvedEvent } from '../events'
-import { ProcessCounter } from '../process'
+import { typeError } from '../errors/errors'
+import { resolveEvent, unitOf, type EventInput, type ResolvedEvent } from '../events/events'
+import { ProcessCounter } from '../handles/process'
 import { defaultEvents } from './core'
 
 /** Options of `observeProcessCounters`. */

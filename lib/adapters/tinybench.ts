@@ -12,8 +12,8 @@
  * ```
  * @packageDocumentation
  */
-import { typeError } from '../errors'
-import type { EventInput } from '../events'
+import { typeError } from '../errors/errors'
+import type { EventInput } from '../events/events'
 import { IterationCounter, type IterationCounts } from './core'
 
 export type { IterationCounts } from './core'

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import { commandEnv } from '../electron'
-import { PerfEventError, typeError } from '../errors'
+import { commandEnv } from '../loading/electron'
+import { PerfEventError, typeError } from '../errors/errors'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
@@ -52,7 +52,7 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   // The shell waits on fd 3 until the events are open, then execs the command: the kernel enables
   // them at that exec, so the profile starts with the command's first instruction. If this process
   // dies first (fd 3 closes without a line), the shell exits instead of running the command unprofiled.
-  // Under Electron, process.execPath is the Electron binary: it runs as Node with ELECTRON_RUN_AS_NODE=1 (lib/electron.ts).
+  // Under Electron, process.execPath is the Electron binary: it runs as Node with ELECTRON_RUN_AS_NODE=1 (lib/loading/electron.ts).
   const child = spawn('/bin/sh', ['-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'sh', file, ...args], { cwd, env: commandEnv(file, env), stdio: [stdio, stdio, stdio, 'pipe'] })
   await once(child, 'spawn')
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib'
 import type { Frame, ProfileData } from './types'
 import { symbolizer } from './symbolizer'
 import { escapeControls } from './sanitize'
-import { rangeError, typeError } from '../check'
+import { rangeError, typeError } from '../events/check'
 
 /** Options of the folded-stacks export. */
 export interface FoldedOptions {

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs'
-import { PerfEventError } from '../errors'
+import { PerfEventError } from '../errors/errors'
 import { perfMapPath } from './perfmap'
 
 /** The perf map path of a child, held for it from before its exec until its profile is done. */

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
 import { extname } from 'node:path'
-import { rangeError, typeError } from '../check'
+import { rangeError, typeError } from '../events/check'
 import { escapeControls } from './sanitize'
 import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
 import type { Frame, LostSamples, ProfileData, ProfileMeta, ProfileThread } from './types'

@@ -1,17 +1,17 @@
 import { existsSync, lstatSync, readFileSync, readdirSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { basename } from 'node:path'
-import { binding } from '../binding'
-import { Counter } from '../counter'
-import { PerfEventError, rangeError, typeError } from '../errors'
-import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events'
-import type { CounterOptions } from '../options'
-import type { PerfRecord, Sampler } from '../sampler'
+import { binding } from '../loading/binding'
+import { Counter } from '../handles/counter'
+import { PerfEventError, rangeError, typeError } from '../errors/errors'
+import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events/events'
+import type { CounterOptions } from '../events/options'
+import type { PerfRecord, Sampler } from '../handles/sampler'
 import { Profile, ProfileBuilder, type Frame, type FrameKind, type LostSamples } from './model'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { perfMapPath } from './perfmap'
 import { procMaps, userSymbolizer, type MmapRec, type UserSymbolizer } from './usersyms'
-import { ELECTRON_PERF_MAP_HINT, electronPerfMapFlags, isElectron } from '../electron'
+import { ELECTRON_PERF_MAP_HINT, electronPerfMapFlags, isElectron } from '../loading/electron'
 
 /**
  * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
@@ -427,7 +427,7 @@ export class Profiler {
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: this.#freq !== undefined, callChain: { excludeKernel: !this.#kernel, maxStackFrames: this.#maxFrames } },
       recordIdFormat: { task: true, time: true },
-      // Kernel frames asked for: explicit, so that a refusal is an error, not a silent user-space-only fallback (lib/userspace.ts).
+      // Kernel frames asked for: explicit, so that a refusal is an error, not a silent user-space-only fallback (lib/handles/userspace.ts).
       exclude: this.#kernel ? { kernel: false } : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
       ...extra,
@@ -678,7 +678,7 @@ export class Profiler {
     const hasMap = (!own || perfMapEnabled()) && present(perfMapPath(this.#pid))
     if (!hasMap && !own) warnings.push(`No V8 perf map for pid ${this.#pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
     if (!hasMap && own) {
-      // Electron takes V8 flags through --js-flags, not node's command line (lib/electron.ts).
+      // Electron takes V8 flags through --js-flags, not node's command line (lib/loading/electron.ts).
       const hint = isElectron() ? ELECTRON_PERF_MAP_HINT : PERF_MAP_HINT
       warnings.push(hint)
       if (!warnedPerfMap) {

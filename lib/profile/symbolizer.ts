@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { PerfEventError } from '../errors'
-import { currentTarget } from '../loader'
-import { findInNodeModules, resolverMayInstall } from '../resolve'
+import { PerfEventError } from '../errors/errors'
+import { currentTarget } from '../loading/loader'
+import { findInNodeModules, resolverMayInstall } from '../loading/resolve'
 
 /** One symbolized address, as the symbolizer addon returns it. */
 export interface SymbolizedAddr {

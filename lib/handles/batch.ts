@@ -1,4 +1,4 @@
-import type { NativeRecord } from '../index'
+import type { NativeRecord } from '../../index'
 
 /**
  * The columns of one sampler, in one ArrayBuffer that the native side fills (src/batch.rs):

@@ -1,4 +1,4 @@
-import { closedError, fromNative, typeError, type ErrorContext } from './errors'
+import { closedError, fromNative, typeError, type ErrorContext } from '../errors/errors'
 
 // Node 18.18+/20.4+ define Symbol.dispose; older runtimes get the registered symbol.
 ;(Symbol as { dispose?: symbol }).dispose ??= Symbol.for('nodejs.dispose')

@@ -1,13 +1,13 @@
-import type { NativeRecord, NativeSampler } from '../index'
-import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
+import type { NativeRecord, NativeSampler } from '../../index'
+import { fromNative, rangeError, typeError, type ErrorContext } from '../errors/errors'
 import { Resource } from './handle'
-import { toU64, type U64 } from './events'
+import { toU64, type U64 } from '../events/events'
 import { Columns, M, SampleBatch, type BatchSource } from './batch'
 
 export { SampleBatch } from './batch'
 
 /** Privilege level the kernel marked a record with (a string enum of the native layer). */
-export type { RecordPriv } from '../index'
+export type { RecordPriv } from '../../index'
 
 /**
  * A record from a sampler's ring: a discriminated union on `type` (`'sample'`, `'mmap'`, `'read'`,

@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs'
-import { PerfEventError, rangeError, typeError } from './errors'
+import { PerfEventError, rangeError, typeError } from '../errors/errors'
 
 /**
  * The kernel thread id (tid) of the calling thread, read from `/proc/thread-self` (Linux 3.17+).

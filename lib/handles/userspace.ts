@@ -6,9 +6,9 @@
  * mode (context switches, CPU migrations) are refused instead of reading a silent 0.
  */
 import { readFileSync } from 'node:fs'
-import type { NativeOpts, NativeTarget } from '../index'
-import type { ResolvedEvent } from './events'
-import { kernelOnlyReason } from './hints'
+import type { NativeOpts, NativeTarget } from '../../index'
+import type { ResolvedEvent } from '../events/events'
+import { kernelOnlyReason } from '../errors/hints'
 
 /** Software events that happen in kernel mode only: a user-space-only count of them is always 0. */
 const KERNEL_ONLY = new Set(['ctxSwitch', 'cpuMigration', 'cgroupSwitch'])

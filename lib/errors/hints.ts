@@ -21,7 +21,7 @@ export function hasHardwarePmu(): boolean {
   return ['cpu', 'cpu_core', 'cpu_atom', 'armv8_pmuv3', 'armv8_pmuv3_0', 'armv8_cortex_a53', 'armv8_cortex_a72'].some((d) => existsSync(`${PMU_ROOT}/${d}`))
 }
 
-/** Why (lib/userspace.ts refuses such counts) a user-space-only count of a kernel-only event means nothing, and what to do instead. */
+/** Why (lib/handles/userspace.ts refuses such counts) a user-space-only count of a kernel-only event means nothing, and what to do instead. */
 export function kernelOnlyReason(label: string, withFix = true): string {
   const fix = withFix ? ' (sudo sysctl kernel.perf_event_paranoid=1, or sudo setcap cap_perfmon+ep "$(command -v node)")' : ''
   return `${label} fires only in kernel mode (the kernel switches and migrates tasks): counted for user space only it is always 0, so it is not opened that way. Count it with the kernel included: that needs kernel.perf_event_paranoid <= 1, CAP_PERFMON (Linux 5.8+) or root${fix}.`

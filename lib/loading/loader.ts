@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs'
 import { arch, platform, env } from 'node:process'
 import { release } from 'node:os'
 import { join } from 'node:path'
-import type * as Native from '../index'
-import { PerfEventError } from './errors'
+import type * as Native from '../../index'
+import { PerfEventError } from '../errors/errors'
 import { findInNodeModules, resolverMayInstall } from './resolve'
 import { detectLibc } from './libc'
 import { binaryName, candidateOrder, choose, compareVersions, DEFAULT_VARIANT, packageName, parseRelease, TARGETS, type TargetInfo, type Variant } from './variants'
@@ -31,7 +31,7 @@ export interface BuildInfo {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const VERSION = (require('../package.json') as { version: string }).version
+const VERSION = (require('../../package.json') as { version: string }).version
 
 /** `npm install <the variant's package>@<this version>`. */
 export function installCommand(target: TargetInfo, variant: string): string {
@@ -99,7 +99,7 @@ const SOLUTIONS = (target: TargetInfo, kernel: string) => {
 }
 
 /** Loads the native module for this machine: target by CPU and libc, variant by kernel. */
-export function load(root = join(__dirname, '..'), resolve: (id: string) => string = require.resolve): { binding: NativeBinding; info: BuildInfo } {
+export function load(root = join(__dirname, '..', '..'), resolve: (id: string) => string = require.resolve): { binding: NativeBinding; info: BuildInfo } {
   const target = currentTarget()
   if (platform !== 'linux') {
     throw new PerfEventError(`perf-event-open works only on Linux: perf_event_open(2) is a Linux system call, and this is ${platform}.`, 'ERR_NATIVE_LOAD', {

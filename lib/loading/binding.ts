@@ -1,5 +1,5 @@
 import { load, type BuildInfo, type NativeBinding } from './loader'
-import { wrapDenoPermission } from './errors'
+import { wrapDenoPermission } from '../errors/errors'
 
 export type { NativeBinding, BuildInfo }
 

@@ -1,14 +1,14 @@
-import type { NativeCounter } from '../index'
-import { binding } from './binding'
-import { fromNative, rangeError, typeError, type ErrorContext } from './errors'
+import type { NativeCounter } from '../../index'
+import { binding } from '../loading/binding'
+import { fromNative, rangeError, typeError, type ErrorContext } from '../errors/errors'
 import { Handle } from './handle'
 import { Sampler, SAMPLER_TOKEN } from './sampler'
-import { isClockEvent, resolveEvent, type EventInput } from './events'
-import { counterOptions, resolveTarget, type CounterOptions, type Target } from './options'
-import { contextFor, operationContext } from './since'
+import { isClockEvent, resolveEvent, type EventInput } from '../events/events'
+import { counterOptions, resolveTarget, type CounterOptions, type Target } from '../events/options'
+import { contextFor, operationContext } from '../events/since'
 import { openCountingUserOnly } from './userspace'
 import { decodeStat, ensureStatBuffer, readStat, armSwitch, switchDone, fastCalls, statBytes, statSlots, type FastCalls, type ReadCheck, type Stat } from './stat'
-import type { NativeBinding } from './binding'
+import type { NativeBinding } from '../loading/binding'
 
 /**
  * One perf event: counts (and, later, samples) what happens on its target.
@@ -55,7 +55,7 @@ export class Counter extends Handle<NativeCounter, Stat> {
     this.#binding = binding()
     this.#fast = fastCalls(this.#binding)
     const NativeCounter = this.#binding.NativeCounter
-    // Where the kernel refuses kernel-mode counting, events left to the default privilege levels count user space only (lib/userspace.ts).
+    // Where the kernel refuses kernel-mode counting, events left to the default privilege levels count user space only (lib/handles/userspace.ts).
     const opened = openCountingUserOnly(
       ev,
       asked,

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { Counter } from './counter'
-import { PerfEventError, typeError } from './errors'
-import { PMU_ROOT, TRACEFS_ROOTS, knownEventNames, resolveEvent } from './events'
+import { Counter } from '../handles/counter'
+import { PerfEventError, typeError } from '../errors/errors'
+import { PMU_ROOT, TRACEFS_ROOTS, knownEventNames, resolveEvent } from '../events/events'
 
 /** Kinds of events `listEvents` reports. */
 export type EventKind = 'hardware' | 'software' | 'cache' | 'tracepoint' | 'pmu' | 'raw' | 'breakpoint'

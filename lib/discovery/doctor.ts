@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { release } from 'node:os'
-import { binding, buildInfo } from './binding'
-import { Counter } from './counter'
-import { PerfEventError, hasHardwarePmu, typeError } from './errors'
-import { PMU_ROOT, TRACEFS_ROOTS } from './events'
-import { SYMBOLIZER_PACKAGE, symbolizer, symbolizerSource } from './profile/symbolizer'
-import { versionLess } from './since'
+import { binding, buildInfo } from '../loading/binding'
+import { Counter } from '../handles/counter'
+import { PerfEventError, hasHardwarePmu, typeError } from '../errors/errors'
+import { PMU_ROOT, TRACEFS_ROOTS } from '../events/events'
+import { SYMBOLIZER_PACKAGE, symbolizer, symbolizerSource } from '../profile/symbolizer'
+import { versionLess } from '../events/since'
 
 /** One finding of `doctor()`. */
 export interface DoctorCheck {

@@ -8,18 +8,18 @@ import { closeSync, openSync, readSync, realpathSync, statSync, writeFileSync } 
 import { constants } from 'node:os'
 import { basename, delimiter, extname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { Counter } from './counter'
-import { EXIT, EXIT_CODES_TEXT, UsageError, checkDashDash, emptyListReason, packageVersion } from './cli-conventions'
-import { doctor, formatDoctor } from './doctor'
-import { PerfEventError } from './errors'
-import { resolveEvent, unitOf, type CountUnit, type ResolvedEvent } from './events'
-import { listEvents, type EventInfo } from './list'
-import { ProcessCounter } from './process'
-import { profileCommand } from './profile/command'
-import { symbolizer } from './profile/symbolizer'
-import type { Profile } from './profile/model'
-import { Profiler, type ProfileOptions } from './profile/profiler'
-import { scale } from './stat'
+import { Counter } from '../handles/counter'
+import { EXIT, EXIT_CODES_TEXT, UsageError, checkDashDash, emptyListReason, packageVersion } from './conventions'
+import { doctor, formatDoctor } from '../discovery/doctor'
+import { PerfEventError } from '../errors/errors'
+import { resolveEvent, unitOf, type CountUnit, type ResolvedEvent } from '../events/events'
+import { listEvents, type EventInfo } from '../discovery/list'
+import { ProcessCounter } from '../handles/process'
+import { profileCommand } from '../profile/command'
+import { symbolizer } from '../profile/symbolizer'
+import type { Profile } from '../profile/model'
+import { Profiler, type ProfileOptions } from '../profile/profiler'
+import { scale } from '../handles/stat'
 
 const USAGE = `Usage: perf-event-open <command> [options]
 
@@ -220,7 +220,7 @@ function openEach<T>(events: string[], explicit: boolean, open: (ev: string) => 
   for (const ev of events) {
     try {
       // Like perf stat, where the kernel refuses counting itself (perf_event_paranoid 2 without
-      // privilege) the library counts user space only and says so in the label (lib/userspace.ts).
+      // privilege) the library counts user space only and says so in the label (lib/handles/userspace.ts).
       const o = open(ev)
       opened.set(ev, o)
       const label = (o as { label?: unknown }).label

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { TRACEFS_ROOTS } from './events'
+import { TRACEFS_ROOTS } from '../events/events'
 
 /** Exit codes of every subcommand. */
 export const EXIT = {
@@ -35,8 +35,8 @@ export class UsageError extends Error {}
 
 /** The package's version (from its package.json). */
 export function packageVersion(): string {
-  // dist/cli-conventions.js → ../package.json; lib/ (tests through tsx) likewise.
-  for (const p of [join(__dirname, '..', 'package.json'), join(__dirname, '..', '..', 'package.json')]) {
+  // dist/cli/conventions.js → ../package.json; lib/ (tests through tsx) likewise.
+  for (const p of [join(__dirname, '..', '..', 'package.json'), join(__dirname, '..', '..', '..', 'package.json')]) {
     try {
       const pkg = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string }
       if (pkg.name === 'perf-event-open' && typeof pkg.version === 'string') return pkg.version

@@ -1,4 +1,4 @@
-/** What a failing call was about: used to write the error's message and hint (lib/errors.ts, lib/hints.ts). */
+/** What a failing call was about: used to write the error's message and hint (lib/errors/errors.ts, lib/errors/hints.ts). */
 /** What the failing call was about; used to write the message and the hint. */
 export interface ErrorContext {
   /** What was being opened or used, e.g. `task-clock` or `counter`. */

@@ -1,13 +1,13 @@
 // "Since Linux X.Y": which Linux version an option, event field or operation needs, and which
 // build variant has it. Used to explain ERR_UNSUPPORTED_BY_BUILD; the one module that knows this.
 import { release } from 'node:os'
-import type { NativeOpts, NativeTarget } from '../index'
-import { binding, buildInfo } from './binding'
-import type { ErrorContext } from './errors'
+import type { NativeOpts, NativeTarget } from '../../index'
+import { binding, buildInfo } from '../loading/binding'
+import type { ErrorContext } from '../errors/errors'
 import type { ResolvedEvent } from './events'
-import { currentTarget } from './loader'
+import { currentTarget } from '../loading/loader'
 import { OPTIONS_SCHEMA, type Schema, type Since } from './options'
-import { compareVersions, packageName, parseRelease, variantWith } from './variants'
+import { compareVersions, packageName, parseRelease, variantWith } from '../loading/variants'
 
 /** [field, value test, Linux version that added it]: event fields; options carry theirs in OPTIONS_SCHEMA. */
 const EVENT_SINCE: [string, (v: unknown) => boolean, Since][] = [

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
-import type { CacheName, CacheOp, CacheResult, HardwareEventName, NativeEvent, SoftwareEventName } from '../index'
-import { PerfEventError, rangeError, typeError, wrapDenoPermission } from './errors'
-import type { NativePriv as Exclude } from '../index'
+import type { CacheName, CacheOp, CacheResult, HardwareEventName, NativeEvent, SoftwareEventName } from '../../index'
+import { PerfEventError, rangeError, typeError, wrapDenoPermission } from '../errors/errors'
+import type { NativePriv as Exclude } from '../../index'
 
 // The names are written once, in src/event.rs (`#[napi(string_enum)]`): these types come from the generated index.d.ts.
 export type { HardwareEventName, SoftwareEventName, CacheName, CacheOp, CacheResult }

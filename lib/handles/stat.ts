@@ -1,6 +1,6 @@
-import { PerfEventError } from './errors'
-import { READ_LAYOUT_HINT } from './hints'
-import type { NativeBinding } from './loader'
+import { PerfEventError } from '../errors/errors'
+import { READ_LAYOUT_HINT } from '../errors/hints'
+import type { NativeBinding } from '../loading/loader'
 
 /**
  * The native functions of the hot paths, copied from the binding into a small object once per

@@ -11,8 +11,8 @@ import type {
   NativeTarget,
   NativeWakeUp,
   NativeWakeUpOn,
-} from '../index'
-import { rangeError, typeError } from './errors'
+} from '../../index'
+import { rangeError, typeError } from '../errors/errors'
 import type { ResolvedEvent, U64 } from './events'
 import { toU64 } from './events'
 
@@ -86,7 +86,7 @@ export interface Target {
 // ---------------------------------------------------------------------------
 // Validation: one table per options object; every error names the field.
 
-/** A Linux version such as `'5.13'`: the perf ABI that added an option (see lib/since.ts). */
+/** A Linux version such as `'5.13'`: the perf ABI that added an option (see lib/events/since.ts). */
 export type Since = `${number}.${number}`
 
 /**

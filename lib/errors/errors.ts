@@ -2,7 +2,7 @@ import { constants } from 'node:os'
 import { denoPermissionHint, hintFor } from './hints'
 import type { ErrorContext } from './context'
 
-export { describe, rangeError, typeError } from './check'
+export { describe, rangeError, typeError } from '../events/check'
 export { hasHardwarePmu, hintFor } from './hints'
 
 /**

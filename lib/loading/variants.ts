@@ -3,9 +3,9 @@
  * picks a build for a running kernel. I/O lives in `loader.ts`.
  */
 
-import { VARIANTS, type Variant } from './naming'
+import { VARIANTS, type Variant } from './naming.js'
 
-export { VARIANTS, TARGETS, DEFAULT_VARIANT, binaryName, packageName, type Variant, type TargetInfo } from './naming'
+export { VARIANTS, TARGETS, DEFAULT_VARIANT, binaryName, packageName, type Variant, type TargetInfo } from './naming.js'
 
 /** `[major, minor]` of a kernel release such as `6.18.44-fc-v669` or `5.15.153.1-microsoft-standard-WSL2`. */
 export function parseRelease(release: string): [number, number] | undefined {

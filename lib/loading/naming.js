@@ -32,7 +32,7 @@ const file = loadVariants()
  */
 function loadVariants() {
   try {
-    return requireAtRuntime('../variants.json')
+    return requireAtRuntime('../../variants.json')
   } catch (cause) {
     const e = new Error(
       `perf-event-open could not find its variants.json next to ${__dirname}: it looks bundled (esbuild, webpack, Vite, Electron Forge). ` +

@@ -1,13 +1,13 @@
-import type { NativeGroup, NativeTarget } from '../index'
-import { binding } from './binding'
-import { fromNative, typeError, type ErrorContext } from './errors'
+import type { NativeGroup, NativeTarget } from '../../index'
+import { binding } from '../loading/binding'
+import { fromNative, typeError, type ErrorContext } from '../errors/errors'
 import { Handle } from './handle'
-import { resolveEvent, type EventInput } from './events'
-import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from './options'
-import { contextFor } from './since'
+import { resolveEvent, type EventInput } from '../events/events'
+import { leaderOptions, memberOptions, resolveTarget, type CounterOptions, type MemberOptions, type Target } from '../events/options'
+import { contextFor } from '../events/since'
 import { openCountingUserOnly } from './userspace'
 import { decodeGroup, ensureStatBuffer, groupBytes, readStat, armSwitch, switchDone, fastCalls, statSlots, type FastCalls, type GroupStat, type ReadCheck } from './stat'
-import type { NativeBinding } from './binding'
+import type { NativeBinding } from '../loading/binding'
 
 /** A member of a group. */
 export interface GroupMember {
@@ -59,7 +59,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     this.#lost = asked.statFormat.lostRecords === true
     this.#target = t
     const Native = this.#binding.NativeGroup
-    // Where the kernel refuses kernel-mode counting, the leader counts user space only (lib/userspace.ts).
+    // Where the kernel refuses kernel-mode counting, the leader counts user space only (lib/handles/userspace.ts).
     const opened = openCountingUserOnly(
       ev,
       asked,
@@ -93,7 +93,7 @@ export class CounterGroup extends Handle<NativeGroup, GroupStat> {
     const ev = resolveEvent(event)
     const asked = memberOptions(options, ev)
     const target = this.#target
-    // Like the leader: user space only where the kernel refuses kernel-mode counting (lib/userspace.ts).
+    // Like the leader: user space only where the kernel refuses kernel-mode counting (lib/handles/userspace.ts).
     const opened = openCountingUserOnly(
       ev,
       asked,
