@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import type { Writable } from 'node:stream'
-import { commandEnv } from '../loading/electron'
 import { PerfEventError, typeError } from '../errors/errors'
+import { runHeld } from '../handles/spawn'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
-import { forwardSignals, type SignalForwarding } from './signals'
 
 /** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -49,37 +45,22 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   if ('scope' in profileOptions) throw new TypeError('Expected no options.scope for profileCommand (it profiles the command and its children) but received one')
   if (stdio !== 'inherit' && stdio !== 'ignore') throw typeError("'inherit' or 'ignore'", 'options.stdio', stdio)
   const profiler = new Profiler(profileOptions)
-  // The shell waits on fd 3 until the events are open, then execs the command: the kernel enables
-  // them at that exec, so the profile starts with the command's first instruction. If this process
-  // dies first (fd 3 closes without a line), the shell exits instead of running the command unprofiled.
-  // Under Electron, process.execPath is the Electron binary: it runs as Node with ELECTRON_RUN_AS_NODE=1 (lib/loading/electron.ts).
-  const child = spawn('/bin/sh', ['-c', 'read _ <&3 || exit 125; exec 3<&-; exec "$@"', 'sh', file, ...args], { cwd, env: commandEnv(file, env), stdio: [stdio, stdio, stdio, 'pipe'] })
-  await once(child, 'spawn')
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
-  // V8's perf map path of the command's pid is claimed before it execs (a planted symlink or FIFO
-  // there refuses the start), and released (removed if still empty) once its profile is done.
+  // Held before its exec (lib/handles/spawn.ts): the kernel enables the events at that exec, so the
+  // profile starts with the command's first instruction. V8's perf map path of the command's pid is
+  // claimed before it execs (a planted symlink or FIFO there refuses the start), and released
+  // (removed if still empty) once its profile is done.
   let claim: PerfMapClaim | undefined
-  try {
-    claim = claimPerfMap(child.pid!)
-    profiler.attachChild(child.pid!)
-  } catch (e) {
-    claim?.release()
-    child.kill('SIGKILL')
-    await exited
-    throw e
-  }
-  let signals: SignalForwarding | undefined
   let p
   let code: number | null
   let signal: NodeJS.Signals | null
   try {
-    if (forward) signals = forwardSignals(child)
-    ;(child.stdio[3] as Writable).end('go\n')
-    ;({ code, signal } = await exited)
+    ;({ code, signal } = await runHeld(file, args, { cwd, env, stdio, signals: forward ? 'forward' : 'default' }, (pid) => {
+      claim = claimPerfMap(pid)
+      profiler.attachChild(pid)
+    }))
     p = await profiler.stop()
   } finally {
-    signals?.dispose()
-    claim.release()
+    claim?.release()
   }
   if (code === 127 && p.sampleCount === 0)
     throw new PerfEventError(`Could not start ${file}: not found or not executable`, 'ENOENT', { syscall: 'execve', hint: 'Give the path of an executable (or a name on PATH).' })
