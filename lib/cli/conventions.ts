@@ -1,7 +1,7 @@
 /**
  * Conventions every subcommand of the CLI shares: exit codes, `--version`, usage errors, the `--`
- * before a command, and why a listing came back empty. Kept out of cli.ts so that each rule has one
- * place (README "CLI" documents the same table).
+ * before a command, and why a listing came back empty. Kept out of the subcommands' files so that each
+ * rule has one place (README "CLI" documents the same table).
  * @packageDocumentation
  */
 import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs'
@@ -47,20 +47,14 @@ export function packageVersion(): string {
   return 'unknown'
 }
 
-/** Options that take a value, per subcommand that runs a command after `--` (short and long spellings). */
-const VALUE_OPTIONS: Record<string, readonly string[]> = {
-  stat: ['-e', '--event', '-p', '--pid', '-o', '--output'],
-  record: ['-e', '--event', '-F', '--freq', '-c', '--count', '-o', '--output', '-p', '--pid', '-n', '--top'],
-}
-
 /**
  * Throws a UsageError when a command was given without `--` and options follow its first word
  * (`stat node -e 1`: the `-e 1` would be taken as perf-event-open's event "1"). Without `--`, a
- * command with no options after it (`stat ls /tmp`) is accepted.
+ * command with no options after it (`stat ls /tmp`) is accepted. `takesValue`: the subcommand's
+ * options that take a value, short and long spellings (their values are not the command).
  */
-export function checkDashDash(command: string, argv: readonly string[]): void {
-  const takesValue = VALUE_OPTIONS[command]
-  if (takesValue === undefined || argv.includes('--')) return
+export function checkDashDash(command: string, takesValue: readonly string[], argv: readonly string[]): void {
+  if (argv.includes('--')) return
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a.startsWith('-') && a.length > 1) {
