@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { EXIT_CODES_TEXT } from '../dist/cli/conventions.js'
+import { COMMANDS } from '../dist/cli/index.js'
 import { freshUser, notRoot, testUnless, userDist, withSystemLock } from './helpers.ts'
 
 const CLI = new URL('../dist/cli/index.js', import.meta.url).pathname
@@ -188,4 +189,42 @@ testUnless(notRoot('cannot create the test user or set the paranoid level'))('st
     t.regex(by.get(ev)?.error ?? '', /EACCES: [^\n]*fires only in kernel mode/, ev)
   }
   t.false(s.events.some((e) => e.event === 'context-switches:u'))
+})
+
+test('every subcommand has its own --help: its usage lines, each declared option with its line, the exit codes, on stdout, exit 0', (t) => {
+  t.deepEqual(COMMANDS.map((c) => c.name), ['stat', 'record', 'list', 'doctor'])
+  for (const command of COMMANDS) {
+    for (const flag of ['--help', '-h']) {
+      const r = cli([command.name, flag])
+      t.is(r.status, 0, `${command.name} ${flag}: ${r.stderr}`)
+      t.is(r.stderr, '')
+      const lines = r.stdout.split('\n')
+      t.true(lines[0].startsWith(`Usage: perf-event-open ${command.name} [options]`), lines[0])
+      t.is(lines.filter((l) => /^(Usage: | {7})perf-event-open /.test(l)).length, command.usage.length, `${command.name}: one usage line per form`)
+      for (const [name, o] of Object.entries({ ...command.options, help: { short: 'h', description: '' } })) {
+        const line = lines.find((l) => new RegExp(`^  ${o.short ? `-${o.short}, ` : ' {4}'}--${name}\\b`).test(l))
+        t.truthy(line, `${command.name} --help lists --${name}`)
+        if (o.description) t.true(line?.endsWith(o.description), `${command.name} --${name}: ${line}`)
+      }
+      t.true(r.stdout.includes(EXIT_CODES_TEXT))
+    }
+  }
+  // The top-level help lists every form of every subcommand.
+  const top = cli(['--help']).stdout
+  for (const command of COMMANDS) for (const u of command.usage) t.true(top.includes(`  ${[command.name, u.options, u.operands].filter(Boolean).join(' ')}`), `${command.name} ${u.operands}`)
+})
+
+test('an unknown command is a usage error (exit 2) that lists every declared command; so does a missing one', (t) => {
+  const names = COMMANDS.map((c) => c.name)
+  const list = `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`
+  const r = cli(['frobnicate', '--json'])
+  t.is(r.status, 2)
+  t.is(r.stdout, '')
+  t.is(r.stderr.split('\n')[0], `perf-event-open: Unknown command "frobnicate": expected ${list}`)
+  t.regex(r.stderr, /Usage: perf-event-open <command>/)
+  t.is(cli([]).stderr.split('\n')[0], `perf-event-open: Expected a command (${list})`)
+  // A usage error inside a subcommand shows that subcommand's usage and where its options are described.
+  const bad = cli(['doctor', 'extra'])
+  t.is(bad.status, 2)
+  t.regex(bad.stderr, /Usage: perf-event-open doctor \[options\]\nRun 'perf-event-open doctor --help' for its options\./)
 })
