@@ -3,6 +3,7 @@ import { runHeld } from '../handles/spawn'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
+import { asksForV8Log, removeLeftovers } from './leftovers'
 
 /** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -32,7 +33,9 @@ export type CommandOptions = OmitEach<ProfileOptions, 'scope'> & CommandStart
  * `process.execPath` is the Electron binary: it is started with `ELECTRON_RUN_AS_NODE=1` (unless
  * `options.env` sets that variable), so it runs the script as Node does.
  * One event per CPU (enabled by the kernel at exec), one ring per CPU. `profile.meta.exitCode` /
- * `signal` tell how it ended.
+ * `signal` tell how it ended. Once the profile is built, the files its Node processes left because
+ * of `--perf-basic-prof` (their `/tmp/perf-<pid>.map` and the `isolate-…-v8.log` in `cwd`) are removed
+ * (lib/profile/leftovers.ts); a command that asks for a V8 log itself (`--prof`, `--log…`) keeps it.
  */
 export async function profileCommand(file: string, args: readonly string[] = [], options: CommandOptions = {}): Promise<Profile> {
   if (typeof file !== 'string' || file === '') throw typeError('a command (a non-empty string)', 'file', file)
@@ -50,17 +53,23 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   // claimed before it execs (a planted symlink or FIFO there refuses the start), and released
   // (removed if still empty) once its profile is done.
   let claim: PerfMapClaim | undefined
-  let p
+  let p: Profile | undefined
+  let pid = 0
+  const since = Date.now()
   let code: number | null
   let signal: NodeJS.Signals | null
   try {
-    ;({ code, signal } = await runHeld(file, args, { cwd, env, stdio, signals: forward ? 'forward' : 'default' }, (pid) => {
-      claim = claimPerfMap(pid)
-      profiler.attachChild(pid)
+    ;({ code, signal, pid } = await runHeld(file, args, { cwd, env, stdio, signals: forward ? 'forward' : 'default' }, (child) => {
+      claim = claimPerfMap(child)
+      profiler.attachChild(child)
     }))
     p = await profiler.stop()
   } finally {
     claim?.release()
+    if (pid > 0) {
+      const nodeOptions = ((env ?? process.env).NODE_OPTIONS ?? '').split(/\s+/)
+      removeLeftovers({ pids: [pid, ...(p?.threads.map((t) => t.pid) ?? [])], cwd: cwd ?? process.cwd(), since, keepV8Logs: asksForV8Log([...args, ...nodeOptions]) })
+    }
   }
   if (code === 127 && p.sampleCount === 0)
     throw new PerfEventError(`Could not start ${file}: not found or not executable`, 'ENOENT', { syscall: 'execve', hint: 'Give the path of an executable (or a name on PATH).' })
