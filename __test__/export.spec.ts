@@ -4,10 +4,15 @@
 // walk of their tables. The expected values are written out by hand from the fixture below.
 import test from 'ava'
 import { gunzipSync } from 'node:zlib'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { SaxesParser } from 'saxes'
 import { Profile as PprofProfile } from 'pprof-format'
 import { Profile, ProfileBuilder, type Frame, type LostSamples, type ProfileMeta } from '../dist/profile/model.js'
-import { toFirefox } from '../dist/profile/export.js'
+import { toFirefox } from '../dist/profile/formats/firefox.js'
+import { FORMATS, formatFor, formatsHelp } from '../dist/profile/formats/index.js'
+import { PerfEventError } from '../dist/index.js'
 
 const START_MS = 1_700_000_000_000
 
@@ -374,4 +379,73 @@ test('SVG flame graph: well-formed XML; each frame box has its function, weight 
   }
   const [r, g, b] = rgb(boxes.find((x) => x.name === 'do_syscall_64')!.fill)
   t.true(r > g && g > b, `the kernel frame is orange: ${r},${g},${b}`)
+})
+
+/**
+ * Each format's file read back by that format's reader: what `Profile.write()` writes for every
+ * registered extension. A format added to the registry without a reader here fails this test.
+ */
+const READERS: Record<string, (file: Buffer, extension: string) => unknown> = {
+  pprof: (b) => decodePprof(b).samples.map((s) => s.values[0]).reduce((a, c) => a + c, 0),
+  firefox: (b, ext) => (JSON.parse((ext.endsWith('.gz') ? gunzipSync(b) : b).toString('utf8')) as { threads: FxThread[] }).threads.reduce((a, th) => a + th.samples.length, 0),
+  cpuprofile: (b) => (JSON.parse(b.toString('utf8')) as ReturnType<Profile['toCpuProfile']>).samples.length,
+  folded: (b) =>
+    b
+      .toString('utf8')
+      .trimEnd()
+      .split('\n')
+      .reduce((a, line) => a + Number(/ (\d+)$/.exec(line)![1]) / 1_000_000, 0),
+  svg: (b) => {
+    const svg = readSvg(b.toString('utf8'))
+    if (svg.errors.length) throw new Error(svg.errors.join('; '))
+    return Number(svg.total) / 1_000_000
+  },
+}
+
+test('the format registry: every extension of every format writes a file its reader accepts, with all 8 samples', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'pe-formats-'))
+  t.teardown(() => rmSync(out, { recursive: true, force: true }))
+  const p = fixture()
+  t.deepEqual(Object.keys(READERS).sort(), FORMATS.map((f) => f.name).sort(), 'one reader per registered format')
+  for (const f of FORMATS)
+    for (const ext of f.extensions) {
+      const path = join(out, `profile${ext}`)
+      await p.write(path)
+      t.is(READERS[f.name](readFileSync(path), ext), 8, `${f.name} (${ext}) reads back 8 samples`)
+    }
+  t.is(readdirSync(out).length, FORMATS.reduce((n, f) => n + f.extensions.length, 0))
+  await t.throwsAsync(() => p.write(join(out, 'x.txt')), { instanceOf: RangeError, message: 'Expected a path ending in .pb.gz, .pprof, .json, .json.gz, .cpuprofile, .folded or .svg for path but received the string "' + join(out, 'x.txt') + '"' })
+  t.is(readdirSync(out).length, FORMATS.reduce((n, f) => n + f.extensions.length, 0), 'a refused path leaves no file')
+})
+
+test('formatFor picks the longest extension that ends a file name; formatsHelp lists one line per format', (t) => {
+  const pick = (path: string) => {
+    const f = formatFor(path)
+    return f && `${f.format.name} ${f.extension}`
+  }
+  t.is(pick('/tmp/a.json.gz'), 'firefox .json.gz')
+  t.is(pick('a.fx.json'), 'firefox .json')
+  t.is(pick('p.pb.gz'), 'pprof .pb.gz')
+  t.is(pick('p.pprof'), 'pprof .pprof')
+  t.is(pick('x.folded'), 'folded .folded')
+  t.is(pick('.svg'), undefined)
+  t.is(pick('/tmp/.svg'), undefined)
+  t.is(pick('x.gz'), undefined)
+  t.is(pick('x.txt'), undefined)
+  const help = formatsHelp('  ').split('\n')
+  t.is(help.length, FORMATS.length)
+  t.is(help[0], '  .pb.gz, .pprof       pprof (go tool pprof, Pyroscope, Parca, Grafana)')
+  t.is(help[1], '  .json, .json.gz      Firefox Profiler (profiler.firefox.com)')
+})
+
+test('the symbolizer addon refusing its input is a PerfEventError ERR_SYMBOLIZER_FAILED with the step, the cause and a hint', async (t) => {
+  // A sample whose stack id is past the stack table: the Firefox writer in the addon refuses it.
+  const b = new ProfileBuilder()
+  b.sample(5, b.thread(1, 1, () => 'x'), 0, 1)
+  const meta: ProfileMeta = { event: 'cpu-clock', unit: 'ns', freq: 1000, kernel: false, scope: 'thread', fds: 1, pid: 1, startTime: START_MS, endTime: START_MS + 1 }
+  const bad = newProfile(b, meta, { count: 0, source: 'PERF_FORMAT_LOST', records: 0 }, [])
+  const e = await t.throwsAsync(() => bad.toFirefox(), { instanceOf: PerfEventError, code: 'ERR_SYMBOLIZER_FAILED' })
+  t.regex(e!.message, /failed while writing the Firefox Profiler JSON: .*stack id out of range/)
+  t.true(e!.cause instanceof Error)
+  t.regex(e!.hint!, /The samples are intact: write another format \(\.pb\.gz/)
 })

@@ -546,3 +546,101 @@ test('a missing symbolizer addon (PERF_EVENT_OPEN_SYMBOLIZE_PATH pointing nowher
   t.regex(e.hint, /PERF_EVENT_OPEN_SYMBOLIZE_PATH is set \(.*missing\.node\) and nothing else is tried: point it at an existing perf-event-open-symbolize\.linux-\w+-\w+\.node/)
   t.true(existsSync(join(import.meta.dirname, '..', 'symbolize', 'index.js')))
 })
+
+// abort(), disposal and options.signal: in a child process of its own, where nothing else opens fds or timers.
+const ABORT_SCRIPT = `
+const pe = require(${JSON.stringify(DIST)})
+const fs = require('node:fs')
+const { createHook } = require('node:async_hooks')
+const fds = () => fs.readdirSync('/proc/self/fd').length
+// Live Timeout resources (the drain timer is unref'd: getActiveResourcesInfo() does not list it).
+const timers = new Set()
+createHook({ init(id, type) { if (type === 'Timeout') timers.add(id) }, destroy(id) { timers.delete(id) } }).enable()
+function spinCpu(ms) { const end = process.cpuUsage().user + ms * 1000; let x = 0; while (process.cpuUsage().user < end) x++; return x }
+const turn = () => new Promise((r) => setImmediate(r))
+const out = {}
+async function run(name, make, end) {
+  const before = fds()
+  timers.clear()
+  const p = make()
+  p.start()
+  const during = fds()
+  const timersDuring = timers.size
+  spinCpu(30)
+  await end(p)
+  await turn(); await turn() // destroy hooks run after the event loop turns
+  out[name] = { before, during, after: fds(), timersDuring, timersAfter: timers.size, running: p.running }
+  return p
+}
+;(async () => {
+  // The addon's first use opens the fds its runtime keeps for the process's life (epoll, eventfd): not counted.
+  new pe.Counter('task-clock').close()
+  await run('abort', () => new pe.Profiler({ scope: 'process' }), (p) => p.abort())
+  await run('dispose', () => new pe.Profiler(), (p) => p[Symbol.dispose]())
+  const ac = new AbortController()
+  const p = await run('signal', () => new pe.Profiler({ scope: 'process', signal: ac.signal }), () => ac.abort(new Error('enough')))
+  out.signalStop = await p.stop().then(() => 'resolved', (e) => ({ code: e.code, cause: e.cause && e.cause.message }))
+  console.log(JSON.stringify(out))
+})()
+`
+
+test('abort(), dispose and an aborted signal close every fd and the drain timer, and the process exits by itself', (t) => {
+  const script = join(dir, 'abort.js')
+  writeFileSync(script, ABORT_SCRIPT)
+  // The timeout only guards against a hang (a process kept alive): nothing here is timed.
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 })
+  t.is(r.status, 0, `${r.signal ?? ''} ${r.stderr}`)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
+  for (const name of ['abort', 'dispose', 'signal']) {
+    const o = out[name]
+    t.true(o.during > o.before, `${name}: ${o.during - o.before} perf fds open while it ran`)
+    t.is(o.after, o.before, `${name}: every fd closed (${o.before} before, ${o.during} during, ${o.after} after)`)
+    t.is(o.timersDuring, 1, `${name}: one drain timer while it ran`)
+    t.is(o.timersAfter, 0, `${name}: no timer left`)
+    t.false(o.running)
+  }
+  t.deepEqual(out.signalStop, { code: 'ERR_CLOSED', cause: 'enough' })
+  t.log(`fds before/during/after: abort ${out.abort.before}/${out.abort.during}/${out.abort.after}, dispose ${out.dispose.before}/${out.dispose.during}/${out.dispose.after}`)
+})
+
+test('after abort(): stop() rejects and start() throws ERR_CLOSED with a hint; a stop() symbolizing when aborted rejects too', async (t) => {
+  const p = new Profiler({ event: 'task-clock' })
+  p.start()
+  p.abort()
+  p.abort() // idempotent
+  t.false(p.running)
+  const e = await t.throwsAsync(() => p.stop(), { instanceOf: PerfEventError, code: 'ERR_CLOSED' })
+  t.regex(e!.hint!, /create a new Profiler/)
+  t.throws(() => p.start(), { instanceOf: PerfEventError, code: 'ERR_CLOSED' })
+
+  const q = new Profiler({ event: 'task-clock' })
+  q.start()
+  const pending = q.stop()
+  q.abort()
+  await t.throwsAsync(pending, { instanceOf: PerfEventError, code: 'ERR_CLOSED' })
+
+  // Disposing of a stopped profiler releases nothing more and does not throw.
+  const r = new Profiler({ event: 'task-clock' })
+  r.start()
+  const prof = await r.stop()
+  t.notThrows(() => r[Symbol.dispose]())
+  t.is(prof.event, 'task-clock')
+})
+
+test('options.signal: an aborted signal refuses start(); profile() rejects ERR_CLOSED with the reason as cause; not a signal is a TypeError', async (t) => {
+  t.throws(() => new Profiler({ signal: AbortSignal.abort() }).start(), { instanceOf: PerfEventError, code: 'ERR_CLOSED' })
+  const ac = new AbortController()
+  const e = await t.throwsAsync(
+    () =>
+      profile(
+        () => {
+          ac.abort(new Error('user gave up'))
+          return 1
+        },
+        { signal: ac.signal },
+      ),
+    { instanceOf: PerfEventError, code: 'ERR_CLOSED' },
+  )
+  t.is((e!.cause as Error).message, 'user gave up')
+  t.throws(() => new Profiler({ signal: {} as AbortSignal }), { instanceOf: TypeError, message: 'Expected an AbortSignal for options.signal but received an object' })
+})

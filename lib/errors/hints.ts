@@ -211,3 +211,16 @@ export function denoPermissionHint(what: string, denoMessage = ''): string {
 /** A stat read whose bytes do not have the layout asked for, while the fds are still the handle's perf events. */
 export const READ_LAYOUT_HINT =
   'The read(2) did not return the layout this handle asked for (count, times and the ids of its events), yet its file descriptors are still its perf events. Other code may have swapped a descriptor with dup2(); otherwise this is a bug in perf-event-open: please report it with `uname -r` and the events. (Descriptors closed behind its back give ERR_FD_REPLACED instead.)'
+
+/** After `profiler.abort()`, its disposal or its signal's abort: the samples are gone. */
+export const PROFILER_CLOSED_HINT = 'abort() (or disposing of the profiler, or aborting its signal) stopped sampling, closed its fds and dropped its samples without symbolizing them: create a new Profiler to profile again.'
+
+/** Where the symbolizer addon failed, and what works without that step. */
+export function symbolizerFailedHint(step: 'kernel' | 'flameGraph' | 'firefox'): string {
+  const instead = {
+    kernel: 'profile with kernel: false (or --no-kernel) to leave kernel frames out',
+    flameGraph: 'write another format (.pb.gz, .folded, .cpuprofile: none of them needs the addon) and draw the flame graph from the .folded file',
+    firefox: 'write another format (.pb.gz, .cpuprofile, .folded: none of them needs the addon)',
+  }[step]
+  return `The samples are intact: ${instead}. If it happens again, run perf-event-open doctor (it checks the symbolizer) and report the message with its output.`
+}

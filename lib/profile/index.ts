@@ -1,4 +1,5 @@
 export { Profile, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta } from './model'
-export { Profiler, profile, perfMapEnabled, type ProfileOptions } from './profiler'
-export { type CpuProfile, type FoldedOptions } from './export'
+export { Profiler, profile, type ProfileOptions } from './profiler'
+export { perfMapEnabled } from './perfmap'
+export { type CpuProfile, type FoldedOptions } from './formats'
 export { profileCommand, type CommandOptions } from './command'

@@ -1,9 +1,11 @@
-import { writeFile } from 'node:fs/promises'
-import { gzipSync } from 'node:zlib'
-import { extname } from 'node:path'
 import { rangeError, typeError } from '../events/check'
 import { escapeControls } from './sanitize'
-import { toCpuProfile, toFirefox, toFolded, toPprof, toSvg, type CpuProfile, type FoldedOptions } from './export'
+import { formatExtensions, formatFor } from './formats'
+import { toPprof } from './formats/pprof'
+import { toFolded, type FoldedOptions } from './formats/folded'
+import { toCpuProfile, type CpuProfile } from './formats/cpuprofile'
+import { toSvg } from './formats/svg'
+import { toFirefox } from './formats/firefox'
 import type { Frame, LostSamples, ProfileData, ProfileMeta, ProfileThread } from './types'
 
 export type { Frame, FrameKind, LostSamples, ProfileMeta, ProfileThread } from './types'
@@ -11,7 +13,7 @@ export type { Frame, FrameKind, LostSamples, ProfileMeta, ProfileThread } from '
 /**
  * The profile model: threads × samples × stacks × frames, each stack and frame stored once
  * (a prefix tree of stacks over a table of interned frames, as samply and inferno do). Every
- * export (pprof, folded, SVG, .cpuprofile) is a view of this one model.
+ * export (formats/: pprof, folded, SVG, .cpuprofile, Firefox) is a view of this one model.
  */
 
 /** One row of `profile.top()`. */
@@ -281,23 +283,17 @@ export class Profile implements ProfileData {
   }
 
   /**
-   * Writes the profile in the format its extension names: `.pb.gz`/`.pprof` (pprof), `.folded`,
-   * `.svg` (flame graph), `.cpuprofile` (Chrome/V8), `.json`/`.json.gz` (Firefox Profiler).
+   * Writes the profile in the format its extension names (the registry in formats/index.ts):
+   * `.pb.gz`/`.pprof` (pprof), `.folded`, `.svg` (flame graph), `.cpuprofile` (Chrome/V8),
+   * `.json`/`.json.gz` (Firefox Profiler).
    */
   async write(path: string): Promise<void> {
     if (typeof path !== 'string' || path === '') throw typeError('a file path', 'path', path)
-    if (path.endsWith('.pb.gz') || extname(path) === '.pprof') return writeFile(path, this.toPprof())
-    if (path.endsWith('.json.gz')) return writeFile(path, gzipSync(await this.toFirefox()))
-    switch (extname(path)) {
-      case '.folded':
-        return writeFile(path, this.toFolded())
-      case '.svg':
-        return writeFile(path, await this.toSvg())
-      case '.cpuprofile':
-        return writeFile(path, JSON.stringify(this.toCpuProfile()))
-      case '.json':
-        return writeFile(path, await this.toFirefox())
+    const found = formatFor(path)
+    if (!found) {
+      const exts = formatExtensions()
+      throw rangeError(`a path ending in ${exts.slice(0, -1).join(', ')} or ${exts[exts.length - 1]}`, 'path', path)
     }
-    throw rangeError('a path ending in .pb.gz, .pprof, .folded, .svg, .cpuprofile, .json or .json.gz', 'path', path)
+    await found.format.write(this, { path, extension: found.extension })
   }
 }

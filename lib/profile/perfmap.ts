@@ -1,9 +1,21 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs'
+import { electronPerfMapFlags, isElectron } from '../loading/electron'
 
 /** V8's perf map of a process: `/tmp/perf-<pid>.map`. */
 export function perfMapPath(pid: number): string {
   return `/tmp/perf-${pid}.map`
 }
+
+/** Whether this Node writes V8's perf map (`--perf-basic-prof` on the command line or in NODE_OPTIONS). */
+export function perfMapEnabled(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)]
+  return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof') || (isElectron() && electronPerfMapFlags())
+}
+
+/** What to do when this Node writes no perf map (Electron has its own: `ELECTRON_PERF_MAP_HINT`). */
+export const PERF_MAP_HINT =
+  'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
+  'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
 
 /** What `PerfMap.open` accepts: whose file it may be, how much of it and for how long it reads. */
 export interface PerfMapPolicy {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { PerfEventError } from '../errors/errors'
+import { symbolizerFailedHint } from '../errors/hints'
 import { currentTarget } from '../loading/loader'
 import { findInNodeModules, resolverMayInstall } from '../loading/resolve'
 
@@ -149,4 +150,26 @@ let symbolizerFrom: string | undefined
 /** Where the loaded symbolizer came from (a path or the package name), once `symbolizer()` succeeded. */
 export function symbolizerSource(): string | undefined {
   return cached === undefined ? undefined : symbolizerFrom
+}
+
+/** What the symbolizer addon is asked to do, for `symbolizerCall`: its step (for the hint) and what the message says. */
+const STEPS = {
+  kernel: 'naming kernel addresses',
+  flameGraph: 'drawing the flame graph',
+  firefox: 'writing the Firefox Profiler JSON',
+} as const
+
+/**
+ * Calls the symbolizer addon (loaded first: ERR_SYMBOLIZER_MISSING when it cannot be) for a step whose
+ * failure fails the profile or the export: the addon's error, thrown or rejected, becomes a
+ * PerfEventError `ERR_SYMBOLIZER_FAILED` naming the step, with the addon's error as its cause and a hint.
+ */
+export async function symbolizerCall<T>(step: keyof typeof STEPS, call: (s: SymbolizerBinding) => Promise<T>): Promise<T> {
+  const s = symbolizer()
+  try {
+    return await call(s)
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e)
+    throw new PerfEventError(`The symbolizer addon (${symbolizerFrom}) failed while ${STEPS[step]}: ${why}`, 'ERR_SYMBOLIZER_FAILED', { syscall: 'symbolize', hint: symbolizerFailedHint(step), cause: e })
+  }
 }

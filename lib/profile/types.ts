@@ -1,6 +1,6 @@
 /**
  * The types of the profile model that its exports read (frames, threads, meta): `model.ts` builds
- * the `Profile` class on them and `export.ts` writes a `ProfileData`, so neither imports the other's
+ * the `Profile` class on them and the formats (formats/) write a `ProfileData`, so neither imports the other's
  * module both ways.
  */
 
