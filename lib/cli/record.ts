@@ -1,7 +1,7 @@
 /**
  * `perf-event-open record`: samples the call stacks of a command (from its exec to its exit, with
  * every thread and child) or of a running process, and writes a symbolized profile in each format
- * asked for (lib/cli/profile-formats.ts), with the table of the hottest functions on stderr.
+ * asked for (the registry lib/profile/formats/index.ts), with the table of the hottest functions on stderr.
  * @packageDocumentation
  */
 import { extname, resolve } from 'node:path'
@@ -15,7 +15,7 @@ import { defineCommand } from './command'
 import { EXIT, UsageError } from './conventions'
 import { errorText } from './format'
 import { nodeCommand, nodePerfEnv } from './node-command'
-import { formatOfPath, profileFormats } from './profile-formats'
+import { formatExtensions, formatFor, formatsHelp } from '../profile/formats'
 import { untilStopOrExit } from './until-stop'
 
 const DEFAULT_OUTPUT = 'profile.pb.gz'
@@ -45,16 +45,16 @@ left alone.`,
     pid: { type: 'string', short: 'p', arg: 'pid', description: 'profile every thread of a running process until Ctrl-C or its exit' },
     top: { type: 'string', short: 'n', arg: 'n', description: `rows of the printed table of hottest functions (default ${DEFAULT_TOP})` },
   },
-  notes: () => ['Output formats (-o file.EXT; several -o write several formats from the one run):', ...profileFormats().map((f) => `  ${f.extension.padEnd(14)}${f.name} (${f.readers})`)].join('\n'),
+  notes: () => `Output formats (-o file.EXT; several -o write several formats from the one run):\n${formatsHelp('  ')}`,
   positionals: true,
   runsCommand: true,
   async run(values, positionals) {
     // Several -o write several files (one per format) from the one profile.
     const outputs = [...new Set((values.output ?? [DEFAULT_OUTPUT]).map((o) => resolve(o)))].map((output, i) => {
-      const format = formatOfPath(output)
+      const format = formatFor(output)?.format
       if (!format)
         throw new UsageError(
-          `Expected an output file ending in ${profileFormats().map((f) => f.extension).join(', ')} for -o but received ${JSON.stringify(values.output?.[i] ?? DEFAULT_OUTPUT)} (${extname(output) || 'no extension'})`,
+          `Expected an output file ending in ${formatExtensions().join(', ')} for -o but received ${JSON.stringify(values.output?.[i] ?? DEFAULT_OUTPUT)} (${extname(output) || 'no extension'})`,
         )
       return { output, format }
     })
@@ -106,7 +106,7 @@ left alone.`,
     const lines = ['', ` Profile of ${title}:`, '', profile.top(top).table, '']
     for (const w of profile.warnings) lines.push(`warning: ${w}`)
     const seconds = ((profile.meta.endTime - profile.meta.startTime) / 1000).toFixed(3)
-    lines.push(`Wrote ${outputs.map(({ output, format }) => `${output} (${format.name})`).join(', ')}: ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
+    lines.push(`Wrote ${outputs.map(({ output, format }) => `${output} (${format.title})`).join(', ')}: ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)
     process.stderr.write(`${lines.join('\n')}\n`)
     return exitCode
   },
