@@ -48,7 +48,10 @@ function run(scenario: string, wrap: string[] = [], extra: string[] = []): Repor
   // cwd: V8 drops isolate-*.log files beside the perf map.
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, cwd: dir })
   if (r.status !== 0) throw new Error(`${scenario} exited ${r.status}: ${r.stderr}\n${r.stdout}`)
-  return JSON.parse(readFileSync(out, 'utf8'))
+  const rep: Report = JSON.parse(readFileSync(out, 'utf8'))
+  // V8 leaves its perf map in /tmp (the child is the profiled process, even under perf).
+  rmSync(`/tmp/perf-${String(rep.meta.pid)}.map`, { force: true })
+  return rep
 }
 
 /** Folded stacks as [frames root first, weight]. */

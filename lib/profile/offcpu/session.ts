@@ -350,7 +350,7 @@ export class OffCpuProfiler {
     type Item = { time: bigint; tid: number; pid: number; weight: number; user?: bigint[]; kernel?: bigint[]; iv?: RawInterval }
     const items: Item[] = this.#onCpu.map((s) => ({ time: s.time, tid: s.tid, pid: s.pid, weight: s.period, user: s.user, kernel: s.kernel }))
     for (const iv of intervals)
-      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? o.pid, weight: Number(iv.end - iv.start), user: iv.stack && userFrames(iv.stack), kernel: iv.stack?.kernel, iv })
+      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames(iv.stack), kernel: iv.stack?.kernel, iv })
     items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
     const store = new SampleStore()
     // The first sample sets the store's time origin: a sample of weight 0 at the start of profiling
@@ -358,12 +358,15 @@ export class OffCpuProfiler {
     if (items.length) store.add(items[0].tid, items[0].pid, this.#start, 0, undefined, undefined)
     for (const it of items) store.add(it.tid, it.pid, it.time, it.weight, it.user, it.kernel)
 
-    const own = o.pid === process.pid
-    const hasMap = !own || perfMapEnabled()
-    if (own && !hasMap)
+    // The profiled process: the target thread's (scope 'thread'), or the target process.
+    const target = o.scope === 'thread' ? (o.tid === undefined ? process.pid : (this.#pids.get(o.tid) ?? o.tid)) : o.pid
+    // V8 writes this process's perf map only when started with --perf-basic-prof; another process's map is read when it has one.
+    const ownMap = perfMapEnabled()
+    if (target === process.pid && !ownMap)
       warnings.push('JS functions are unnamed: start Node with --perf-basic-prof (NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map.')
-    const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(o.pid) ?? 0])]
-    const b = await buildProfile(store, userSymbolizer({ mmaps: new Map(), uids: () => uids, warnings, perfMap: () => hasMap }), this.#comms)
+    const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(target) ?? 0])]
+    const symbolize = userSymbolizer({ mmaps: new Map(), uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
+    const b = await buildProfile(store, symbolize, this.#comms)
 
     // The origin marker goes; each off-CPU sample gets its state on top of its stack.
     const keep: number[] = []
@@ -402,7 +405,7 @@ export class OffCpuProfiler {
     })
     const threads: OffCpuThread[] = [...per].map(([tid, r]) => ({
       tid,
-      pid: this.#pids.get(tid) ?? o.pid,
+      pid: this.#pids.get(tid) ?? target,
       name: names.get(tid) ?? this.#comms.get(tid) ?? `thread ${tid}`,
       offCpuNs: r.runQueueNs + r.blockedNs + r.idleNs,
       runQueueNs: r.runQueueNs,
@@ -422,7 +425,7 @@ export class OffCpuProfiler {
       kernel: this.#kernel,
       scope: o.scope,
       fds,
-      pid: o.scope === 'thread' ? process.pid : o.pid,
+      pid: target,
       startTime: this.#startMs,
       endTime: endMs,
     }
