@@ -155,6 +155,8 @@ export class OffCpuProfiler {
   #startMs = 0
   #ringExp = 0
   #runWarnings: string[] = []
+  /** The first error of a drain in the timer, thrown by stop(). */
+  #failure: unknown
 
   constructor(options?: OffCpuOptions, defaultMode: 'wall' | 'off-cpu' = 'off-cpu') {
     this.#o = checkOptions(options, defaultMode)
@@ -189,6 +191,7 @@ export class OffCpuProfiler {
     this.#lost = 0
     this.#ringExp = 0
     this.#runWarnings = []
+    this.#failure = undefined
     try {
       this.#open('switch')
       if (this.#o.mode === 'wall') this.#open('cpu')
@@ -199,7 +202,15 @@ export class OffCpuProfiler {
     this.#startMs = Date.now()
     this.#start = process.hrtime.bigint()
     for (const c of this.#counters) c.enable()
-    this.#timer = setInterval(() => this.#drain(), DRAIN_MS)
+    // A drain that fails in the timer must not become an uncaught exception: stop() throws it.
+    this.#timer = setInterval(() => {
+      try {
+        this.#drain()
+      } catch (e) {
+        this.#failure ??= e
+        clearInterval(this.#timer)
+      }
+    }, DRAIN_MS)
     this.#timer.unref()
   }
 
@@ -330,10 +341,11 @@ export class OffCpuProfiler {
     clearInterval(this.#timer)
     const fds = this.#counters.length
     try {
-      this.#drain()
+      if (this.#failure === undefined) this.#drain()
     } finally {
       this.#closeAll()
     }
+    if (this.#failure !== undefined) throw this.#failure
     const o = this.#o
     const warnings = [...this.#warnings, ...this.#runWarnings]
     if (this.#lost > 0) warnings.push(`${this.#lost} records lost: the ring (2^${this.#ringExp} pages) filled before it was drained; intervals around them are left out. Use a larger ringExp, or await between chunks of work.`)
