@@ -1,0 +1,471 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { binding } from '../../loading/binding'
+import { Counter } from '../../handles/counter'
+import type { Sampler } from '../../handles/sampler'
+import { PerfEventError, typeError } from '../../errors/errors'
+import type { EventInput } from '../../events/events'
+import type { CounterOptions } from '../../events/options'
+import { Profile, type Frame, type LostSamples, type ProfileMeta } from '../model'
+import { SampleStore, buildProfile, perfMapEnabled } from '../profiler'
+import { userSymbolizer } from '../usersyms'
+import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
+import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
+import { onlineCpus, paranoid, privileged } from './access'
+
+export type { OffCpuState } from './intervals'
+
+/** `profile.meta` of an off-CPU or wall profile: the event is `'wall'` or `'off-cpu'`, weights are ns. */
+export interface OffCpuMeta extends ProfileMeta {
+  readonly event: 'wall' | 'off-cpu'
+  readonly mode: 'wall' | 'off-cpu'
+  /**
+   * `'stacks'`: each off-CPU interval carries the stack at its switch-out. `'reduced'`: the kernel
+   * gives no stacks at switch-out to this process (perf_event_paranoid 2 without CAP_PERFMON): exact
+   * intervals per thread, run queue vs blocked, without stacks (and the event loop's idle wait is
+   * not told apart from blocking).
+   */
+  readonly view: 'stacks' | 'reduced'
+  /** Whether the event loop's idle wait is in the samples (`[idle]`) or was left out (`idle: false`). */
+  readonly idle: 'labelled' | 'left out'
+}
+
+/** One thread's time, in ns. */
+export interface OffCpuThread {
+  readonly tid: number
+  readonly pid: number
+  readonly name: string
+  /** Off CPU in all: runQueueNs + blockedNs + idleNs. */
+  readonly offCpuNs: number
+  /** Runnable but waiting for a CPU (switched out by preemption). */
+  readonly runQueueNs: number
+  /** Blocked: sleeping, waiting for I/O, a lock, a page read. */
+  readonly blockedNs: number
+  /** The event loop waiting for work (epoll_wait under uv_run); 0 in the reduced view, where it counts as blocked. */
+  readonly idleNs: number
+  /** `'wall'` mode: on-CPU time as sampled by cpu-clock (ns). */
+  readonly onCpuNs?: number
+  /** Number of off-CPU intervals. */
+  readonly intervals: number
+}
+
+/** One off-CPU interval. */
+export interface OffCpuInterval {
+  readonly tid: number
+  /** ns from the start of profiling to the switch-out. */
+  readonly start: number
+  /** Length in ns (switch-out to switch-in, exact). */
+  readonly duration: number
+  readonly state: OffCpuState
+  /** `'start'`/`'end'`: already off CPU at the start, or still at the end: cut to the profiled window. */
+  readonly cut?: 'start' | 'end'
+}
+
+/** The exact off-CPU intervals behind an off-CPU or wall profile, per thread. */
+export interface OffCpuSummary {
+  readonly view: 'stacks' | 'reduced'
+  /** The profiled window, CLOCK_MONOTONIC ns (`process.hrtime.bigint()`, and `perf record -k mono` times). */
+  readonly startNs: bigint
+  readonly endNs: bigint
+  readonly threads: readonly OffCpuThread[]
+  readonly intervals: readonly OffCpuInterval[]
+  /** Switch-outs without a switch-in (records lost in between): left out, not guessed. */
+  readonly unmatched: number
+}
+
+/** A `Profile` whose weights are ns of wall or off-CPU time, with the exact intervals in `offCpu`. */
+export class OffCpuProfile extends Profile {
+  declare readonly meta: OffCpuMeta
+  readonly offCpu: OffCpuSummary
+
+  /** @internal built by `OffCpuProfiler`. */
+  constructor(b: ConstructorParameters<typeof Profile>[0], meta: OffCpuMeta, lost: LostSamples, warnings: string[], offCpu: OffCpuSummary) {
+    super(b, meta, lost, warnings)
+    this.offCpu = offCpu
+  }
+}
+
+/** The frame on top of each off-CPU stack: why the thread was off CPU. */
+const STATE_FRAMES: Record<OffCpuState, Frame> = {
+  runQueue: { label: '[run queue]', name: '[run queue]', kind: 'kernel', module: '[scheduler]' },
+  blocked: { label: '[blocked]', name: '[blocked]', kind: 'kernel', module: '[scheduler]' },
+  idle: { label: '[idle]', name: '[idle]', kind: 'kernel', module: '[scheduler]' },
+}
+
+/** Frames of the event loop's own wait for work: libuv's poll and the epoll system call (user or kernel side). */
+const IDLE_FRAME = /^(?:uv__io_poll|epoll_wait|epoll_pwait2?|do_epoll_wait|ep_poll|__(?:x64|arm64|se)_sys_epoll_\w+)$/
+
+/** The user registers an unwinder starts from: x86-64 bp, sp, ip; arm64 x29, lr, sp, pc. */
+const USER_REGS: Record<string, bigint> = { x64: (1n << 6n) | (1n << 7n) | (1n << 8n), arm64: (1n << 29n) | (1n << 30n) | (1n << 31n) | (1n << 32n) }
+
+const DRAIN_MS = 50
+
+/**
+ * The user frames of a stack at switch-out. Today the kernel's frame-pointer chain, which often ends
+ * in libc's syscall wrappers; the DWARF (CFI) unwinder of the symbolize addon plugs in here to
+ * unwind `s.userStack` from `s.userRegs` (kept with `options.userStack`).
+ */
+function userFrames(s: SwitchStack): bigint[] | undefined {
+  return s.user
+}
+
+function effectiveUid(pid: number): number | undefined {
+  try {
+    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+interface OnCpuSample {
+  tid: number
+  pid: number
+  time: bigint
+  period: number
+  user?: bigint[]
+  kernel?: bigint[]
+}
+
+/**
+ * Where threads wait: per-thread off-CPU intervals from the kernel's context-switch records, each
+ * with the stack at the switch-out where the kernel gives it (the `context-switches` event), split
+ * into run-queue delay and blocked time; in `'wall'` mode with cpu-clock samples for the time on CPU.
+ *
+ * ```ts
+ * const p = new OffCpuProfiler({ mode: 'wall' })
+ * p.start(); await work(); const profile = await p.stop()
+ * console.log(profile.top(10).table, profile.offCpu.threads)
+ * ```
+ */
+export class OffCpuProfiler {
+  readonly #o: CheckedOptions
+  /** Stacks at switch-out: the context-switches event must count in the kernel (root, CAP_PERFMON, paranoid <= 1). */
+  readonly #stacks: boolean
+  readonly #kernel: boolean
+  readonly #warnings: string[] = []
+  #counters: Counter[] = []
+  #rings: { sampler: Sampler; kind: 'switch' | 'cpu' }[] = []
+  #timer: NodeJS.Timeout | undefined
+  #events = new Map<number, SwitchEvent[]>()
+  #pids = new Map<number, number>()
+  #onCpu: OnCpuSample[] = []
+  #comms = new Map<number, string>()
+  #lost = 0
+  #start = 0n
+  #startMs = 0
+  #ringExp = 0
+  #runWarnings: string[] = []
+  /** The first error of a drain in the timer, thrown by stop(). */
+  #failure: unknown
+
+  constructor(options?: OffCpuOptions, defaultMode: 'wall' | 'off-cpu' = 'off-cpu') {
+    this.#o = checkOptions(options, defaultMode)
+    const allowed = privileged() || paranoid() <= 1
+    this.#stacks = allowed
+    if (!allowed) {
+      if (this.#o.kernel === true)
+        throw new PerfEventError('Kernel stacks at switch-out are not allowed to this process', 'EACCES', {
+          hint: `kernel.perf_event_paranoid is ${paranoid()}: stacks at switch-out need <= 1, root or CAP_PERFMON (sudo sysctl kernel.perf_event_paranoid=1). Leave options.kernel unset for the reduced view (exact intervals without stacks).`,
+        })
+      this.#warnings.push(
+        `Reduced view: kernel.perf_event_paranoid is ${paranoid()} and this process lacks CAP_PERFMON, so the kernel gives no stacks at switch-out: ` +
+          'the profile has the exact off-CPU intervals of each thread, run queue vs blocked, without stacks, and the event loop idle wait counts as blocked. ' +
+          'For stacks: sudo sysctl kernel.perf_event_paranoid=1, or run with CAP_PERFMON.',
+      )
+    }
+    this.#kernel = allowed && this.#o.kernel !== false
+  }
+
+  /** Whether profiling is on. */
+  get running(): boolean {
+    return this.#counters.length > 0
+  }
+
+  /** Opens the events (on the thread, or on every thread of the process) and starts recording. */
+  start(): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first: a profiler runs once at a time.' })
+    this.#events = new Map()
+    this.#pids = new Map()
+    this.#onCpu = []
+    this.#comms = new Map()
+    this.#lost = 0
+    this.#ringExp = 0
+    this.#runWarnings = []
+    this.#failure = undefined
+    try {
+      this.#open('switch')
+      if (this.#o.mode === 'wall') this.#open('cpu')
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
+    this.#startMs = Date.now()
+    this.#start = process.hrtime.bigint()
+    for (const c of this.#counters) c.enable()
+    // A drain that fails in the timer must not become an uncaught exception: stop() throws it.
+    this.#timer = setInterval(() => {
+      try {
+        this.#drain()
+      } catch (e) {
+        this.#failure ??= e
+        clearInterval(this.#timer)
+      }
+    }, DRAIN_MS)
+    this.#timer.unref()
+  }
+
+  /** The event and options of a ring kind: switch records (with stacks where allowed), or on-CPU samples. */
+  #event(kind: 'switch' | 'cpu'): [EventInput, CounterOptions] {
+    const o = this.#o
+    const common: CounterOptions = { recordIdFormat: { task: true, time: true }, recordIdAll: true, timer: 'monotonic' }
+    const exclude = this.#kernel ? { kernel: false } : { kernel: true, hv: true }
+    if (kind === 'cpu')
+      return ['cpu-clock', { ...common, sampleOn: { freq: o.freq }, sampleFormat: { period: true, callChain: { excludeKernel: !this.#kernel, maxStackFrames: o.maxStackFrames } }, exclude }]
+    const extraRecord = { ctxSwitch: true, comm: true }
+    // Without stacks: the switch records alone, on a dummy event (any permission level gives them).
+    if (!this.#stacks) return ['dummy', { ...common, sampleOn: { count: 1 }, extraRecord, exclude: { kernel: true, hv: true } }]
+    const stack = o.userStack ? { userStack: o.userStack, userRegs: USER_REGS[process.arch] ?? 0n } : {}
+    return [
+      'context-switches',
+      // The event fires in the kernel: it counts there even when the chain leaves kernel frames out.
+      { ...common, sampleOn: { count: 1 }, sampleFormat: { callChain: { excludeKernel: !this.#kernel, maxStackFrames: o.maxStackFrames }, ...stack }, extraRecord, exclude: { kernel: false } },
+    ]
+  }
+
+  #open(kind: 'switch' | 'cpu'): void {
+    const [event, opts] = this.#event(kind)
+    if (this.#o.scope === 'thread') {
+      const c = new Counter(event, this.#o.tid === undefined ? undefined : { pid: this.#o.tid, cpu: 'all' }, opts)
+      this.#counters.push(c)
+      this.#rings.push({ sampler: this.#ring(c), kind })
+      return
+    }
+    // One event per thread per CPU, inherited by later threads; per CPU one ring (an inherited event on all CPUs cannot be mapped).
+    const pid = this.#o.pid
+    let tids: number[]
+    try {
+      tids = readdirSync(`/proc/${pid}/task`).map(Number)
+    } catch {
+      throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: 'Give the pid of a running process (options.pid).' })
+    }
+    let inherit: 'newThread' | 'newChild' = 'newThread'
+    for (const cpu of onlineCpus()) {
+      let ring: Counter | undefined
+      for (const tid of tids) {
+        let c: Counter
+        try {
+          c = new Counter(event, { pid: tid, cpu }, { ...opts, inherit })
+        } catch (e) {
+          if (e instanceof PerfEventError && inherit === 'newThread' && ['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) {
+            // inherit_thread needs Linux 5.13: inherit to every child instead.
+            inherit = 'newChild'
+            c = new Counter(event, { pid: tid, cpu }, { ...opts, inherit })
+          } else if (e instanceof PerfEventError && e.code === 'ESRCH') continue
+          else throw e
+        }
+        this.#counters.push(c)
+        if (ring) binding().setOutput(c.fd, ring.fd)
+        else {
+          ring = c
+          this.#rings.push({ sampler: this.#ring(c), kind })
+        }
+      }
+    }
+  }
+
+  /** Maps the ring of `c`, halving it while the memlock limit refuses it (unless the user chose the size). */
+  #ring(c: Counter): Sampler {
+    const want = this.#o.ringExp ?? (this.#o.userStack ? 10 : 7)
+    let exp = this.#ringExp || want
+    for (;;) {
+      try {
+        const s = c.sampler(exp)
+        if (exp < want && this.#ringExp !== exp)
+          this.#runWarnings.push(`The rings were reduced from 2^${want} to 2^${exp} pages by the memlock limit (kernel.perf_event_mlock_kb, ulimit -l): raise it to lose fewer records.`)
+        this.#ringExp = exp
+        return s
+      } catch (e) {
+        if (this.#o.ringExp !== undefined || exp <= 2 || !(e instanceof PerfEventError) || !['EPERM', 'ENOMEM'].includes(e.code)) throw e
+        exp--
+      }
+    }
+  }
+
+  #closeAll(): void {
+    for (const r of this.#rings) r.sampler.close()
+    for (const c of this.#counters) c.close()
+    this.#rings = []
+    this.#counters = []
+  }
+
+  #thread(tid: number, pid: number): SwitchEvent[] {
+    let list = this.#events.get(tid)
+    if (!list) {
+      this.#events.set(tid, (list = []))
+      this.#pids.set(tid, pid)
+    }
+    return list
+  }
+
+  #drain(): void {
+    for (const { sampler, kind } of this.#rings) {
+      for (const r of sampler.batch().records()) {
+        if (r.type === 'ctxSwitch') {
+          const task = r.recordId?.task
+          const time = r.recordId?.time
+          if (task && time !== undefined) this.#thread(task.tid, task.pid).push(r.out ? { kind: 'out', time, preempt: r.preempt } : { kind: 'in', time })
+        } else if (r.type === 'sample') {
+          const task = r.recordId.task
+          const time = r.recordId.time
+          if (!task || time === undefined) continue
+          let user: bigint[] | undefined
+          let kernel: bigint[] | undefined
+          for (const c of r.callChain ?? []) {
+            if (c.context === 'kernel') kernel = c.ips
+            else if (c.context === 'user') user = c.ips
+          }
+          if (kind === 'cpu') this.#onCpu.push({ tid: task.tid, pid: task.pid, time, period: Number(r.period ?? 0n), user, kernel })
+          else this.#thread(task.tid, task.pid).push({ kind: 'stack', time, stack: { user, kernel, userStack: r.userStack, userRegs: r.userRegs?.values } })
+        } else if (r.type === 'lostRecords') this.#lost += Number(r.lostRecords)
+        else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+      }
+    }
+  }
+
+  /** Stops recording, pairs the switch records into intervals, symbolizes (off the JS thread) and returns the profile. */
+  async stop(): Promise<OffCpuProfile> {
+    if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    for (const c of this.#counters) c.disable()
+    const end = process.hrtime.bigint()
+    const endMs = Date.now()
+    clearInterval(this.#timer)
+    const fds = this.#counters.length
+    try {
+      if (this.#failure === undefined) this.#drain()
+    } finally {
+      this.#closeAll()
+    }
+    if (this.#failure !== undefined) throw this.#failure
+    const o = this.#o
+    const warnings = [...this.#warnings, ...this.#runWarnings]
+    if (this.#lost > 0) warnings.push(`${this.#lost} records lost: the ring (2^${this.#ringExp} pages) filled before it was drained; intervals around them are left out. Use a larger ringExp, or await between chunks of work.`)
+
+    // Intervals per thread, then every sample (on-CPU and off-CPU) in time order.
+    const intervals: RawInterval[] = []
+    let unmatched = 0
+    for (const [tid, evs] of this.#events) {
+      const r = threadIntervals(tid, evs, this.#start, end)
+      intervals.push(...r.intervals)
+      unmatched += r.unmatched
+    }
+    if (unmatched > 0) warnings.push(`${unmatched} switch-outs had no switch-in (records lost in between): left out.`)
+    type Item = { time: bigint; tid: number; pid: number; weight: number; user?: bigint[]; kernel?: bigint[]; iv?: RawInterval }
+    const items: Item[] = this.#onCpu.map((s) => ({ time: s.time, tid: s.tid, pid: s.pid, weight: s.period, user: s.user, kernel: s.kernel }))
+    for (const iv of intervals)
+      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames(iv.stack), kernel: iv.stack?.kernel, iv })
+    items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
+    const store = new SampleStore()
+    // The first sample sets the store's time origin: a sample of weight 0 at the start of profiling
+    // (on the first item's thread, so that no extra thread appears), left out below.
+    if (items.length) store.add(items[0].tid, items[0].pid, this.#start, 0, undefined, undefined)
+    for (const it of items) store.add(it.tid, it.pid, it.time, it.weight, it.user, it.kernel)
+
+    // The profiled process: the target thread's (scope 'thread'), or the target process.
+    const target = o.scope === 'thread' ? (o.tid === undefined ? process.pid : (this.#pids.get(o.tid) ?? o.tid)) : o.pid
+    // V8 writes this process's perf map only when started with --perf-basic-prof; another process's map is read when it has one.
+    const ownMap = perfMapEnabled()
+    if (target === process.pid && !ownMap)
+      warnings.push('JS functions are unnamed: start Node with --perf-basic-prof (NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map.')
+    const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(target) ?? 0])]
+    const symbolize = userSymbolizer({ mmaps: new Map(), uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
+    const b = await buildProfile(store, symbolize, this.#comms)
+
+    // The origin marker goes; each off-CPU sample gets its state on top of its stack.
+    const keep: number[] = []
+    const state: OffCpuState[] = []
+    items.forEach((it, i) => {
+      const k = i + 1
+      if (!it.iv) return void keep.push(k)
+      let s: OffCpuState = it.iv.preempt ? 'runQueue' : 'blocked'
+      if (s === 'blocked' && it.iv.stack) for (let st = b.sampleStack[k]; st >= 0; st = b.stackParent[st]) if (IDLE_FRAME.test(b.frames[b.stackFrame[st]].name)) s = 'idle'
+      state[i] = s
+      b.sampleStack[k] = b.stack(b.sampleStack[k], b.frame(STATE_FRAMES[s]))
+      if (s !== 'idle' || o.idle) keep.push(k)
+    })
+    for (const col of [b.sampleStack, b.sampleThread, b.sampleTime, b.sampleWeight]) {
+      const kept = keep.map((k) => col[k])
+      col.length = 0
+      col.push(...kept)
+    }
+
+    // Exact per-thread figures from the intervals (idle ones included even when left out of the samples).
+    const names = new Map(b.threads.map((t) => [t.tid, t.name]))
+    const per = new Map<number, { runQueueNs: number; blockedNs: number; idleNs: number; onCpuNs: number; intervals: number }>()
+    const row = (tid: number) => {
+      let r = per.get(tid)
+      if (!r) per.set(tid, (r = { runQueueNs: 0, blockedNs: 0, idleNs: 0, onCpuNs: 0, intervals: 0 }))
+      return r
+    }
+    const out: OffCpuInterval[] = []
+    items.forEach((it, i) => {
+      const r = row(it.tid)
+      if (!it.iv) return void (r.onCpuNs += it.weight)
+      const s = state[i]
+      r[s === 'runQueue' ? 'runQueueNs' : s === 'idle' ? 'idleNs' : 'blockedNs'] += it.weight
+      r.intervals++
+      out.push({ tid: it.tid, start: Number(it.iv.start - this.#start), duration: it.weight, state: s, ...(it.iv.cut ? { cut: it.iv.cut } : {}) })
+    })
+    const threads: OffCpuThread[] = [...per].map(([tid, r]) => ({
+      tid,
+      pid: this.#pids.get(tid) ?? target,
+      name: names.get(tid) ?? this.#comms.get(tid) ?? `thread ${tid}`,
+      offCpuNs: r.runQueueNs + r.blockedNs + r.idleNs,
+      runQueueNs: r.runQueueNs,
+      blockedNs: r.blockedNs,
+      idleNs: r.idleNs,
+      ...(o.mode === 'wall' ? { onCpuNs: r.onCpuNs } : {}),
+      intervals: r.intervals,
+    }))
+    const view = this.#stacks ? 'stacks' : 'reduced'
+    const meta: OffCpuMeta = {
+      event: o.mode,
+      mode: o.mode,
+      view,
+      idle: o.idle ? 'labelled' : 'left out',
+      unit: 'ns',
+      freq: o.mode === 'wall' ? o.freq : undefined,
+      kernel: this.#kernel,
+      scope: o.scope,
+      fds,
+      pid: target,
+      startTime: this.#startMs,
+      endTime: endMs,
+    }
+    const lost: LostSamples = { count: this.#lost, source: 'PERF_RECORD_LOST', records: this.#lost }
+    return new OffCpuProfile(b, meta, lost, warnings, { view, startNs: this.#start, endNs: end, threads, intervals: out, unmatched })
+  }
+}
+
+/**
+ * Profiles `fn` (sync or async) on this thread by wall time (default) or off-CPU time and returns the
+ * symbolized profile: weights in ns, each off-CPU interval under the stack at its switch-out, topped
+ * by its state (`[blocked]`, `[run queue]`, `[idle]`).
+ *
+ * ```ts
+ * const p = await profileWall(() => work())
+ * console.log(p.top(10).table)
+ * await p.write('work.svg')
+ * ```
+ */
+export async function profileWall(fn: () => unknown, options?: OffCpuOptions): Promise<OffCpuProfile> {
+  if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
+  const p = new OffCpuProfiler(options, 'wall')
+  p.start()
+  try {
+    await fn()
+  } catch (e) {
+    await p.stop().catch(() => undefined)
+    throw e
+  }
+  return p.stop()
+}
