@@ -11,13 +11,17 @@ import { perfMapPath } from './perfmap'
 import { threadName } from './probes'
 import { nameThreads, toFrame } from './frames'
 
-/** What `buildProfile` turns into a profile. */
-export interface RawProfile {
+/** What `buildStacks` symbolizes and interns. */
+export interface StackInput {
   samples: SampleStore
   /** Names the user-space addresses of a process (live or exited: `userSymbolizer` in usersyms.ts). */
   symbolizeUser: UserSymbolizer
   /** Thread names from comm records, by tid (else `/proc`). */
   comms: ReadonlyMap<number, string>
+}
+
+/** What `buildProfile` turns into a profile. */
+export interface RawProfile extends StackInput {
   meta: ProfileMeta
   lost: LostSamples
   /** Warnings so far; symbolization adds its own. */
@@ -25,8 +29,8 @@ export interface RawProfile {
 }
 
 /** Symbolizes raw samples (unique addresses once per process), interns frames and stacks, names threads. */
-export async function buildProfile(raw: RawProfile): Promise<Profile> {
-  const { samples, symbolizeUser, comms, warnings } = raw
+export async function buildStacks(raw: StackInput): Promise<ProfileBuilder> {
+  const { samples, symbolizeUser, comms } = raw
   const { userIdx, kernIdx } = samples
   const pids = [...userIdx.keys()]
   symbolizer() // a clear error when the addon is missing, even for an empty profile
@@ -59,5 +63,10 @@ export async function buildProfile(raw: RawProfile): Promise<Profile> {
     b.sample(stack, thread, samples.time[k], samples.period[k])
   }
   nameThreads(b)
-  return new Profile(b, raw.meta, raw.lost, warnings)
+  return b
+}
+
+/** A `Profile` of raw samples: `buildStacks`, then the profile's meta, losses and warnings. */
+export async function buildProfile(raw: RawProfile): Promise<Profile> {
+  return new Profile(await buildStacks(raw), raw.meta, raw.lost, raw.warnings)
 }

@@ -6,11 +6,13 @@ import { PerfEventError, typeError } from '../../errors/errors'
 import type { EventInput } from '../../events/events'
 import type { CounterOptions } from '../../events/options'
 import { Profile, type Frame, type LostSamples, type ProfileMeta } from '../model'
-import { SampleStore, buildProfile, perfMapEnabled } from '../profiler'
+import { SampleStore } from '../samples'
+import { buildStacks } from '../build'
+import { perfMapEnabled } from '../perfmap'
 import { userSymbolizer } from '../usersyms'
 import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
 import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
-import { onlineCpus, paranoid, privileged } from './access'
+import { onlineCpus, paranoid, privileged } from '../probes'
 
 export type { OffCpuState } from './intervals'
 
@@ -378,7 +380,7 @@ export class OffCpuProfiler {
       warnings.push('JS functions are unnamed: start Node with --perf-basic-prof (NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map.')
     const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(target) ?? 0])]
     const symbolize = userSymbolizer({ mmaps: new Map(), uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
-    const b = await buildProfile(store, symbolize, this.#comms)
+    const b = await buildStacks({ samples: store, symbolizeUser: symbolize, comms: this.#comms })
 
     // The origin marker goes; each off-CPU sample gets its state on top of its stack.
     const keep: number[] = []
