@@ -68,7 +68,7 @@ function deno(): { cmd: string[]; reason: string } {
 const DENO = deno()
 
 testUnless(DENO.reason)('Deno without -A: every /proc and /sys fact fails as ERR_DENO_PERMISSION with the flag to add; counting still works', (t) => {
-  // The permissions the README's Deno section gives (scripts/smoke/runtimes-test.sh runs the same).
+  // The permissions the README's Deno section gives (scripts/smoke/runtimes.sh runs the same).
   const flags = ['--allow-read', '--allow-sys=osRelease', '--allow-env=PERF_EVENT_OPEN_BINARY,PERF_EVENT_OPEN_VARIANT', '--allow-ffi']
   const [cmd, ...args] = DENO.cmd
   const out = execFileSync(cmd, [...args, 'run', ...flags, join(REPO, '__test__', 'fixtures', 'deno-system.cjs'), REPO], { encoding: 'utf8' })
