@@ -257,3 +257,16 @@ export const ELECTRON_PERF_MAP_HINT =
   '--js-flags=--perf-basic-prof (electron --js-flags=--perf-basic-prof ., or the packaged binary with that argument): V8 flags of the main process must be given at start. ' +
   "app.commandLine.appendSwitch('js-flags', '--perf-basic-prof') before app is ready passes them to renderers; a utility process takes them in " +
   "utilityProcess.fork(modulePath, args, { execArgv: ['--perf-basic-prof'] }). V8 cannot turn the map on at run time."
+
+/** Options or operations newer than the loaded build or the running kernel (lib/events/since.ts finds which). */
+export const BUILD_HINTS = {
+  /** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …; it needs Linux 5.15+)`; `pkg` is `, package <name>` or empty. */
+  variantHasIt: (name: string, pkg: string, kernel: string) => ` (the ${name} variant has it: PERF_EVENT_OPEN_VARIANT=${name}${pkg}; it needs Linux ${kernel}+)`,
+  /** ERR_UNSUPPORTED_BY_BUILD: each `needs` is `<option> needs Linux X.Y<variantHasIt>`. */
+  unsupportedByBuild: (variant: string, built: string, needs: string[]) =>
+    `The loaded build (${variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`,
+  /** EINVAL/E2BIG from options the running kernel lacks: each `needs` is `<option> needs Linux X.Y`. */
+  tooNewForKernel: (needs: string[], kernel: string) => `${needs.join('; ')}, and this kernel is ${kernel}.`,
+  /** An operation (attachBpf, switchTo…) newer than the loaded build: `needs` is `<op> needs Linux X.Y<variantHasIt>`. */
+  operationNeeds: (needs: string, variant: string, built: string) => `${needs}; the loaded build (${variant}) has the perf ABI of Linux ${built}.`,
+}
