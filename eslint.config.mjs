@@ -25,7 +25,7 @@ export default [
   },
   {
     // Plain CommonJS programs that the tests run under node.
-    files: ['__test__/fixtures/**/*.js'],
+    files: ['__test__/fixtures/**/*.js', '__test__/fixtures/**/*.cjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 ]

@@ -93,3 +93,21 @@ test('a clone without a built symbolizer: the hint says npm run build, and napi\
   t.notRegex(e.message, /npm has a bug/)
   t.regex(e.message, /symbolize\/index\.js: no binary for this platform beside it and no platform package installed/)
 })
+
+withBinary("the packed package's top-level index.js ('perf-event-open/binding') is the binding the facade loaded: the same functions of the same .node, required or imported by name", (t) => {
+  const dir = installed()
+  t.true(existsSync(join(dir, 'node_modules', 'perf-event-open', 'index.js')))
+  const script = [
+    "const binding = require('perf-event-open/binding')",
+    "const pe = require('perf-event-open')",
+    'const info = pe.buildInfo()',
+    "const native = require(info.path)",
+    "import('perf-event-open/binding').then((m) => console.log(JSON.stringify({ same: Object.keys(binding).every((k) => binding[k] === native[k]), esm: m.NativeCounter === native.NativeCounter, path: info.path, names: Object.keys(binding).length, fns: typeof binding.NativeCounter })))",
+  ].join('\n')
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: dir, encoding: 'utf8', env: cleanEnv() }))
+  t.true(out.same, 'each export of index.js is the function of require(buildInfo().path)')
+  t.true(out.names >= 10)
+  t.true(out.esm)
+  t.is(out.fns, 'function')
+  t.true(out.path.startsWith(join(dir, 'node_modules', 'perf-event-open')), out.path)
+})

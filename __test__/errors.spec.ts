@@ -111,7 +111,7 @@ test('every ERR_* code the package throws is in the PerfErrorCode union and in t
   thrown.delete('ERR_PARSE_ARGS')
   thrown.delete('ERR_INVALID_ARG')
   t.true(thrown.size >= 12, [...thrown].join(' '))
-  const union = readFileSync(join(root, 'lib/errors/errors.ts'), 'utf8').match(/export type PerfErrorCode =([^]*?)\n\n/)![1]
+  const union = readFileSync(join(root, 'lib/errors/perf-event-error.ts'), 'utf8').match(/export type PerfErrorCode =([^]*?)\n\n/)![1]
   const readme = readFileSync(join(root, 'README.md'), 'utf8')
   for (const code of thrown) {
     t.true(union.includes(`'${code}'`), `${code} in PerfErrorCode`)

@@ -5,7 +5,7 @@ import test from 'ava'
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 
-const SCRIPT = join(import.meta.dirname, '..', 'scripts', 'fuzz.js')
+const SCRIPT = join(import.meta.dirname, 'fixtures', 'fuzz.js')
 
 test('fuzz: 3000 seeded cases give 0 crashes, 0 unclear errors, 0 hangs, no RSS or fd growth', async (t) => {
   const child = spawn(process.execPath, [SCRIPT, '--cases', '3000', '--batch', '1500', '--seed', '20261127', '--json', '--timeout', '100'], { stdio: ['ignore', 'pipe', 'pipe'] })

@@ -122,7 +122,7 @@ test('PERF_EVENT_OPEN_VARIANT and PERF_EVENT_OPEN_BINARY in a fresh process', (t
   if (missing.code) {
     t.is(missing.code, 'ERR_NATIVE_LOAD')
     t.regex(missing.message, /linux-4\.18: that variant is not installed/)
-  } else t.is(missing.variant, 'linux-4.18') // built by scripts/build-variants.js
+  } else t.is(missing.variant, 'linux-4.18') // built by scripts/build/variants.js
   const info = buildInfo()
   const custom = JSON.parse(run({ PERF_EVENT_OPEN_BINARY: info.path }).stdout)
   t.is(custom.variant, 'custom')

@@ -110,7 +110,7 @@ test('thread helpers: bad ids are TypeError/RangeError like threadIds; an unread
   t.throws(() => threadIds(-1), { instanceOf: RangeError, message: /for pid but received number -1/ })
   t.throws(() => threadIds(null as never), { instanceOf: TypeError, message: /for pid but received null/ })
   t.is(threadName(process.pid, 0x7ffffffe), undefined) // a valid id of no thread
-  const { tidOfLink } = await import('../dist/handles/thread.js')
+  const { tidOfLink } = await import('../dist/system/threads.js')
   const err = t.throws(() => tidOfLink('/proc/no-such-thread-self'), { instanceOf: PerfEventError })
   t.is(err!.code, 'ENOENT')
   t.is(err!.errno, 2)

@@ -58,7 +58,7 @@ export function addressOf(view: ArrayBufferView): bigint {
   return binding().addressOf(new Uint8Array(view.buffer, view.byteOffset, view.byteLength))
 }
 export { ProcessCounter, type ProcessCounterOptions, type ProcessStat, type ProcessEventStat, type ThreadStat } from './handles/process'
-export { currentTid, threadIds, threadName } from './handles/thread'
+export { currentTid, threadIds, threadName } from './system/threads'
 export { listEvents, type EventInfo, type EventKind, type ListOptions } from './discovery/list'
 export { doctor, formatDoctor, type DoctorCheck, type DoctorReport } from './discovery/doctor'
 export { profile, profileCommand, Profiler, Profile, perfMapEnabled, type ProfileOptions, type CommandOptions, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta, type CpuProfile, type FoldedOptions } from './profile'

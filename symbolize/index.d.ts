@@ -86,5 +86,5 @@ export declare function symbolizeKernel(addrs: BigUint64Array, kallsyms?: string
 /** Symbolizes user-space addresses of a live process (`pid`), one result per address, in order. */
 export declare function symbolizeProcess(pid: number, addrs: BigUint64Array, options?: ProcessOptions | undefined | null): Promise<SymbolizedAddr[]>
 
-/** Versions of the libraries inside this addon. */
+/** Versions of the libraries inside this addon (read from Cargo.lock by build.rs). */
 export declare function symbolizerInfo(): string

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { release } from 'node:os'
 import { binding, buildInfo } from '../loading/binding'
 import { Counter } from '../handles/counter'
-import { PerfEventError, hasHardwarePmu, typeError } from '../errors/errors'
-import { PMU_ROOT, TRACEFS_ROOTS } from '../events/events'
+import { PerfEventError, typeError } from '../errors/errors'
+import { exists, listDir, readText as read } from '../system/files'
+import { PMU_ROOT, TRACEFS_ROOTS, corePmus, hasHardwarePmu, paranoidLevel, perfSysctl, pmuType, tracefsMounts } from '../system/kernel'
+import { CAP, euid, hasCapability as hasCap, statusField } from '../system/privilege'
+import { softLimit } from '../system/limits'
 import { SYMBOLIZER_PACKAGE, symbolizer, symbolizerSource } from '../profile/symbolizer'
 import { versionLess } from '../events/since'
 
@@ -28,29 +30,6 @@ export interface DoctorReport {
   checks: DoctorCheck[]
 }
 
-// Capability bits (linux/capability.h).
-const CAP_IPC_LOCK = 14
-const CAP_SYS_ADMIN = 21
-const CAP_PERFMON = 38
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
-  }
-}
-
-function statusField(name: string): string | undefined {
-  const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(read('/proc/self/status') ?? '')
-  return m?.[1]
-}
-
-function hasCap(bit: number): boolean {
-  const eff = statusField('CapEff')
-  return eff !== undefined && ((BigInt(`0x${eff}`) >> BigInt(bit)) & 1n) === 1n
-}
-
 function tryOpen(event: string): { ok: boolean; code?: string; hint?: string } {
   try {
     new Counter(event).close()
@@ -70,18 +49,10 @@ const PARANOID_ALLOWS: Record<string, string> = {
   '4': 'nothing without privilege',
 }
 
-/** The locked-memory limit of this process (`ulimit -l`), in bytes, or `Infinity`. */
-function memlockLimit(): number | undefined {
-  const line = (read('/proc/self/limits') ?? '').split('\n').find((l) => l.startsWith('Max locked memory'))
-  const soft = line?.split(/\s{2,}/)[1]
-  if (soft === undefined) return undefined
-  return soft === 'unlimited' ? Infinity : Number(soft)
-}
-
 function environment(): { value: string; detail: string } {
   const found: string[] = []
-  if (existsSync('/.dockerenv')) found.push('docker (/.dockerenv)')
-  if (existsSync('/run/.containerenv')) found.push('podman (/run/.containerenv)')
+  if (exists('/.dockerenv')) found.push('docker (/.dockerenv)')
+  if (exists('/run/.containerenv')) found.push('podman (/run/.containerenv)')
   const container = read('/proc/1/environ')?.split('\0').find((v) => v.startsWith('container='))
   if (container) found.push(container)
   if (/(^|\s)hypervisor(\s|$)/m.test(read('/proc/cpuinfo') ?? '')) found.push('virtual machine (cpuinfo: hypervisor)')
@@ -104,10 +75,7 @@ const GENERIC_HARDWARE = ['cycles', 'instructions', 'cache-references', 'cache-m
 
 /** The hardwarePmu check where `instructions:u` opens: the core PMU's name and the generic events it does not implement. */
 function hardwarePmuPresent(): DoctorCheck {
-  let pmus: string[] = []
-  try {
-    pmus = readdirSync(PMU_ROOT).filter((d) => d === 'cpu' || d.startsWith('cpu_') || d.startsWith('armv8') || d.startsWith('armv7'))
-  } catch {}
+  const pmus = corePmus()
   const missing = GENERIC_HARDWARE.filter((e) => {
     const r = tryOpen(`${e}:u`)
     return !r.ok && (r.code === 'ENOENT' || r.code === 'EOPNOTSUPP' || r.code === 'EINVAL')
@@ -129,7 +97,7 @@ function hardwarePmuPresent(): DoctorCheck {
  */
 export function doctor(): DoctorReport {
   const checks: DoctorCheck[] = []
-  const uid = process.geteuid?.() ?? -1
+  const uid = euid()
   const root = uid === 0
   const kernel = release()
 
@@ -163,9 +131,9 @@ export function doctor(): DoctorReport {
       fix: 'sudo sysctl kernel.perf_event_paranoid=2 (or lower); in a container: docker run --cap-add PERFMON (or a seccomp profile allowing perf_event_open).',
     })
 
-  const paranoid = read('/proc/sys/kernel/perf_event_paranoid')
-  const perfmon = hasCap(CAP_PERFMON)
-  const sysAdmin = hasCap(CAP_SYS_ADMIN)
+  const paranoid = paranoidLevel()?.toString()
+  const perfmon = hasCap(CAP.PERFMON)
+  const sysAdmin = hasCap(CAP.SYS_ADMIN)
   const privileged = perfmon || sysAdmin
   if (paranoid === undefined)
     checks.push({ id: 'paranoid', status: 'fail', value: 'missing', detail: '/proc/sys/kernel/perf_event_paranoid is missing: the kernel has no perf events.', fix: 'Use a kernel built with CONFIG_PERF_EVENTS=y.' })
@@ -187,7 +155,7 @@ export function doctor(): DoctorReport {
   checks.push({
     id: 'capabilities',
     status: 'info',
-    value: [`uid ${uid}`, `CAP_PERFMON ${perfmon ? 'yes' : 'no'}`, `CAP_SYS_ADMIN ${sysAdmin ? 'yes' : 'no'}`, `CAP_IPC_LOCK ${hasCap(CAP_IPC_LOCK) ? 'yes' : 'no'}`].join(', '),
+    value: [`uid ${uid}`, `CAP_PERFMON ${perfmon ? 'yes' : 'no'}`, `CAP_SYS_ADMIN ${sysAdmin ? 'yes' : 'no'}`, `CAP_IPC_LOCK ${hasCap(CAP.IPC_LOCK) ? 'yes' : 'no'}`].join(', '),
     detail: privileged
       ? 'Privileged for perf: tracepoints, probes, kernel and CPU-wide counting are allowed whatever perf_event_paranoid says.'
       : 'Not privileged for perf: kernel.perf_event_paranoid decides; tracepoints and probes need CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.',
@@ -210,14 +178,9 @@ export function doctor(): DoctorReport {
   )
 
   // /proc/mounts tells where tracefs is even when this user cannot enter it (mode 0700).
-  const mounts = (read('/proc/mounts') ?? '').split('\n').filter((l) => l.split(' ')[2] === 'tracefs').map((l) => l.split(' ')[1])
-  const tracefsRoot = TRACEFS_ROOTS.find((r) => existsSync(`${r}/events`) || mounts.includes(r)) ?? mounts[0]
-  let tracefsReadable = false
-  if (tracefsRoot) {
-    try {
-      tracefsReadable = readdirSync(`${tracefsRoot}/events`).length > 0 && read(`${tracefsRoot}/events/syscalls/sys_enter_write/id`) !== undefined
-    } catch {}
-  }
+  const mounts = tracefsMounts()
+  const tracefsRoot = TRACEFS_ROOTS.find((r) => exists(`${r}/events`) || mounts.includes(r)) ?? mounts[0]
+  const tracefsReadable = tracefsRoot !== undefined && listDir(`${tracefsRoot}/events`).length > 0 && read(`${tracefsRoot}/events/syscalls/sys_enter_write/id`) !== undefined
   checks.push(
     !tracefsRoot
       ? {
@@ -265,7 +228,7 @@ export function doctor(): DoctorReport {
     ['kprobe', 'kprobe', '4.17'],
     ['uprobe', 'uprobe', '4.17'],
   ] as const) {
-    const present = existsSync(`${PMU_ROOT}/${pmu}/type`)
+    const present = pmuType(pmu) !== undefined
     checks.push(
       present
         ? { id, status: privileged ? 'ok' : 'warn', value: 'present', detail: `The ${pmu} PMU exists${privileged ? '' : '; probes need CAP_PERFMON or root'}.`, fix: privileged ? undefined : 'sudo setcap cap_perfmon+ep "$(command -v node)", or run as root.' }
@@ -279,9 +242,9 @@ export function doctor(): DoctorReport {
     )
   }
 
-  const mlockKb = Number(read('/proc/sys/kernel/perf_event_mlock_kb') ?? NaN)
-  const memlock = memlockLimit()
-  const unlimited = root || hasCap(CAP_IPC_LOCK)
+  const mlockKb = Number(perfSysctl('perf_event_mlock_kb') ?? NaN)
+  const memlock = softLimit('Max locked memory')
+  const unlimited = root || hasCap(CAP.IPC_LOCK)
   // Each sampler maps 2^exp data pages plus one; per user, up to perf_event_mlock_kb (+ RLIMIT_MEMLOCK beyond it).
   const pages = Math.floor(((Number.isFinite(mlockKb) ? mlockKb : 516) * 1024) / 4096) - 1
   const maxExp = pages >= 1 ? Math.floor(Math.log2(pages)) : 0
@@ -295,8 +258,8 @@ export function doctor(): DoctorReport {
     fix: unlimited ? undefined : 'sudo sysctl kernel.perf_event_mlock_kb=2064 (room for sampler(9)), or raise ulimit -l (/etc/security/limits.conf: "* - memlock <KiB>").',
   })
 
-  const rate = read('/proc/sys/kernel/perf_event_max_sample_rate')
-  const pct = read('/proc/sys/kernel/perf_cpu_time_max_percent')
+  const rate = perfSysctl('perf_event_max_sample_rate')
+  const pct = perfSysctl('perf_cpu_time_max_percent')
   checks.push({
     id: 'sampleRate',
     status: 'info',

@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { Counter } from '../handles/counter'
 import { PerfEventError, typeError } from '../errors/errors'
-import { PMU_ROOT, TRACEFS_ROOTS, knownEventNames, resolveEvent } from '../events/events'
+import { knownEventNames, resolveEvent } from '../events/events'
+import { isDirectory, listDir, readText as read } from '../system/files'
+import { PMU_ROOT, TRACEFS_ROOTS } from '../system/kernel'
 
 /** Kinds of events `listEvents` reports. */
 export type EventKind = 'hardware' | 'software' | 'cache' | 'tracepoint' | 'pmu' | 'raw' | 'breakpoint'
@@ -77,20 +78,9 @@ function grouped(names: string[]): string[][] {
   return [...by.values()]
 }
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
-  }
-}
-
+/** A directory's entries in order. */
 function list(dir: string): string[] {
-  try {
-    return readdirSync(dir).sort()
-  } catch {
-    return []
-  }
+  return listDir(dir).sort()
 }
 
 function tracefs(): string | undefined {
@@ -192,11 +182,7 @@ export function listEvents(filter?: string | RegExp, options: ListOptions = {}):
     let sample: { opens: boolean; reason?: string } | undefined
     for (const sys of list(`${root}/events`)) {
       const sysDir = `${root}/events/${sys}`
-      try {
-        if (!statSync(sysDir).isDirectory()) continue
-      } catch {
-        continue
-      }
+      if (!isDirectory(sysDir)) continue
       for (const ev of list(sysDir)) {
         if (read(`${sysDir}/${ev}/id`) === undefined) continue
         const info: EventInfo = { name: `${sys}:${ev}`, aliases: [], kind: 'tracepoint', category: sys, description: 'Tracepoint event', opens: undefined }

@@ -1,24 +1,26 @@
 /**
- * The hint texts: what to do about a failure. Each hint names the cause that
- * was found (probed on this machine where that is possible) and the fix.
+ * The hint texts: what to do about a failure. Each hint names the cause that was found (probed on
+ * this machine where that is possible) and the fix. This module only writes text: the facts it
+ * names come from lib/system/ through `HintFacts` (lib/errors/errors.ts passes them), so it reads
+ * no file itself.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs'
 import { release } from 'node:os'
 import type { ErrorContext } from './context'
+import { PMU_ROOT, TRACEFS_ROOTS } from '../system/paths'
 
-export const PMU_ROOT = '/sys/bus/event_source/devices'
-
-function readProc(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch {
-    return undefined
-  }
-}
-
-/** The hardware PMU directories that exist on machines with one. */
-export function hasHardwarePmu(): boolean {
-  return ['cpu', 'cpu_core', 'cpu_atom', 'armv8_pmuv3', 'armv8_pmuv3_0', 'armv8_cortex_a53', 'armv8_cortex_a72'].some((d) => existsSync(`${PMU_ROOT}/${d}`))
+/** The facts of this machine a hint may name, read on demand (lib/system/). */
+export interface HintFacts {
+  /** This process's real uid. */
+  uid(): number
+  paranoidLevel(): number | undefined
+  /** The owner uid of process `pid`, or undefined when it is gone. */
+  processOwner(pid: number): number | undefined
+  perfSysctl(name: 'perf_event_mlock_kb' | 'perf_event_max_sample_rate'): string | undefined
+  perfCgroupMounts(): string[]
+  hasHardwarePmu(): boolean
+  /** A dynamic PMU's type number, or undefined when the PMU is missing. */
+  pmuType(pmu: string): string | undefined
+  exists(path: string): boolean
 }
 
 /** Why (lib/handles/userspace.ts refuses such counts) a user-space-only count of a kernel-only event means nothing, and what to do instead. */
@@ -34,29 +36,17 @@ const PARANOID: Record<string, string> = {
   '2': 'user-space counting of your own processes only',
 }
 
-const uid = () => (typeof process.getuid === 'function' ? process.getuid() : -1)
-
-
-/** The owner uid of a process, or undefined. */
-function ownerOf(pid: number): number | undefined {
-  try {
-    return statSync(`/proc/${pid}`).uid
-  } catch {
-    return undefined
-  }
-}
 
 const FIXES =
   'Options: lower it (sudo sysctl kernel.perf_event_paranoid=N), grant CAP_PERFMON to node (sudo setcap cap_perfmon+ep "$(command -v node)"), or run as root. In a container, the default seccomp profile blocks perf_event_open: use --cap-add PERFMON or a custom seccomp profile.'
 
-function permissionHint(ctx: ErrorContext): string {
-  const raw = readProc('/proc/sys/kernel/perf_event_paranoid')
-  const level = raw === undefined ? undefined : Number(raw)
+function permissionHint(ctx: ErrorContext, facts: HintFacts): string {
+  const level = facts.paranoidLevel()
   const parts: string[] = []
   // Another user's process: the kernel checks ptrace access (PTRACE_MODE_READ_REALCREDS) whatever paranoid says.
-  const me = uid()
+  const me = facts.uid()
   if (ctx.pid !== undefined && me > 0) {
-    const owner = ownerOf(ctx.pid)
+    const owner = facts.processOwner(ctx.pid)
     if (owner !== undefined && owner !== me)
       return `pid ${ctx.pid} belongs to another user (uid ${owner}): counting a process needs ptrace access to it (PTRACE_MODE_READ_REALCREDS), whatever kernel.perf_event_paranoid says. Run as that user or as root, or grant CAP_PERFMON (Linux 5.8+) or CAP_SYS_PTRACE; kernel.yama.ptrace_scope may restrict it further.`
   }
@@ -86,59 +76,45 @@ function permissionHint(ctx: ErrorContext): string {
   return parts.join(' ')
 }
 
-function mmapHint(): string {
-  const kb = readProc('/proc/sys/kernel/perf_event_mlock_kb')
+function mmapHint(facts: HintFacts): string {
+  const kb = facts.perfSysctl('perf_event_mlock_kb')
   return `The ring buffer could not be mapped: each sampler locks (2^exp + 1) pages, limited by kernel.perf_event_mlock_kb${kb ? ` (${kb} KiB per user)` : ''} and RLIMIT_MEMLOCK (ulimit -l). Use a smaller exp, close other samplers, or raise the limits (sudo sysctl kernel.perf_event_mlock_kb=…, or CAP_IPC_LOCK).`
 }
 
-/** Mount points of hierarchies perf can count: cgroup2, or cgroup v1 with the perf_event controller. */
-function perfCgroupMounts(): string[] {
-  const info = readProc('/proc/self/mountinfo') ?? ''
-  const out: string[] = []
-  for (const line of info.split('\n')) {
-    const [left, right = ''] = line.split(' - ')
-    const [fstype, , superOpts = ''] = right.split(' ')
-    const mountPoint = left.split(' ')[4]
-    if (fstype === 'cgroup2' || (fstype === 'cgroup' && superOpts.split(',').includes('perf_event'))) out.push(mountPoint)
-  }
-  return out
-}
-
-function cgroupHint(cgroup: string): string {
-  const mounts = perfCgroupMounts()
+function cgroupHint(cgroup: string, facts: HintFacts): string {
+  const mounts = facts.perfCgroupMounts()
   return `target.cgroup (${cgroup}) is not a directory of a perf_event cgroup hierarchy: use a directory under a cgroup v2 mount or under the cgroup v1 perf_event controller, not another v1 controller such as cpu. ${mounts.length ? `Here: ${mounts.join(', ')}.` : 'None is mounted here: as root, mount -t cgroup2 none /sys/fs/cgroup (or mount -t cgroup -o perf_event none /sys/fs/cgroup/perf_event).'}`
 }
 
-/** The hint for a failure with `code` (an errno name or ERR_* code) of a call described by `ctx`. */
 /** EINVAL/E2BIG from options the running kernel is too old for: names each with the Linux version it needs. */
 function optionTooNew(ctx: ErrorContext): string | undefined {
   const newer = ctx.tooNewForKernel?.()
   return newer && `The kernel rejected an option it does not know: ${newer} Leave the option out on this kernel, or upgrade the kernel.`
 }
 
-export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string | undefined {
-  if (syscall === 'mmap' && (code === 'EPERM' || code === 'ENOMEM' || code === 'EACCES')) return mmapHint()
+/** The hint for a failure with `code` (an errno name or ERR_* code) of a call described by `ctx`. */
+export function hintFor(code: string, ctx: ErrorContext, syscall: string, facts: HintFacts): string | undefined {
+  if (syscall === 'mmap' && (code === 'EPERM' || code === 'ENOMEM' || code === 'EACCES')) return mmapHint(facts)
   if (syscall === 'mmap' && code === 'EINVAL' && ctx.inheritAllCpus)
     return 'The kernel does not map inherited counters that follow a task on every CPU (all children would write into one ring). Open one counter per CPU ({ pid, cpu: N }, with the same inherit option) and sample each.'
   if (ctx.operation === 'setFilter' && (code === 'EINVAL' || code === 'ENOENT' || code === 'EPERM'))
     return ctx.eventType !== 'tracepoint'
       ? `setFilter works on tracepoint counters only (this one is a ${ctx.eventType ?? 'non-tracepoint'} event).`
       : 'The kernel rejected the filter: use the fields of the tracepoint (listed in /sys/kernel/tracing/events/<subsystem>/<name>/format) with ftrace filter syntax, e.g. \'common_pid != 0 && bytes > 100\'.'
-  if (ctx.cgroup !== undefined && (code === 'EBADF' || code === 'ENOENT' || code === 'EINVAL')) return cgroupHint(ctx.cgroup)
+  if (ctx.cgroup !== undefined && (code === 'EBADF' || code === 'ENOENT' || code === 'EINVAL')) return cgroupHint(ctx.cgroup, facts)
   switch (code) {
     case 'EACCES':
     case 'EPERM':
-      return permissionHint(ctx)
+      return permissionHint(ctx, facts)
     case 'ENOENT':
       if (ctx.eventType === 'hardware' || ctx.eventType === 'hwCache' || ctx.eventType === 'raw') {
-        return hasHardwarePmu()
+        return facts.hasHardwarePmu()
           ? "This CPU's PMU does not implement this generic event; try a raw event or another generic one."
           : "No hardware PMU on this machine (VM or container?): hardware events such as 'cycles' and 'instructions' are unavailable. Use software events such as 'task-clock' or 'cpu-clock'."
       }
       if (ctx.eventType === 'kprobe' || ctx.eventType === 'uprobe') {
-        if (!existsSync(`${PMU_ROOT}/${ctx.eventType}`))
-          return `The ${ctx.eventType} PMU is missing (${PMU_ROOT}/${ctx.eventType}); the kernel needs CONFIG_${ctx.eventType.toUpperCase()}_EVENTS.`
-        if (ctx.eventType === 'uprobe' && ctx.probePath !== undefined && !existsSync(ctx.probePath))
+        if (facts.pmuType(ctx.eventType) === undefined) return pmuMissingHint(ctx.eventType)
+        if (ctx.eventType === 'uprobe' && ctx.probePath !== undefined && !facts.exists(ctx.probePath))
           return `The file to probe does not exist: ${ctx.probePath}. Give the path of an existing ELF file (an executable or shared library).`
         return ctx.eventType === 'kprobe'
           ? 'The kernel could not place the kprobe: the symbol does not exist or cannot be probed (see /proc/kallsyms and /sys/kernel/tracing/available_filter_functions).'
@@ -146,7 +122,7 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
       }
       return 'The kernel does not know this event on this machine.'
     case 'ENOTDIR':
-      return ctx.cgroup !== undefined ? `${cgroupHint(ctx.cgroup)} (It is not a directory at all.)` : undefined
+      return ctx.cgroup !== undefined ? `${cgroupHint(ctx.cgroup, facts)} (It is not a directory at all.)` : undefined
     case 'ENOSPC':
       return ctx.eventType === 'breakpoint'
         ? 'All hardware breakpoint slots are in use (x86-64 has 4 debug registers; each watchpoint counter on a thread or CPU takes one): close other breakpoint counters, or watch fewer addresses at once.'
@@ -154,7 +130,7 @@ export function hintFor(code: string, ctx: ErrorContext, syscall = ''): string |
     case 'EINVAL': {
       const newer = optionTooNew(ctx)
       if (newer) return newer
-      const max = readProc('/proc/sys/kernel/perf_event_max_sample_rate')
+      const max = facts.perfSysctl('perf_event_max_sample_rate')
       if (ctx.freq !== undefined && max !== undefined && ctx.freq > BigInt(max))
         return `sampleOn.freq ${ctx.freq} is above kernel.perf_event_max_sample_rate (${max}): lower it, or raise the limit (sudo sysctl kernel.perf_event_max_sample_rate=${ctx.freq}).`
       if (ctx.eventType === 'dynamic' && ctx.excludeAny)
@@ -223,4 +199,87 @@ export function symbolizerFailedHint(step: 'kernel' | 'flameGraph' | 'firefox'):
     firefox: 'write another format (.pb.gz, .cpuprofile, .folded: none of them needs the addon)',
   }[step]
   return `The samples are intact: ${instead}. If it happens again, run perf-event-open doctor (it checks the symbolizer) and report the message with its output.`
+}
+
+/** A probe or dynamic PMU that the kernel does not list. */
+export function pmuMissingHint(pmu: string): string {
+  return `The ${pmu} PMU is missing (${PMU_ROOT}/${pmu}); the kernel needs CONFIG_${pmu.toUpperCase()}_EVENTS.`
+}
+
+/** procfs facts that could not be read: the thread-self link (`thread-self`) or a link that is not procfs's (`not-procfs`). */
+export function procfsHint(problem: 'thread-self' | 'not-procfs', link: string): string {
+  return problem === 'thread-self'
+    ? `${link} needs /proc mounted and Linux 3.17 or later. In a worker without it, take the tid from the main thread (threadIds(process.pid)) instead.`
+    : `${link} is not procfs's thread-self link here: check that /proc is a procfs mount (mount -t proc proc /proc).`
+}
+
+/** Event lookup that failed: what to do instead (`near` is a "did you mean" prefix, possibly empty). */
+export const LOOKUP_HINTS = {
+  tracefsDenied: (root: string) =>
+    `tracefs is mounted but only root may read it (mode 700 is the default). Tracepoints need root or CAP_PERFMON anyway; as root you may also open it up: mount -o remount,mode=755 ${root} (or chmod), or pass the tracepoint's id: { type: 'tracepoint', id }.`,
+  tracefsNotMounted: () => `tracefs is not mounted: as root, mount -t tracefs nodev ${TRACEFS_ROOTS[0]}`,
+  tracepoints: (near: string, sys: string, root: string) => `${near}List tracepoints with: perf-event-open list ${sys} (or ls ${root}/events/${sys}/, or listEvents('${sys}')).`,
+  pmus: (near: string) => `${near}PMUs and their events: perf-event-open list pmu, or listEvents('pmu').`,
+  pmuEvents: (near: string, pmu: string) => `${near}Events of this PMU: perf-event-open list ${pmu}, or listEvents('${pmu}').`,
+}
+
+/** A handle used after close(). */
+export function closedHint(what: string): string {
+  return `Create a new ${what}; close() released its file descriptor.`
+}
+
+/** A ProcessCounter's failures: fds beyond RLIMIT_NOFILE, a process without threads to count. */
+export const PROCESS_HINTS = {
+  fdRoom: 'Raise the limit (ulimit -n 65536, or LimitNOFILE= in a systemd unit) or count fewer events.',
+  noThreads: (pid: number) => `The process has exited or /proc/${pid}/task is not readable.`,
+}
+
+/** The one-time warning when events count user space only (lib/handles/userspace.ts). */
+export function userSpaceOnlyNotice(level: number | undefined, label: string): string {
+  return (
+    `kernel.perf_event_paranoid is ${level ?? 'unknown'} and this process lacks CAP_PERFMON: the kernel refuses kernel-mode counting, so events count user space only, ` +
+    `like perf (their labels end in ':u', e.g. ${label}, and each Stat has userSpaceOnly: true). context-switches and cpu-migrations happen in the kernel and are refused. ` +
+    'To count the kernel too: sudo sysctl kernel.perf_event_paranoid=1, or sudo setcap cap_perfmon+ep "$(command -v node)". README: "Permissions".'
+  )
+}
+
+/** Loading the native module failed: not Linux, no build for this CPU, or the binary is missing or broken. */
+export const LOAD_HINTS = {
+  notLinux: 'Run it on Linux (a VM, WSL2 or a container works; hardware counters may be missing there).',
+  noBuild:
+    'Build from source (Rust stable from rustup.rs; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack` and install the tarball, or set PERF_EVENT_OPEN_BINARY to a .node you built.',
+  /** `pkg`: the default platform package; `install`: the command installing it; `fitInstall`: the one for this kernel's variant, if another. */
+  solutions: (o: { pkg: string; install: string; fitInstall?: string; cpu: string; libc: string }) =>
+    [
+      'Possible solutions:',
+      `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as ${o.pkg} with --omit=optional, --no-optional, or when their "engines" do not match).`,
+      `- Install the platform package yourself: ${o.install}${o.fitInstall ? ` (or the variant built for this kernel: ${o.fitInstall})` : ''}.`,
+      '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
+      '- Bun: install with `bun add perf-event-open` or `bun install` (a node_modules folder); the loader looks for binary packages on disk and never lets Bun auto-install one from the network at load time.',
+      `- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=${o.cpu} --libc=${o.libc} perf-event-open.`,
+      '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
+      '- Bundled (esbuild, webpack, Vite, Electron Forge)? Mark perf-event-open external so it loads from node_modules: README "Bundlers" (https://github.com/perf-event-open/perf-event-open-node#bundlers).',
+      '- Build from source (Rust stable; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack`, then install the tarball it writes (it contains the binary).',
+      '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose an installed variant with PERF_EVENT_OPEN_VARIANT.',
+    ].join('\n'),
+}
+
+/** How to get JS names into profiles of an Electron app (the runtime hint and the README say the same). */
+export const ELECTRON_PERF_MAP_HINT =
+  'JS functions are unnamed: V8 writes /tmp/perf-<pid>.map only when started with --perf-basic-prof. In Electron, start the app with ' +
+  '--js-flags=--perf-basic-prof (electron --js-flags=--perf-basic-prof ., or the packaged binary with that argument): V8 flags of the main process must be given at start. ' +
+  "app.commandLine.appendSwitch('js-flags', '--perf-basic-prof') before app is ready passes them to renderers; a utility process takes them in " +
+  "utilityProcess.fork(modulePath, args, { execArgv: ['--perf-basic-prof'] }). V8 cannot turn the map on at run time."
+
+/** Options or operations newer than the loaded build or the running kernel (lib/events/since.ts finds which). */
+export const BUILD_HINTS = {
+  /** ` (the linux-5.15 variant has it: PERF_EVENT_OPEN_VARIANT=linux-5.15, package …; it needs Linux 5.15+)`; `pkg` is `, package <name>` or empty. */
+  variantHasIt: (name: string, pkg: string, kernel: string) => ` (the ${name} variant has it: PERF_EVENT_OPEN_VARIANT=${name}${pkg}; it needs Linux ${kernel}+)`,
+  /** ERR_UNSUPPORTED_BY_BUILD: each `needs` is `<option> needs Linux X.Y<variantHasIt>`. */
+  unsupportedByBuild: (variant: string, built: string, needs: string[]) =>
+    `The loaded build (${variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`,
+  /** EINVAL/E2BIG from options the running kernel lacks: each `needs` is `<option> needs Linux X.Y`. */
+  tooNewForKernel: (needs: string[], kernel: string) => `${needs.join('; ')}, and this kernel is ${kernel}.`,
+  /** An operation (attachBpf, switchTo…) newer than the loaded build: `needs` is `<op> needs Linux X.Y<variantHasIt>`. */
+  operationNeeds: (needs: string, variant: string, built: string) => `${needs}; the loaded build (${variant}) has the perf ABI of Linux ${built}.`,
 }

@@ -18,3 +18,19 @@ export function typeError(expected: string, name: string, value: unknown): TypeE
 export function rangeError(expected: string, name: string, value: unknown): RangeError {
   return new RangeError(`Expected ${expected} for ${name} but received ${describe(value)}`)
 }
+
+/** A u64 value: a bigint, or a non-negative safe integer. */
+export type U64 = bigint | number
+
+/** Checks and converts a u64 value (an option, a field of a typed event): a bigint in [0, 2^64). */
+export function toU64(value: unknown, name: string): bigint {
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << 64n) throw rangeError('a bigint in [0, 2^64)', name, value)
+    return value
+  }
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) throw rangeError('a non-negative safe integer or a bigint', name, value)
+    return BigInt(value)
+  }
+  throw typeError('a bigint or a non-negative integer', name, value)
+}

@@ -1,12 +1,16 @@
-import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import type { CacheName, CacheOp, CacheResult, HardwareEventName, NativeEvent, SoftwareEventName } from '../../index'
-import { PerfEventError, rangeError, typeError, wrapDenoPermission } from '../errors/errors'
+import { PerfEventError } from '../errors/perf-event-error'
+import { LOOKUP_HINTS, pmuMissingHint } from '../errors/hints'
+import { rangeError, toU64, typeError, type U64 } from './check'
 import type { NativePriv as Exclude } from '../../index'
+import { accessCode, exists, listDir as list, readText as read } from '../system/files'
+import { PMU_ROOT, TRACEFS_ROOTS, pmuNames, pmuType as pmuTypeText, tracefsRoot } from '../system/kernel'
 
 // The names are written once, in src/event.rs (`#[napi(string_enum)]`): these types come from the generated index.d.ts.
 export type { HardwareEventName, SoftwareEventName, CacheName, CacheOp, CacheResult }
-/** A u64 value: a bigint, or a non-negative safe integer. */
-export type U64 = bigint | number
+export type { U64 }
+/** Where dynamic PMUs and tracefs are (lib/system/); re-exported for the CLI. */
+export { PMU_ROOT, TRACEFS_ROOTS }
 
 /**
  * A perf event as a typed object, mirroring the crate's event types.
@@ -222,44 +226,6 @@ function suggest(names: string[]): string {
 /** Event strings are bounded: they may come from configuration or untrusted input. */
 export const MAX_EVENT_LENGTH = 4096
 
-/** Where tracefs may be mounted, in the order looked at. */
-export const TRACEFS_ROOTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing']
-/** Where dynamic PMUs are listed. */
-export const PMU_ROOT = '/sys/bus/event_source/devices'
-
-/** A sysfs/tracefs file's text; undefined if it does not exist. Throws EACCES-style PerfEventErrors only through `access`. */
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8').trim()
-  } catch (e) {
-    const wrapped = wrapDenoPermission(e, path)
-    if (wrapped !== e) throw wrapped
-    return undefined
-  }
-}
-
-function list(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch (e) {
-    const wrapped = wrapDenoPermission(e, dir)
-    if (wrapped !== e) throw wrapped
-    return []
-  }
-}
-
-/** The errno code of accessing `path` (undefined when it can be read). */
-function accessError(path: string): string | undefined {
-  try {
-    readdirSync(path)
-    return undefined
-  } catch (e) {
-    const wrapped = wrapDenoPermission(e, path)
-    if (wrapped !== e) throw wrapped
-    return (e as { code?: string }).code ?? 'EIO'
-  }
-}
-
 function unknown(name: string, looked: string[], hint?: string): PerfEventError {
   return new PerfEventError(`Unknown event ${JSON.stringify(name)}: ${looked.join('; ')}`, 'ERR_UNKNOWN_EVENT', {
     syscall: 'lookup',
@@ -273,19 +239,6 @@ function parseU64(text: string, what: string): bigint {
   const v = BigInt(text)
   if (v >= 1n << 64n) throw new RangeError(`Expected a value below 2^64 for ${what} but received ${text}`)
   return v
-}
-
-/** Checks and converts a u64 field of a typed event. */
-export function toU64(value: unknown, name: string): bigint {
-  if (typeof value === 'bigint') {
-    if (value < 0n || value >= 1n << 64n) throw rangeError('a bigint in [0, 2^64)', name, value)
-    return value
-  }
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) throw rangeError('a non-negative safe integer or a bigint', name, value)
-    return BigInt(value)
-  }
-  throw typeError('a bigint or a non-negative integer', name, value)
 }
 
 function optU64(value: unknown, name: string): bigint | undefined {
@@ -323,43 +276,41 @@ function tracepointId(sys: string, name: string, label: string): bigint {
     if (id !== undefined) return BigInt(id)
   }
   // Not found, not mounted, or not readable by this user (tracefs is often mode 700): say which.
-  const readable = TRACEFS_ROOTS.some((r) => accessError(`${r}/events`) === undefined)
+  const readable = TRACEFS_ROOTS.some((r) => accessCode(`${r}/events`) === undefined)
   const denied = readable
     ? undefined
     : TRACEFS_ROOTS.find((r) => {
-        const code = accessError(r)
+        const code = accessCode(r)
         return code === 'EACCES' || code === 'EPERM'
       })
   if (denied !== undefined)
     throw new PerfEventError(`Cannot read tracepoint ${sys}:${name}: ${denied} is not readable by this user (EACCES)`, 'EACCES', {
       syscall: 'open',
       errno: 13,
-      hint: `tracefs is mounted but only root may read it (mode 700 is the default). Tracepoints need root or CAP_PERFMON anyway; as root you may also open it up: mount -o remount,mode=755 ${denied} (or chmod), or pass the tracepoint's id: { type: 'tracepoint', id }.`,
+      hint: LOOKUP_HINTS.tracefsDenied(denied),
     })
-  const root = TRACEFS_ROOTS.find((r) => existsSync(`${r}/events`))
+  const root = tracefsRoot()
   let near = ''
   if (root !== undefined) {
     // Did you mean: another tracepoint of this subsystem, or the same name in the closest subsystems.
-    const inSys = list(`${root}/events/${sys}`).filter((n) => existsSync(`${root}/events/${sys}/${n}/id`))
+    const inSys = list(`${root}/events/${sys}`).filter((n) => exists(`${root}/events/${sys}/${n}/id`))
     if (inSys.length) near = suggest(closestNames(name, inSys).map((n) => `${sys}:${n}`))
     else {
-      const systems = closestNames(sys, list(`${root}/events`).filter((n) => existsSync(`${root}/events/${n}/${name}/id`) || existsSync(`${root}/events/${n}/enable`)))
-      near = suggest(systems.map((s2) => (existsSync(`${root}/events/${s2}/${name}/id`) ? `${s2}:${name}` : `${s2}:…`)))
+      const systems = closestNames(sys, list(`${root}/events`).filter((n) => exists(`${root}/events/${n}/${name}/id`) || exists(`${root}/events/${n}/enable`)))
+      near = suggest(systems.map((s2) => (exists(`${root}/events/${s2}/${name}/id`) ? `${s2}:${name}` : `${s2}:…`)))
     }
   }
   throw unknown(label, [`no tracepoint ${sys}:${name} (looked for ${looked.join(' and ')})`],
-    root !== undefined
-      ? `${near.trim() ? `${near.trim()} ` : ''}List tracepoints with: perf-event-open list ${sys} (or ls ${root}/events/${sys}/, or listEvents('${sys}')).`
-      : `tracefs is not mounted: as root, mount -t tracefs nodev ${TRACEFS_ROOTS[0]}`)
+    root !== undefined ? LOOKUP_HINTS.tracepoints(near.trim() ? `${near.trim()} ` : '', sys, root) : LOOKUP_HINTS.tracefsNotMounted())
 }
 
 /** Reads a PMU's type number. */
 function pmuType(pmu: string, label = pmu): number {
-  const type = read(`${PMU_ROOT}/${pmu}/type`)
+  const type = pmuTypeText(pmu)
   if (type === undefined) {
-    const present = list(PMU_ROOT)
+    const present = pmuNames()
     const near = suggest(closestNames(pmu, present).map((p) => `${p}/…/`)).trim()
-    throw unknown(label, [`no PMU ${JSON.stringify(pmu)} in ${PMU_ROOT} (present: ${present.join(', ') || 'none'})`], `${near ? `${near} ` : ''}PMUs and their events: perf-event-open list pmu, or listEvents('pmu').`)
+    throw unknown(label, [`no PMU ${JSON.stringify(pmu)} in ${PMU_ROOT} (present: ${present.join(', ') || 'none'})`], LOOKUP_HINTS.pmus(near ? `${near} ` : ''))
   }
   return Number(type)
 }
@@ -413,7 +364,7 @@ function parsePmuEvent(pmu: string, terms: string, label: string): NativeEvent {
       const near = suggest(closestNames(key, [...formats, ...events]).map((n) => `${pmu}/${n}/`)).trim()
       throw unknown(label, [
         `PMU ${pmu} has no format term or event alias ${JSON.stringify(key)} (looked in ${dir}/format and ${dir}/events; formats: ${formats.join(', ') || 'none'}; events: ${events.join(', ') || 'none'})`,
-      ], `${near ? `${near} ` : ''}Events of this PMU: perf-event-open list ${pmu}, or listEvents('${pmu}').`)
+      ], LOOKUP_HINTS.pmuEvents(near ? `${near} ` : '', pmu))
     }
   }
   apply(terms, 0)
@@ -554,11 +505,11 @@ function resolveSpec(spec: EventSpec): ResolvedEvent {
 
 /** Probes need their PMU; without it the crate's sysfs lookup fails inside the syscall with a bare ENOENT. */
 function probePmu(pmu: 'kprobe' | 'uprobe') {
-  if (read(`${PMU_ROOT}/${pmu}/type`) !== undefined) return
-  throw new PerfEventError(`No ${pmu} PMU: ${PMU_ROOT}/${pmu} is missing (present: ${list(PMU_ROOT).join(', ') || 'none'}) (ENOENT)`, 'ENOENT', {
+  if (pmuTypeText(pmu) !== undefined) return
+  throw new PerfEventError(`No ${pmu} PMU: ${PMU_ROOT}/${pmu} is missing (present: ${pmuNames().join(', ') || 'none'}) (ENOENT)`, 'ENOENT', {
     errno: 2,
     syscall: 'lookup',
-    hint: `The ${pmu} PMU is missing (${PMU_ROOT}/${pmu}); the kernel needs CONFIG_${pmu.toUpperCase()}_EVENTS.`,
+    hint: pmuMissingHint(pmu),
   })
 }
 

@@ -12,9 +12,8 @@ import type {
   NativeWakeUp,
   NativeWakeUpOn,
 } from '../../index'
-import { rangeError, typeError } from '../errors/errors'
-import type { ResolvedEvent, U64 } from './events'
-import { toU64 } from './events'
+import { rangeError, toU64, typeError, type U64 } from './check'
+import type { ResolvedEvent } from './events'
 
 // ---------------------------------------------------------------------------
 // Option types: derived from the native option structs of src/options.rs (their

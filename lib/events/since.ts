@@ -4,6 +4,7 @@ import { release } from 'node:os'
 import type { NativeOpts, NativeTarget } from '../../index'
 import { binding, buildInfo } from '../loading/binding'
 import type { ErrorContext } from '../errors/errors'
+import { BUILD_HINTS } from '../errors/hints'
 import type { ResolvedEvent } from './events'
 import { currentTarget } from '../loading/loader'
 import { OPTIONS_SCHEMA, type Schema, type Since } from './options'
@@ -59,7 +60,7 @@ function variantHint(since: string): string {
   if (!v) return ''
   const target = currentTarget()
   const pkg = target ? `, package ${packageName(target.platform, v.name)}` : ''
-  return ` (the ${v.name} variant has it: PERF_EVENT_OPEN_VARIANT=${v.name}${pkg}; it needs Linux ${v.kernel}+)`
+  return BUILD_HINTS.variantHasIt(v.name, pkg, v.kernel)
 }
 
 /** Builds the error context of an opened event: used for every error of that handle. */
@@ -80,12 +81,12 @@ export function contextFor(ev: ResolvedEvent, opts: NativeOpts, target: NativeTa
     unsupported: () => {
       const built = binding().buildLinux()
       const needs = needsNewer(opts, ev.native, built).map(({ option, since }) => `${option} needs Linux ${since}${variantHint(since)}`)
-      return `The loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}. ${needs.length ? `${needs.join('; ')}.` : 'Use a variant for a newer kernel.'}`
+      return BUILD_HINTS.unsupportedByBuild(buildInfo().variant, built, needs)
     },
     tooNewForKernel: () => {
       const kernel = parseRelease(release())
       const needs = kernel ? needsNewer(opts, ev.native, kernel.join('.')) : []
-      return needs.length ? `${needs.map(({ option, since }) => `${option} needs Linux ${since}`).join('; ')}, and this kernel is ${release()}.` : undefined
+      return needs.length ? BUILD_HINTS.tooNewForKernel(needs.map(({ option, since }) => `${option} needs Linux ${since}`), release()) : undefined
     },
   }
 }
@@ -98,7 +99,7 @@ export function operationContext(ctx: ErrorContext, op: keyof typeof OPERATION_S
       const built = binding().buildLinux()
       const since = OPERATION_SINCE[op]
       return versionLess(built, since)
-        ? `${op} needs Linux ${since}${variantHint(since)}; the loaded build (${buildInfo().variant}) has the perf ABI of Linux ${built}.`
+        ? BUILD_HINTS.operationNeeds(`${op} needs Linux ${since}${variantHint(since)}`, buildInfo().variant, built)
         : undefined
     },
   }

@@ -1,14 +1,15 @@
 import { Counter } from './counter'
-import { PerfEventError, rangeError, typeError } from '../errors/errors'
+import { closedError, PerfEventError, rangeError, typeError } from '../errors/errors'
+import { PROCESS_HINTS } from '../errors/hints'
 import { resolveEvent, type EventInput } from '../events/events'
 import { measureAsync, measureSync } from './handle'
-import { readFileSync, readdirSync } from 'node:fs'
 import { release } from 'node:os'
 import { binding } from '../loading/binding'
 import type { CounterOptions, Exclude } from '../events/options'
 import { versionLess } from '../events/since'
 import { scale, type Stat } from './stat'
-import { threadIds, threadName } from './thread'
+import { threadIds, threadName } from '../system/threads'
+import { fdRoom } from '../system/limits'
 
 /** Options of a `ProcessCounter`. */
 export interface ProcessCounterOptions {
@@ -119,25 +120,13 @@ function startAddonThreads(): void {
   }
 }
 
-/** Open files this process may still open (RLIMIT_NOFILE soft limit minus open fds), or Infinity. */
-function fdRoom(): number {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'))
-    const soft = line?.split(/\s{2,}/)[1]
-    if (soft === undefined || soft === 'unlimited') return Infinity
-    return Number(soft) - readdirSync('/proc/self/fd').length
-  } catch {
-    return Infinity
-  }
-}
-
 /** Fails early, with the numbers, when one fd per event per thread would not fit RLIMIT_NOFILE. */
 function checkFdRoom(needed: number, events: number): void {
   const room = fdRoom()
   if (needed <= room) return
   throw new PerfEventError(`A ProcessCounter needs ${needed} file descriptors (${events} event(s) × ${needed / events} threads) but only ${room} more may be opened (RLIMIT_NOFILE)`, 'EMFILE', {
     syscall: 'perf_event_open',
-    hint: 'Raise the limit (ulimit -n 65536, or LimitNOFILE= in a systemd unit) or count fewer events.',
+    hint: PROCESS_HINTS.fdRoom,
   })
 }
 
@@ -221,7 +210,7 @@ export class ProcessCounter implements Disposable {
       if (this.#threads.length === 0) {
         throw new PerfEventError(`Process ${this.pid} has no threads to count`, 'ESRCH', {
           syscall: 'open',
-          hint: `The process has exited or /proc/${this.pid}/task is not readable.`,
+          hint: PROCESS_HINTS.noThreads(this.pid),
         })
       }
     } catch (e) {
@@ -249,7 +238,7 @@ export class ProcessCounter implements Disposable {
   }
 
   #each(f: (c: Counter) => void): void {
-    if (this.#closed) throw new PerfEventError('ProcessCounter is closed', 'ERR_CLOSED', { hint: 'Open a new ProcessCounter.' })
+    if (this.#closed) throw closedError('ProcessCounter')
     for (const t of this.#threads) for (const c of t.counters) f(c)
   }
 
@@ -280,7 +269,7 @@ export class ProcessCounter implements Disposable {
 
   /** Reads every counter: totals per event and a per-thread breakdown. */
   stat(): ProcessStat {
-    if (this.#closed) throw new PerfEventError('ProcessCounter is closed', 'ERR_CLOSED', { hint: 'Open a new ProcessCounter.' })
+    if (this.#closed) throw closedError('ProcessCounter')
     const n = this.labels.length
     const count = new Array<bigint>(n).fill(0n)
     const scaled = new Array<bigint>(n).fill(0n)

@@ -1,7 +1,7 @@
 import type { NativeRecord, NativeSampler } from '../../index'
 import { fromNative, rangeError, typeError, type ErrorContext } from '../errors/errors'
 import { Resource } from './handle'
-import { toU64, type U64 } from '../events/events'
+import { toU64, type U64 } from '../events/check'
 import { Columns, M, SampleBatch, type BatchSource } from './batch'
 
 export { SampleBatch } from './batch'

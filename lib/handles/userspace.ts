@@ -5,10 +5,10 @@
  * gains `:u`, and the process is told once (a `process.emitWarning`). Events that fire only in kernel
  * mode (context switches, CPU migrations) are refused instead of reading a silent 0.
  */
-import { readFileSync } from 'node:fs'
 import type { NativeOpts, NativeTarget } from '../../index'
 import type { ResolvedEvent } from '../events/events'
-import { kernelOnlyReason } from '../errors/hints'
+import { kernelOnlyReason, userSpaceOnlyNotice } from '../errors/hints'
+import { paranoidLevel } from '../system/kernel'
 
 /** Software events that happen in kernel mode only: a user-space-only count of them is always 0. */
 const KERNEL_ONLY = new Set(['ctxSwitch', 'cpuMigration', 'cgroupSwitch'])
@@ -56,20 +56,14 @@ let told = false
 export function tellUserSpaceOnly(label: string): void {
   if (told) return
   told = true
-  const level = paranoidLevel()
-  const message =
-    `kernel.perf_event_paranoid is ${level ?? 'unknown'} and this process lacks CAP_PERFMON: the kernel refuses kernel-mode counting, so events count user space only, ` +
-    `like perf (their labels end in ':u', e.g. ${label}, and each Stat has userSpaceOnly: true). context-switches and cpu-migrations happen in the kernel and are refused. ` +
-    'To count the kernel too: sudo sysctl kernel.perf_event_paranoid=1, or sudo setcap cap_perfmon+ep "$(command -v node)". README: "Permissions".'
-  if (typeof process.emitWarning === 'function') process.emitWarning(message, { code: USER_SPACE_ONLY_WARNING })
-}
-
-function paranoidLevel(): number | undefined {
+  let level: number | undefined
   try {
-    return Number(readFileSync('/proc/sys/kernel/perf_event_paranoid', 'utf8').trim())
+    level = paranoidLevel()
   } catch {
-    return undefined
+    // Deno without -A refuses the read: the notice says 'unknown' rather than failing the open that worked.
   }
+  const message = userSpaceOnlyNotice(level, label)
+  if (typeof process.emitWarning === 'function') process.emitWarning(message, { code: USER_SPACE_ONLY_WARNING })
 }
 
 /** The label of a user-space-only count: `task-clock` → `task-clock:u`. */

@@ -1,5 +1,5 @@
 import { load, type BuildInfo, type NativeBinding } from './loader'
-import { wrapDenoPermission } from '../errors/errors'
+import { wrapDenoPermission } from '../system/files'
 
 export type { NativeBinding, BuildInfo }
 

@@ -22,12 +22,8 @@ export function electronPerfMapFlags(argv: readonly string[] = process.argv): bo
   return false
 }
 
-/** How to get JS names into profiles of an Electron app (the runtime hint and the README say the same). */
-export const ELECTRON_PERF_MAP_HINT =
-  'JS functions are unnamed: V8 writes /tmp/perf-<pid>.map only when started with --perf-basic-prof. In Electron, start the app with ' +
-  '--js-flags=--perf-basic-prof (electron --js-flags=--perf-basic-prof ., or the packaged binary with that argument): V8 flags of the main process must be given at start. ' +
-  "app.commandLine.appendSwitch('js-flags', '--perf-basic-prof') before app is ready passes them to renderers; a utility process takes them in " +
-  "utilityProcess.fork(modulePath, args, { execArgv: ['--perf-basic-prof'] }). V8 cannot turn the map on at run time."
+/** How to get JS names into profiles of an Electron app: written in lib/errors/hints.ts, re-exported for the profiler. */
+export { ELECTRON_PERF_MAP_HINT } from '../errors/hints'
 
 /**
  * The environment for running `file` as a command: under Electron, when `file` is this process's

@@ -3,7 +3,8 @@ import { arch, platform, env } from 'node:process'
 import { release } from 'node:os'
 import { join } from 'node:path'
 import type * as Native from '../../index'
-import { PerfEventError } from '../errors/errors'
+import { PerfEventError } from '../errors/perf-event-error'
+import { LOAD_HINTS } from '../errors/hints'
 import { findInNodeModules, resolverMayInstall } from './resolve'
 import { detectLibc } from './libc'
 import { binaryName, candidateOrder, choose, compareVersions, DEFAULT_VARIANT, packageName, parseRelease, TARGETS, type TargetInfo, type Variant } from './variants'
@@ -84,18 +85,13 @@ function fittingFor(kernel: string): Variant | undefined {
 
 const SOLUTIONS = (target: TargetInfo, kernel: string) => {
   const fit = fittingFor(kernel)
-  return [
-    'Possible solutions:',
-    `- Install optional dependencies: npm install --include=optional perf-event-open (npm skips platform packages such as ${packageName(target.platform, DEFAULT_VARIANT)} with --omit=optional, --no-optional, or when their "engines" do not match).`,
-    `- Install the platform package yourself: ${installCommand(target, DEFAULT_VARIANT)}${fit && fit.name !== DEFAULT_VARIANT ? ` (or the variant built for this kernel: ${installCommand(target, fit.name)})` : ''}.`,
-    '- Delete node_modules and package-lock.json and install again (npm bug with optional dependencies: npm/cli#4828).',
-    '- Bun: install with `bun add perf-event-open` or `bun install` (a node_modules folder); the loader looks for binary packages on disk and never lets Bun auto-install one from the network at load time.',
-    `- Installing for another machine (Docker, Electron): npm install --os=linux --cpu=${target.cpu} --libc=${target.libc} perf-event-open.`,
-    '- For Electron, unpack *.node from asar (asarUnpack: ["**/*.node"]).',
-    '- Bundled (esbuild, webpack, Vite, Electron Forge)? Mark perf-event-open external so it loads from node_modules: README "Bundlers" (https://github.com/perf-event-open/perf-event-open-node#bundlers).',
-    '- Build from source (Rust stable; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack`, then install the tarball it writes (it contains the binary).',
-    '- Point PERF_EVENT_OPEN_BINARY at a .node file you built, or choose an installed variant with PERF_EVENT_OPEN_VARIANT.',
-  ].join('\n')
+  return LOAD_HINTS.solutions({
+    pkg: packageName(target.platform, DEFAULT_VARIANT),
+    install: installCommand(target, DEFAULT_VARIANT),
+    fitInstall: fit && fit.name !== DEFAULT_VARIANT ? installCommand(target, fit.name) : undefined,
+    cpu: target.cpu,
+    libc: target.libc,
+  })
 }
 
 /** Loads the native module for this machine: target by CPU and libc, variant by kernel. */
@@ -103,12 +99,12 @@ export function load(root = join(__dirname, '..', '..'), resolve: (id: string) =
   const target = currentTarget()
   if (platform !== 'linux') {
     throw new PerfEventError(`perf-event-open works only on Linux: perf_event_open(2) is a Linux system call, and this is ${platform}.`, 'ERR_NATIVE_LOAD', {
-      hint: 'Run it on Linux (a VM, WSL2 or a container works; hardware counters may be missing there).',
+      hint: LOAD_HINTS.notLinux,
     })
   }
   if (!target) {
     throw new PerfEventError(`perf-event-open has no build for linux-${arch}; builds exist for ${TARGETS.map((t) => t.platform).join(', ')}.`, 'ERR_NATIVE_LOAD', {
-      hint: 'Build from source (Rust stable from rustup.rs; the first build takes about 2.5 min): in a clone of perf-event-open run `npm ci && npm run build && npm pack` and install the tarball, or set PERF_EVENT_OPEN_BINARY to a .node you built.',
+      hint: LOAD_HINTS.noBuild,
     })
   }
   const kernel = release()

@@ -4,7 +4,7 @@
 # Runs the package inside real Linux kernels under QEMU system emulation (no KVM needed):
 #   arm64  Debian 12's arm64 kernel (6.1) on `-M virt -cpu max -icount shift=0`: the kernel's real
 #          armv8_pmuv3 driver drives QEMU's emulated PMUv3, and with icount every count is exact and
-#          the same on every run. The arm64 build of the addon (scripts/build-arm64.sh) runs the
+#          the same on every run. The arm64 build of the addon (scripts/build/arm64.sh) runs the
 #          hardware tests __test__/emulated/arm64-*.test.ts there.
 #   x64    Debian 12's amd64 kernel (6.1) on `-M q35 -cpu max` (TCG: no PMU): a second real kernel
 #          for the x64 build (latest and linux-6.1 variants): __test__/emulated/kernel-6.1.test.ts.
@@ -167,7 +167,7 @@ for guest in "${GUESTS[@]}"; do
     echo "kernel: $vmlinuz"
     if stale "$ROOT/perf-event-open.linux-arm64-gnu.node" "${NATIVE_SOURCES[@]}" ||
       stale "$ROOT/symbolize/perf-event-open-symbolize.linux-arm64-gnu.node" "$ROOT/symbolize/src" "$ROOT/symbolize/Cargo.toml"; then
-      ARM64_SKIP_SMOKE=1 bash "$ROOT/scripts/build-arm64.sh"
+      ARM64_SKIP_SMOKE=1 bash "$ROOT/scripts/build/arm64.sh"
     fi
     TC="$ROOT/.arm64-toolchain"
     CC="$(ls "$TC"/napi-cross-*/bin/aarch64-unknown-linux-gnu-gcc | head -n1)"
@@ -205,7 +205,7 @@ for guest in "${GUESTS[@]}"; do
     latest="$ROOT/perf-event-open.linux-x64-gnu.node"
     v61="$ROOT/perf-event-open.linux-x64-gnu-linux-6.1.node"
     stale "$latest" "${NATIVE_SOURCES[@]}" && (cd "$ROOT" && npm run --silent build:native)
-    stale "$v61" "${NATIVE_SOURCES[@]}" && (cd "$ROOT" && node scripts/build-variants.js linux-6.1)
+    stale "$v61" "${NATIVE_SOURCES[@]}" && (cd "$ROOT" && node scripts/build/variants.js linux-6.1)
     [ -e "$ROOT/symbolize/perf-event-open-symbolize.linux-x64-gnu.node" ] || (cd "$ROOT" && npm run --silent build:symbolize)
     r="$CACHE/root-x64"
     common_root "$r" /bin/busybox

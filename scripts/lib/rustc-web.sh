@@ -1,4 +1,4 @@
-# Sourced by scripts/build-arm64.sh and scripts/build-musl.sh: Debian 12's rustc-web unpacked (dpkg -x)
+# Sourced by scripts/build/arm64.sh and scripts/build/musl.sh: Debian 12's rustc-web unpacked (dpkg -x)
 # into a prefix, with a wrapper <prefix>/rustc that finds its libLLVM and librustc_driver there.
 # Nothing is installed system-wide: apt runs with a private state (lists, cache). The caller
 # defines run and die. RUSTC_WEB_VERSION pins the Debian version (default: apt's candidate).

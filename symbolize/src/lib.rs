@@ -373,10 +373,10 @@ pub fn firefox_profile(input: FxInput) -> AsyncTask<FirefoxTask> {
     AsyncTask::new(FirefoxTask { input: Some(input) })
 }
 
-/// Versions of the libraries inside this addon.
+/// Versions of the libraries inside this addon (read from Cargo.lock by build.rs).
 #[napi]
 pub fn symbolizer_info() -> String {
-    "blazesym 0.2.7, inferno 0.12.8, fxprof-processed-profile 0.8.1".to_string()
+    env!("SYMBOLIZE_LIBRARIES").to_string()
 }
 
 #[cfg(test)]

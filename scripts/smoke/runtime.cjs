@@ -1,11 +1,11 @@
 // Smoke test of the facade for every runtime CI covers (Node 18/20/22/24, Bun, Deno), run by
-// scripts/runtimes-test.sh: count task-clock, read a stat, read a group, drain a sampler.
+// scripts/smoke/runtimes.sh: count task-clock, read a stat, read a group, drain a sampler.
 // Plain CommonJS with no test framework, so it runs unchanged everywhere. Work is measured in
 // the thread's own CPU time (task-clock), never wall time.
 'use strict'
 const assert = require('node:assert')
 const path = require('node:path')
-const { Counter, CounterGroup, buildInfo } = require(path.join(__dirname, '..', 'dist', 'index.js'))
+const { Counter, CounterGroup, buildInfo } = require(path.join(__dirname, '..', '..', 'dist', 'index.js'))
 
 const runtime = typeof Bun !== 'undefined' ? `bun ${Bun.version}` : typeof Deno !== 'undefined' ? `deno ${Deno.version.deno}` : `node ${process.version}`
 

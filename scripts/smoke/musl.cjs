@@ -1,4 +1,4 @@
-// Smoke test of the musl builds inside an Alpine-like root (scripts/build-musl.sh makes the root
+// Smoke test of the musl builds inside an Alpine-like root (scripts/build/musl.sh makes the root
 // and runs this with Bun's musl build; arm64 under qemu-user). Plain CommonJS, no test framework.
 //   node|bun musl-smoke.cjs <x64|arm64> [<elf> <file offset> <symbol>]
 // x64: the loader's libc detection and choice, task-clock counted, cpu-clock sampled, a cpu-clock

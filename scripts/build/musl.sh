@@ -11,19 +11,19 @@
 #   - output: target-musl/<crate>/ (CARGO_TARGET_DIR, one per crate), copied to
 #     perf-event-open.linux-{x64,arm64}-musl.node and
 #     symbolize/perf-event-open-symbolize.linux-{x64,arm64}-musl.node; target/ is never touched.
-#   - checks (scripts/check-musl-binary.sh, also run by the release workflow): NEEDED is musl's
+#   - checks (scripts/check/musl-binary.sh, also run by the release workflow): NEEDED is musl's
 #     libc only, no glibc symbol versions, every undefined symbol is napi_* or exported by
 #     musl's libc (Debian trixie's musl 1.2.5), only napi_register_module_v1 exported.
 #   - smoke test: an Alpine-like root per CPU under .musl-toolchain/root-<cpu> (musl 1.2.5 as
 #     /lib/ld-musl-<arch>.so.1, an Alpine-style /usr/bin/ldd, Bun's musl build from npm with the
 #     musl libstdc++/libgcc_s of numpy's musllinux wheel, this package without node_modules),
-#     entered with `unshare -m` + chroot: scripts/musl-smoke.cjs prints the loader's libc
+#     entered with `unshare -m` + chroot: scripts/smoke/musl.cjs prints the loader's libc
 #     detection and choice, counts task-clock, samples cpu-clock, profiles with the musl
 #     symbolizer (flame graph) and runs doctor() on x64; arm64 runs under qemu-aarch64-static
 #     (perf_event_open is ENOSYS there: load, choice and the symbolizer only). A local registry
 #     stand-in counts requests: the loader must make none.
 #
-# Usage: scripts/build-musl.sh [cargo-feature]   (default: the feature of variants.json's default variant)
+# Usage: scripts/build/musl.sh [cargo-feature]   (default: the feature of variants.json's default variant)
 # Environment:
 #   MUSL_TARGETS="x64 arm64"  which CPUs to build (default both)
 #   MUSL_SKIP_SMOKE=1         build and check only
@@ -35,7 +35,7 @@
 # chroot. Everything else is downloaded into .musl-toolchain/ (gitignored) and reused.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FEATURE="${1:-$(node -p "const f = require('$ROOT/variants.json'); f.variants.find((v) => v.name === f.default).feature")}"
 TC="$ROOT/.musl-toolchain"
 CPUS=(${MUSL_TARGETS:-x64 arm64})
@@ -160,10 +160,10 @@ done
 # ---------------------------------------------------------------------------
 for cpu in "${CPUS[@]}"; do
   libc="$(ls "$TC/musl-$cpu"/usr/lib/*-linux-musl/libc.so)"
-  log "6/8 symbol checks ($cpu): scripts/check-musl-binary.sh against musl $(cat "$TC/musl-$cpu/.version") ($libc)"
-  run bash "$ROOT/scripts/check-musl-binary.sh" "$cpu" "$ROOT/perf-event-open.linux-$cpu-musl.node" "$libc"
+  log "6/8 symbol checks ($cpu): scripts/check/musl-binary.sh against musl $(cat "$TC/musl-$cpu/.version") ($libc)"
+  run bash "$ROOT/scripts/check/musl-binary.sh" "$cpu" "$ROOT/perf-event-open.linux-$cpu-musl.node" "$libc"
   [ "${MUSL_SKIP_SYMBOLIZE:-0}" = 1 ] ||
-    run bash "$ROOT/scripts/check-musl-binary.sh" "$cpu" "$ROOT/symbolize/perf-event-open-symbolize.linux-$cpu-musl.node" "$libc"
+    run bash "$ROOT/scripts/check/musl-binary.sh" "$cpu" "$ROOT/symbolize/perf-event-open-symbolize.linux-$cpu-musl.node" "$libc"
 done
 
 if [ "${MUSL_SKIP_SMOKE:-0}" = 1 ]; then
@@ -251,7 +251,7 @@ make_root() { # <cpu>: prints the root
   cp "$ROOT"/perf-event-open.linux-*.node "$p/"
   cp "$ROOT/symbolize/package.json" "$ROOT/symbolize/index.js" "$p/symbolize/"
   cp "$ROOT"/symbolize/perf-event-open-symbolize.linux-*.node "$p/symbolize/"
-  cp "$ROOT/scripts/musl-smoke.cjs" "$p/"
+  cp "$ROOT/scripts/smoke/musl.cjs" "$p/"
   printf '%s\n' "$r"
 }
 
@@ -280,7 +280,7 @@ in_root() { # <seconds> <root> <cmd…>: chroot with its own /proc, the host's /
     sh "$r" "$@"
 }
 
-log "8/8 Alpine-like root: Bun $BUN_VERSION (musl) runs scripts/musl-smoke.cjs (registry stand-in $REG)"
+log "8/8 Alpine-like root: Bun $BUN_VERSION (musl) runs scripts/smoke/musl.cjs (registry stand-in $REG)"
 for cpu in "${CPUS[@]}"; do
   r="$(make_root "$cpu" | tail -n1)"
   a="$(muslarch "$cpu")"

@@ -1,5 +1,8 @@
-import { readFileSync, readlinkSync, readdirSync } from 'node:fs'
-import { PerfEventError, rangeError, typeError } from '../errors/errors'
+/** Threads of a process from procfs: the calling thread's id, a process's thread ids and thread names. */
+import { PerfEventError } from '../errors/perf-event-error'
+import { procfsHint } from '../errors/hints'
+import { rangeError, typeError } from '../events/check'
+import { listDir, readLink, readRaw } from './files'
 
 /**
  * The kernel thread id (tid) of the calling thread, read from `/proc/thread-self` (Linux 3.17+).
@@ -14,13 +17,14 @@ export function currentTid(): number {
 export function tidOfLink(link: string): number {
   let target: string
   try {
-    target = readlinkSync(link)
+    target = readLink(link)
   } catch (e) {
+    if (e instanceof PerfEventError) throw e
     const code = (e as NodeJS.ErrnoException).code ?? 'ENOENT'
     throw new PerfEventError(`Cannot read ${link} to find the calling thread's id (${code})`, code, {
       errno: Math.abs((e as NodeJS.ErrnoException).errno ?? 0),
       syscall: 'readlink',
-      hint: `${link} needs /proc mounted and Linux 3.17 or later. In a worker without it, take the tid from the main thread (threadIds(process.pid)) instead.`,
+      hint: procfsHint('thread-self', link),
       cause: e,
     })
   }
@@ -28,7 +32,7 @@ export function tidOfLink(link: string): number {
   if (!Number.isInteger(tid) || tid <= 0)
     throw new PerfEventError(`Unexpected ${link} link: ${JSON.stringify(target)} (expected "<pid>/task/<tid>")`, 'ERR_PERF', {
       syscall: 'readlink',
-      hint: `${link} is not procfs's thread-self link here: check that /proc is a procfs mount (mount -t proc proc /proc).`,
+      hint: procfsHint('not-procfs', link),
     })
   return tid
 }
@@ -43,23 +47,28 @@ function checkId(value: unknown, name: string, what: string): number {
 /** The thread ids of a process (`/proc/<pid>/task`), or an empty list when it is gone. */
 export function threadIds(pid: number): number[] {
   checkId(pid, 'pid', 'a process id')
-  try {
-    return readdirSync(`/proc/${pid}/task`)
-      .map(Number)
-      .filter((t) => Number.isInteger(t))
-      .sort((a, b) => a - b)
-  } catch {
-    return []
-  }
+  return listDir(`/proc/${pid}/task`)
+    .map(Number)
+    .filter((t) => Number.isInteger(t))
+    .sort((a, b) => a - b)
 }
 
 /** A thread's name (`/proc/<pid>/task/<tid>/comm`, at most 15 bytes), or `undefined` when it is gone. */
 export function threadName(pid: number, tid: number): string | undefined {
   checkId(pid, 'pid', 'a process id')
   checkId(tid, 'tid', 'a thread id')
-  try {
-    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').replace(/\n$/, '')
-  } catch {
-    return undefined
-  }
+  return readComm(`/proc/${pid}/task/${tid}/comm`)
+}
+
+/** A comm file's name (the kernel ends it with one newline; the name itself may end in spaces). */
+function readComm(path: string): string | undefined {
+  return readRaw(path)?.replace(/\n$/, '')
+}
+
+/**
+ * A thread's name for a report: its own, or for a thread that has ended its process's (threads
+ * inherit it), or `thread <tid>` when both are gone. Not checked: `pid` and `tid` come from the kernel.
+ */
+export function threadLabel(pid: number, tid: number): string {
+  return readComm(`/proc/${pid}/task/${tid}/comm`) ?? readComm(`/proc/${pid}/comm`) ?? `thread ${tid}`
 }

@@ -1,9 +1,9 @@
 // variants.json and its naming rules (lib/loading/naming.js, shared with the loader) for the build and
 // packaging scripts and the release workflow.
 const path = require('node:path')
-const naming = require('../lib/loading/naming.js')
+const naming = require('../../lib/loading/naming.js')
 
-const ROOT = path.join(__dirname, '..')
+const ROOT = path.join(__dirname, '..', '..')
 const packageDir = (platform, variant) => path.join(ROOT, 'npm', naming.packageDirName(platform, variant))
 
 // How the release workflow builds and tests each target (derived from cpu and libc, so a new
@@ -52,11 +52,11 @@ module.exports = {
 }
 
 // CLI for workflows:
-//   node scripts/variants.js matrix            {"variant":[{name,feature}],"target":[{triple,platform,cpu,libc,runner,mode,container}]}
-//   node scripts/variants.js targets           the target list alone (as above)
-//   node scripts/variants.js binary-name <platform> <variant>
-//   node scripts/variants.js package-dir <platform> <variant>
-//   node scripts/variants.js napi-targets      checks package.json napi.targets == variants.json targets
+//   node scripts/lib/variants.js matrix            {"variant":[{name,feature}],"target":[{triple,platform,cpu,libc,runner,mode,container}]}
+//   node scripts/lib/variants.js targets           the target list alone (as above)
+//   node scripts/lib/variants.js binary-name <platform> <variant>
+//   node scripts/lib/variants.js package-dir <platform> <variant>
+//   node scripts/lib/variants.js napi-targets      checks package.json napi.targets == variants.json targets
 if (require.main === module) {
   const [cmd, platform, variant] = process.argv.slice(2)
   const out = {
@@ -66,7 +66,7 @@ if (require.main === module) {
       JSON.stringify({ variant: naming.VARIANTS.map((v) => ({ name: v.name, feature: v.feature })), target: naming.TARGETS.map(ci) }),
     targets: () => JSON.stringify(naming.TARGETS.map(ci)),
     'napi-targets': () => {
-      const pkg = require('../package.json')
+      const pkg = require('../../package.json')
       const want = naming.TARGETS.map((t) => t.triple)
       if (JSON.stringify(pkg.napi.targets) !== JSON.stringify(want)) {
         console.error(`package.json napi.targets ${JSON.stringify(pkg.napi.targets)} != variants.json targets ${JSON.stringify(want)}`)
@@ -76,7 +76,7 @@ if (require.main === module) {
     },
   }[cmd]
   if (!out) {
-    console.error('usage: node scripts/variants.js matrix | targets | napi-targets | binary-name|package-dir <platform> <variant>')
+    console.error('usage: node scripts/lib/variants.js matrix | targets | napi-targets | binary-name|package-dir <platform> <variant>')
     process.exit(2)
   }
   console.log(out())

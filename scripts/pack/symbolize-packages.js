@@ -1,21 +1,21 @@
 // The symbolizer addon (symbolize/) ships as `perf-event-open-symbolize` plus one platform package per
 // target of variants.json (symbolize/npm/<platform>/), built once per target: it does not depend on the
 // kernel variant. `perf-event-open` lists `perf-event-open-symbolize` as an optional dependency (written
-// at publish time by `scripts/npm-packages.js --pre-publish`), and `perf-event-open-symbolize` lists its
+// at publish time by `scripts/pack/npm-packages.js --pre-publish`), and `perf-event-open-symbolize` lists its
 // platform packages as optional dependencies, so the package manager installs the one matching the
 // user's cpu and libc, where the generated loader (symbolize/index.js) looks for it.
-//   node scripts/symbolize-packages.js                write symbolize/npm/<platform>/{package.json,README.md,LICENSE},
+//   node scripts/pack/symbolize-packages.js                write symbolize/npm/<platform>/{package.json,README.md,LICENSE},
 //                                                     symbolize/{LICENSE,README.md} and the version, publishing fields and
 //                                                     optionalDependencies of symbolize/package.json
-//   node scripts/symbolize-packages.js --check        fail if anything is stale (CI)
-//   node scripts/symbolize-packages.js --pre-publish  also refuse a platform package without its .node
-// scripts/npm-packages.js runs the same checks through `symbolizePackages()`.
+//   node scripts/pack/symbolize-packages.js --check        fail if anything is stale (CI)
+//   node scripts/pack/symbolize-packages.js --pre-publish  also refuse a platform package without its .node
+// scripts/pack/npm-packages.js runs the same checks through `symbolizePackages()`.
 const fs = require('node:fs')
 const path = require('node:path')
-const naming = require('../lib/loading/naming.js')
-const { platformPackageJson } = require('./variants')
+const naming = require('../../lib/loading/naming.js')
+const { platformPackageJson } = require('../lib/variants')
 
-const ROOT = path.join(__dirname, '..')
+const ROOT = path.join(__dirname, '..', '..')
 const DIR = path.join(ROOT, 'symbolize')
 const pkgPath = path.join(DIR, 'package.json')
 const NAME = 'perf-event-open-symbolize'
@@ -94,11 +94,11 @@ if (require.main === module) {
   const arg = process.argv[2] ?? '--write'
   const mode = { '--write': 'write', '--check': 'check', '--pre-publish': 'pre-publish' }[arg]
   if (!mode) {
-    console.error('usage: node scripts/symbolize-packages.js [--check | --pre-publish]')
+    console.error('usage: node scripts/pack/symbolize-packages.js [--check | --pre-publish]')
     process.exit(2)
   }
   const { stale, problems } = symbolizePackages(mode)
-  if (mode !== 'write' && stale.length) problems.push(`stale (run node scripts/symbolize-packages.js): ${stale.join(', ')}`)
+  if (mode !== 'write' && stale.length) problems.push(`stale (run node scripts/pack/symbolize-packages.js): ${stale.join(', ')}`)
   if (problems.length) {
     for (const p of problems) console.error(p)
     process.exit(1)

@@ -1,25 +1,25 @@
 // The npm packages of the release, generated from variants.json (one per target x variant):
-//   node scripts/npm-packages.js               write npm/<platform>[-<variant>]/{package.json,README.md,LICENSE}
-//   node scripts/npm-packages.js --check       fail if npm/ is stale or the root package.json names
+//   node scripts/pack/npm-packages.js               write npm/<platform>[-<variant>]/{package.json,README.md,LICENSE}
+//   node scripts/pack/npm-packages.js --check       fail if npm/ is stale or the root package.json names
 //                                              platform packages (CI; keeps `npm ci` working on a clone)
-//   node scripts/npm-packages.js --pre-publish release only, after the binaries are placed in npm/
+//   node scripts/pack/npm-packages.js --pre-publish release only, after the binaries are placed in npm/
 //                                              and symbolize/npm/: refuse a platform package without
 //                                              its .node or a root package with one, then write the
 //                                              root's optionalDependencies (what `napi pre-publish` does)
 // Only the default variant of each target is an optional dependency of the root package: an
 // install gets one binary, and the loader runs it on any kernel. The other variants are published
 // for users who want the build that fits their kernel exactly (README "Platforms and kernels").
-// The symbolizer (symbolize/, scripts/symbolize-packages.js) is the other optional dependency:
+// The symbolizer (symbolize/, scripts/pack/symbolize-packages.js) is the other optional dependency:
 // `perf-event-open-symbolize` at the same version, which brings its own platform package; every
 // mode also writes/checks its packages, so one command covers the whole release.
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir, platformPackageJson } = require('./variants')
+const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir, platformPackageJson } = require('../lib/variants')
 const { symbolizePackages } = require('./symbolize-packages')
 
 const mode = process.argv[2] ?? '--write'
 if (!['--write', '--check', '--pre-publish'].includes(mode)) {
-  console.error('usage: node scripts/npm-packages.js [--check | --pre-publish]')
+  console.error('usage: node scripts/pack/npm-packages.js [--check | --pre-publish]')
   process.exit(2)
 }
 const check = mode !== '--write'
@@ -78,7 +78,7 @@ if (mode === '--pre-publish') {
   if (local.length) problems.push(`the root package would ship local binaries: ${local.join(', ')}`)
 }
 
-if (stale.length && check) problems.push(`stale (run node scripts/npm-packages.js): ${stale.join(', ')}`)
+if (stale.length && check) problems.push(`stale (run node scripts/pack/npm-packages.js): ${stale.join(', ')}`)
 if (problems.length) {
   for (const p of problems) console.error(p)
   process.exit(1)

@@ -3,12 +3,12 @@
 // other in a cycle (type-only imports count too: a cycle of types is still two modules that cannot be
 // understood one without the other). Relative imports are followed across directories (`../errors`,
 // `./profile/model`, `./profile` for its index.ts).
-// Usage: node scripts/check-cycles.js [dir]   (default: lib). Run by `npm run typecheck`.
+// Usage: node scripts/check/cycles.js [dir]   (default: lib). Run by `npm run typecheck`.
 'use strict'
 const { readdirSync, readFileSync } = require('node:fs')
 const { join, dirname, relative, resolve, sep } = require('node:path')
 
-const dir = resolve(process.argv[2] ?? join(__dirname, '..', 'lib'))
+const dir = resolve(process.argv[2] ?? join(__dirname, '..', '..', 'lib'))
 
 /** Every .ts module under `d` (not .d.ts), as a path relative to `dir` without the extension. */
 function modulesUnder(d) {

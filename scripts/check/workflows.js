@@ -10,7 +10,7 @@ const known = (r) => r.kind === 'runner-label' && NEWER_RUNNER_LABELS.some((l) =
 
 ;(async () => {
   const lint = await createLinter()
-  const dir = path.join(__dirname, '..', '.github', 'workflows')
+  const dir = path.join(__dirname, '..', '..', '.github', 'workflows')
   let problems = 0
   for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n))) {
     const file = path.join('.github/workflows', f)

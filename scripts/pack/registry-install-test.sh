@@ -2,7 +2,7 @@
 # Installs perf-event-open as a user would, from a registry: packs the release's tarballs (the root
 # package with the optionalDependencies `npm-packages.js --pre-publish` writes, one package per
 # target x kernel variant, perf-event-open-symbolize and its one package per target), serves them on
-# 127.0.0.1 (scripts/local-registry.js; nothing else is reachable through it), then in empty projects
+# 127.0.0.1 (scripts/pack/local-registry.js; nothing else is reachable through it), then in empty projects
 # runs `npm install perf-event-open`, pnpm, bun, npm 8 (which ignores `libc`) and Deno
 # (`npm:perf-event-open` with the README's permissions), checks which variant loads, runs the demo,
 # profiles a function (profile(), symbolized by the installed symbolizer) into a .pb.gz, and reports
@@ -13,7 +13,7 @@
 # addon as a same-size stand-in (never loaded here: npm, pnpm and bun skip other targets by
 # cpu/libc). Needs npm run build and npm run build:symbolize.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d)
 server=
 cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
@@ -22,7 +22,7 @@ export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=f
 PNPM=10.34.8 BUN=1.4.5 NPM8=8.19.4 DENO=2.9.6
 host=linux-x64-gnu
 default=$(node -p "require('$root/variants.json').default")
-hostbin="$root/$(node "$root/scripts/variants.js" binary-name $host "$default")"
+hostbin="$root/$(node "$root/scripts/lib/variants.js" binary-name $host "$default")"
 [[ -f $hostbin && -f $root/dist/index.js ]] || { echo "build first: npm run build" >&2; exit 1; }
 symhost="$root/symbolize/perf-event-open-symbolize.$host.node"
 [[ -f $symhost ]] || { echo "build first: npm run build:symbolize" >&2; exit 1; }
@@ -30,19 +30,20 @@ ver=$(node -p "require('$root/package.json').version")
 
 echo "== stage the release (root package as published, npm/ with binaries)"
 stage="$work/stage"
-mkdir -p "$stage/scripts" "$stage/lib" "$stage/symbolize" "$work/tarballs"
+mkdir -p "$stage/scripts/lib" "$stage/scripts/pack" "$stage/lib/loading" "$stage/symbolize" "$work/tarballs"
 cp -r "$root/dist" "$root/npm" "$stage/"
-cp "$root"/{package.json,index.d.ts,variants.json,README.md,LICENSE} "$stage/"
+cp "$root"/{package.json,index.js,index.d.ts,variants.json,README.md,LICENSE} "$stage/"
 cp -r "$root/symbolize/npm" "$root/symbolize"/{package.json,index.js,index.d.ts,LICENSE,README.md} "$stage/symbolize/"
-cp "$root/scripts/variants.js" "$root/scripts/npm-packages.js" "$root/scripts/symbolize-packages.js" "$stage/scripts/"
-cp "$root/lib/loading/naming.js" "$stage/lib/"
+cp "$root/scripts/lib/variants.js" "$stage/scripts/lib/"
+cp "$root/scripts/pack/npm-packages.js" "$root/scripts/pack/symbolize-packages.js" "$stage/scripts/pack/"
+cp "$root/lib/loading/naming.js" "$stage/lib/loading/"
 stand_ins=0
 while read -r platform variant; do
-  bin=$(node "$root/scripts/variants.js" binary-name "$platform" "$variant")
-  dir="$stage/$(node "$root/scripts/variants.js" package-dir "$platform" "$variant")"
+  bin=$(node "$root/scripts/lib/variants.js" binary-name "$platform" "$variant")
+  dir="$stage/$(node "$root/scripts/lib/variants.js" package-dir "$platform" "$variant")"
   if [[ $platform == "$host" && -f "$root/$bin" ]]; then cp "$root/$bin" "$dir/"; echo "   real binary: $bin"
   else cp "$hostbin" "$dir/$bin"; stand_ins=$((stand_ins + 1)); fi
-done < <(node -e "const v=require('$root/scripts/variants.js'); for (const t of v.targets) for (const x of v.variants) console.log(t.platform, x.name)")
+done < <(node -e "const v=require('$root/scripts/lib/variants.js'); for (const t of v.targets) for (const x of v.variants) console.log(t.platform, x.name)")
 echo "   $stand_ins packages get a stand-in copy of $(basename "$hostbin")"
 sym_stand_ins=0
 for d in "$stage"/symbolize/npm/*/; do
@@ -54,16 +55,16 @@ echo "   $sym_stand_ins symbolizer packages get a stand-in copy of $(basename "$
 
 echo "== the publish step refuses a platform package without its binary"
 mv "$stage/npm/$host/$(basename "$hostbin")" "$work/held.node"
-if (cd "$stage" && node scripts/npm-packages.js --pre-publish >/dev/null 2>&1); then echo "pre-publish accepted a package without its .node" >&2; exit 1; fi
+if (cd "$stage" && node scripts/pack/npm-packages.js --pre-publish >/dev/null 2>&1); then echo "pre-publish accepted a package without its .node" >&2; exit 1; fi
 if (cd "$stage/npm/$host" && npm pack --silent --pack-destination "$work" >/dev/null 2>&1); then echo "npm pack accepted a platform package without its .node" >&2; exit 1; fi
 mv "$work/held.node" "$stage/npm/$host/$(basename "$hostbin")"
 symdir="$stage/symbolize/npm/$host"
 mv "$symdir/$(basename "$symhost")" "$work/held.node"
-if (cd "$stage" && node scripts/npm-packages.js --pre-publish >/dev/null 2>&1); then echo "pre-publish accepted a symbolizer package without its .node" >&2; exit 1; fi
+if (cd "$stage" && node scripts/pack/npm-packages.js --pre-publish >/dev/null 2>&1); then echo "pre-publish accepted a symbolizer package without its .node" >&2; exit 1; fi
 if (cd "$symdir" && npm pack --silent --pack-destination "$work" >/dev/null 2>&1); then echo "npm pack accepted a symbolizer package without its .node" >&2; exit 1; fi
 mv "$work/held.node" "$symdir/$(basename "$symhost")"
 echo "   refused (pre-publish and the package's prepack), for the main addon's and the symbolizer's packages"
-(cd "$stage" && node scripts/npm-packages.js --pre-publish | sed 's/^/   /')
+(cd "$stage" && node scripts/pack/npm-packages.js --pre-publish | sed 's/^/   /')
 for d in "$stage"/npm/*/ "$stage"/symbolize/npm/*/; do (cd "$d" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null); done
 (cd "$stage/symbolize" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
 (cd "$stage" && npm pack --silent --pack-destination "$work/tarballs" >/dev/null)
@@ -74,7 +75,7 @@ sym_tgz="$work/tarballs/perf-event-open-symbolize-$ver.tgz"
 echo "   perf-event-open-symbolize $(stat -c %s "$sym_tgz") bytes: $(tar -tzf "$sym_tgz" | grep -c .) files, none a .node: $(tar -tzf "$sym_tgz" | grep -c '\.node$' || true)"
 
 echo "== serve them on 127.0.0.1"
-node "$root/scripts/local-registry.js" "$work/tarballs" "$work/port" > "$work/registry.log" 2>&1 &
+node "$root/scripts/pack/local-registry.js" "$work/tarballs" "$work/port" > "$work/registry.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do [[ -s $work/port ]] && break; sleep 0.1; done
 reg="http://127.0.0.1:$(cat "$work/port")/"
@@ -180,7 +181,7 @@ n=$(find "$app/node_modules" -name '*.node' | wc -l)
 echo "   installed, no binary (the loader's 'works only on Linux' error covers it at run time)"
 
 fit=$(node -e "const { candidateOrder } = require('$root/dist/loading/variants.js'); console.log(candidateOrder(require('os').release())[0].name)")
-fitbin=$(node "$root/scripts/variants.js" binary-name $host "$fit")
+fitbin=$(node "$root/scripts/lib/variants.js" binary-name $host "$fit")
 if [[ $fit != "$default" && -f "$root/$fitbin" ]]; then
   echo "== an explicit variant for this kernel: npm install perf-event-open perf-event-open-$host-$fit"
   app=$(project fit)

@@ -7,9 +7,9 @@
 #   - every undefined dynamic symbol is napi_* (the runtime provides it) or, when a musl libc.so
 #     is given, exported by that libc (otherwise the others are listed and must be libc names);
 #   - exported: only napi_register_module_v1 (printed).
-# Used by scripts/build-musl.sh and by the release workflow's musl build jobs.
+# Used by scripts/build/musl.sh and by the release workflow's musl build jobs.
 #
-# Usage: scripts/check-musl-binary.sh <x64|arm64> <file.node> [musl libc.so]
+# Usage: scripts/check/musl-binary.sh <x64|arm64> <file.node> [musl libc.so]
 set -euo pipefail
 cpu="$1" file="$2" libc="${3:-}"
 die() {

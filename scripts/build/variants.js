@@ -1,13 +1,13 @@
 // Builds kernel variants of the addon for this machine's x64 glibc target:
-//   node scripts/build-variants.js            all variants
-//   node scripts/build-variants.js linux-5.10 latest
+//   node scripts/build/variants.js            all variants
+//   node scripts/build/variants.js linux-5.10 latest
 // Each lands next to package.json as perf-event-open.linux-x64-gnu[-<variant>].node,
 // where the loader (lib/loading/loader.ts) finds it. Cargo keeps every feature set's
 // artifacts in target/, so rebuilding one variant is incremental.
 const { execFileSync } = require('node:child_process')
 const { copyFileSync } = require('node:fs')
 const path = require('node:path')
-const { ROOT, variants, targets, binaryName } = require('./variants')
+const { ROOT, variants, targets, binaryName } = require('../lib/variants')
 
 const target = targets.find((t) => t.triple === 'x86_64-unknown-linux-gnu')
 const wanted = process.argv.slice(2)
