@@ -229,6 +229,11 @@ export function closedHint(what: string): string {
 }
 
 /** A ProcessCounter's failures: fds beyond RLIMIT_NOFILE, a process without threads to count. */
+/** A profile of another process (`options.pid`) whose process is not there. */
+export function noProcessHint(): string {
+  return 'Give the pid of a running process (options.pid).'
+}
+
 export const PROCESS_HINTS = {
   fdRoom: 'Raise the limit (ulimit -n 65536, or LimitNOFILE= in a systemd unit) or count fewer events.',
   noThreads: (pid: number) => `The process has exited or /proc/${pid}/task is not readable.`,

@@ -8,7 +8,7 @@ import type { SampleStore } from './samples'
 import type { UserSymbolizer } from './usersyms'
 import { symbolizer, symbolizerCall } from './symbolizer'
 import { perfMapPath } from './perfmap'
-import { threadName } from './probes'
+import { threadLabel } from '../system/threads'
 import { nameThreads, toFrame } from './frames'
 
 /** What `buildStacks` symbolizes and interns. */
@@ -59,7 +59,7 @@ export async function buildStacks(raw: StackInput): Promise<ProfileBuilder> {
       for (let i = nu - 1; i >= 0; i--) stack = b.stack(stack, frames[out[i]])
     }
     for (let i = out.length - 1; i >= nu; i--) stack = b.stack(stack, kernFrames[out[i]])
-    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadName(pid, tid))
+    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadLabel(pid, tid))
     b.sample(stack, thread, samples.time[k], samples.period[k])
   }
   nameThreads(b)

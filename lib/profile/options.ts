@@ -4,7 +4,8 @@
  */
 import { rangeError, typeError } from '../errors/errors'
 import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events/events'
-import { paranoid, privileged } from './probes'
+import { paranoidLevel } from '../system/kernel'
+import { isPerfPrivileged } from '../system/privilege'
 
 /**
  * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
@@ -121,9 +122,9 @@ export function profileSettings(options: ProfileOptions): ProfileSettings {
   const warnings: string[] = []
   let kernel = options.kernel
   if (kernel === undefined) {
-    kernel = privileged() || paranoid() <= 1
+    kernel = isPerfPrivileged() || (paranoidLevel() ?? 2) <= 1
     if (!kernel)
-      warnings.push(`Kernel frames are off: kernel.perf_event_paranoid is ${paranoid()} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`)
+      warnings.push(`Kernel frames are off: kernel.perf_event_paranoid is ${paranoidLevel() ?? 'unreadable'} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`)
   }
   const ringExp = checkInt(options.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16)
   // Default ring: about 2 s of samples at the rate (1000/s for a period), 2^4 to 2^10 pages.

@@ -2,8 +2,7 @@
  * The `Profiler` (open the events, drain their rings while the event loop turns, stop and hand the
  * raw samples to `buildProfile`), and `profile(fn)` around it.
  */
-import { existsSync, readdirSync } from 'node:fs'
-import { binding } from '../loading/binding'
+import { existsSync } from 'node:fs'
 // counter.ts loads handles/handle.ts, which defines Symbol.dispose where the runtime lacks it.
 import { Counter } from '../handles/counter'
 import { PerfEventError, typeError } from '../errors/errors'
@@ -18,7 +17,10 @@ import { SampleStore, TWO32 } from './samples'
 import { buildProfile } from './build'
 import { PERF_MAP_HINT, perfMapEnabled, perfMapPath } from './perfmap'
 import { procMaps, userSymbolizer, type MmapRec } from './usersyms'
-import { effectiveUid, onlineCpus, present } from './probes'
+import { entryExists } from '../system/files'
+import { mapRing, openOnProcess } from './rings'
+import { onlineCpus } from '../system/kernel'
+import { effectiveUid, euid } from '../system/privilege'
 
 export type { ProfileOptions, ProfileOptionsBase } from './options'
 
@@ -81,7 +83,7 @@ export class Profiler implements Disposable {
     // ones from mmap records), so that it can still be symbolized if it exits before stop().
     const opts = this.#options({ extraRecord: other ? { comm: true, mmap: { code: true } } : { comm: true } })
     this.#reset(other ? new Map([[pid, procMaps(pid)]]) : new Map())
-    this.#targetUid = other ? effectiveUid(pid) : (process.geteuid?.() ?? 0)
+    this.#targetUid = other ? (effectiveUid(pid) ?? euid()) : euid()
     this.#openAll(() => {
       if (this.#s.scope === 'thread') this.#add(this.#open(undefined, opts))
       else this.#openProcess(opts)
@@ -218,60 +220,18 @@ export class Profiler implements Disposable {
     return new Counter(this.#s.event, target, { ...opts, statFormat: undefined })
   }
 
-  /** One event per thread per CPU, inherited by later threads; per CPU, all redirected into one ring. */
+  /** One event per thread per CPU, inherited by later threads; per CPU, all redirected into one ring (rings.ts). */
   #openProcess(opts: CounterOptions): void {
-    const cpus = onlineCpus()
-    const pid = this.#s.pid
-    let tids: number[]
-    try {
-      tids = readdirSync(`/proc/${pid}/task`).map(Number).sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b))
-    } catch {
-      throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: 'Give the pid of a running process (options.pid).' })
-    }
-    let inherit: 'newThread' | 'newChild' = 'newThread'
-    const setOutput = binding().setOutput
-    for (const cpu of cpus) {
-      let ring: Counter | undefined
-      for (const tid of tids) {
-        let c: Counter
-        try {
-          c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
-        } catch (e) {
-          // inherit_thread needs Linux 5.13: inherit to every child instead.
-          if (e instanceof PerfEventError && inherit === 'newThread' && ['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) {
-            inherit = 'newChild'
-            c = this.#open({ pid: tid, cpu }, { ...opts, inherit })
-          } else if (e instanceof PerfEventError && e.code === 'ESRCH') continue // the thread ended meanwhile
-          else throw e
-        }
-        this.#counters.push(c)
-        if (!ring) {
-          ring = c
-          this.#samplers.push(this.#ring(c))
-        } else setOutput(c.fd, ring.fd)
-      }
-    }
+    const opened = openOnProcess(this.#s.pid, (target, inherit) => this.#open(target, { ...opts, inherit }), (c) => this.#samplers.push(this.#ring(c)))
+    this.#counters.push(...opened)
   }
 
-  /**
-   * Maps the ring of `c`: 2^exp pages, halved while the memlock limit (perf_event_mlock_kb,
-   * RLIMIT_MEMLOCK) refuses it, unless the user chose the size; said in `warnings`.
-   */
+  /** Maps the ring of `c` (rings.ts `mapRing`: halved while the memlock limit refuses it, unless chosen). */
   #ring(c: Counter): Sampler {
-    const want = this.#s.exp
-    let exp = this.#ringExp || want
-    for (;;) {
-      try {
-        const s = c.sampler(exp)
-        if (exp < want && this.#ringExp !== exp)
-          this.#runWarnings.push(`The ring was reduced from 2^${want} to 2^${exp} pages by the memlock limit (kernel.perf_event_mlock_kb, ulimit -l): raise it, or await between chunks of work, to lose fewer samples.`)
-        this.#ringExp = exp
-        return s
-      } catch (e) {
-        if (this.#s.expChosen || exp <= 2 || !(e instanceof PerfEventError) || !['EPERM', 'ENOMEM'].includes(e.code)) throw e
-        exp--
-      }
-    }
+    const size = { want: this.#s.exp, chosen: this.#s.expChosen, exp: this.#ringExp }
+    const s = mapRing(c, size, this.#runWarnings)
+    this.#ringExp = size.exp
+    return s
   }
 
   #closeAll(): void {
@@ -348,7 +308,7 @@ export class Profiler implements Disposable {
     const child = this.#child
     this.#child = undefined
     if (child !== undefined) {
-      const noMap = [...new Set(this.#store.pid)].filter((pid) => !present(perfMapPath(pid)))
+      const noMap = [...new Set(this.#store.pid)].filter((pid) => !entryExists(perfMapPath(pid)))
       if (noMap.length)
         warnings.push(
           `No V8 perf map for pid ${noMap.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`,
@@ -358,10 +318,10 @@ export class Profiler implements Disposable {
     const { pid, scope } = this.#s
     if (pid !== process.pid) {
       if (!existsSync(`/proc/${pid}/maps`)) warnings.push(`Process ${pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
-      if (!present(perfMapPath(pid))) warnings.push(`No V8 perf map for pid ${pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
+      if (!entryExists(perfMapPath(pid))) warnings.push(`No V8 perf map for pid ${pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
       return { scope, pid, perfMap: () => true }
     }
-    const hasMap = perfMapEnabled() && present(perfMapPath(pid))
+    const hasMap = perfMapEnabled() && entryExists(perfMapPath(pid))
     if (!hasMap) {
       // Electron takes V8 flags through --js-flags, not node's command line (lib/loading/electron.ts).
       const hint = isElectron() ? ELECTRON_PERF_MAP_HINT : PERF_MAP_HINT

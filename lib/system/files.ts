@@ -3,7 +3,7 @@
  * (run without -A) becomes a `PerfEventError` with code `ERR_DENO_PERMISSION` and the flag to add.
  * Any other failure (missing, EACCES, gone) is an answer, not an error: `undefined`, `[]`, `false`.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, lstatSync } from 'node:fs'
 import { PerfEventError } from '../errors/perf-event-error'
 import { denoPermissionHint } from '../errors/hints'
 
@@ -65,6 +65,11 @@ export function accessCode(dir: string): string | undefined {
 /** Whether `path` exists (following links). */
 export function exists(path: string): boolean {
   return guarded(path, () => existsSync(path), () => false)
+}
+
+/** Whether a directory entry exists at `path` (a dangling symlink too), without following or opening it. */
+export function entryExists(path: string): boolean {
+  return guarded(path, () => lstatSync(path, { throwIfNoEntry: false }) !== undefined, () => false)
 }
 
 /** Whether `path` is a directory (following links). */

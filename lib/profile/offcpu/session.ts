@@ -1,5 +1,3 @@
-import { readFileSync, readdirSync } from 'node:fs'
-import { binding } from '../../loading/binding'
 import { Counter } from '../../handles/counter'
 import type { Sampler } from '../../handles/sampler'
 import { PerfEventError, typeError } from '../../errors/errors'
@@ -12,7 +10,9 @@ import { perfMapEnabled } from '../perfmap'
 import { userSymbolizer } from '../usersyms'
 import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
 import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
-import { onlineCpus, paranoid, privileged } from '../probes'
+import { paranoidLevel } from '../../system/kernel'
+import { mapRing, openOnProcess } from '../rings'
+import { effectiveUid, isPerfPrivileged } from '../../system/privilege'
 
 export type { OffCpuState } from './intervals'
 
@@ -110,15 +110,6 @@ function userFrames(s: SwitchStack): bigint[] | undefined {
   return s.user
 }
 
-function effectiveUid(pid: number): number | undefined {
-  try {
-    const m = /^Uid:\s+\d+\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-    return m ? Number(m[1]) : undefined
-  } catch {
-    return undefined
-  }
-}
-
 interface OnCpuSample {
   tid: number
   pid: number
@@ -162,15 +153,15 @@ export class OffCpuProfiler {
 
   constructor(options?: OffCpuOptions, defaultMode: 'wall' | 'off-cpu' = 'off-cpu') {
     this.#o = checkOptions(options, defaultMode)
-    const allowed = privileged() || paranoid() <= 1
+    const allowed = isPerfPrivileged() || (paranoidLevel() ?? 2) <= 1
     this.#stacks = allowed
     if (!allowed) {
       if (this.#o.kernel === true)
         throw new PerfEventError('Kernel stacks at switch-out are not allowed to this process', 'EACCES', {
-          hint: `kernel.perf_event_paranoid is ${paranoid()}: stacks at switch-out need <= 1, root or CAP_PERFMON (sudo sysctl kernel.perf_event_paranoid=1). Leave options.kernel unset for the reduced view (exact intervals without stacks).`,
+          hint: `kernel.perf_event_paranoid is ${paranoidLevel() ?? 'unreadable'}: stacks at switch-out need <= 1, root or CAP_PERFMON (sudo sysctl kernel.perf_event_paranoid=1). Leave options.kernel unset for the reduced view (exact intervals without stacks).`,
         })
       this.#warnings.push(
-        `Reduced view: kernel.perf_event_paranoid is ${paranoid()} and this process lacks CAP_PERFMON, so the kernel gives no stacks at switch-out: ` +
+        `Reduced view: kernel.perf_event_paranoid is ${paranoidLevel() ?? 'unreadable'} and this process lacks CAP_PERFMON, so the kernel gives no stacks at switch-out: ` +
           'the profile has the exact off-CPU intervals of each thread, run queue vs blocked, without stacks, and the event loop idle wait counts as blocked. ' +
           'For stacks: sudo sysctl kernel.perf_event_paranoid=1, or run with CAP_PERFMON.',
       )
@@ -243,54 +234,16 @@ export class OffCpuProfiler {
       return
     }
     // One event per thread per CPU, inherited by later threads; per CPU one ring (an inherited event on all CPUs cannot be mapped).
-    const pid = this.#o.pid
-    let tids: number[]
-    try {
-      tids = readdirSync(`/proc/${pid}/task`).map(Number)
-    } catch {
-      throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: 'Give the pid of a running process (options.pid).' })
-    }
-    let inherit: 'newThread' | 'newChild' = 'newThread'
-    for (const cpu of onlineCpus()) {
-      let ring: Counter | undefined
-      for (const tid of tids) {
-        let c: Counter
-        try {
-          c = new Counter(event, { pid: tid, cpu }, { ...opts, inherit })
-        } catch (e) {
-          if (e instanceof PerfEventError && inherit === 'newThread' && ['EINVAL', 'ERR_UNSUPPORTED_BY_BUILD'].includes(e.code)) {
-            // inherit_thread needs Linux 5.13: inherit to every child instead.
-            inherit = 'newChild'
-            c = new Counter(event, { pid: tid, cpu }, { ...opts, inherit })
-          } else if (e instanceof PerfEventError && e.code === 'ESRCH') continue
-          else throw e
-        }
-        this.#counters.push(c)
-        if (ring) binding().setOutput(c.fd, ring.fd)
-        else {
-          ring = c
-          this.#rings.push({ sampler: this.#ring(c), kind })
-        }
-      }
-    }
+    const opened = openOnProcess(this.#o.pid, (target, inherit) => new Counter(event, target, { ...opts, inherit }), (c) => this.#rings.push({ sampler: this.#ring(c), kind }))
+    this.#counters.push(...opened)
   }
 
-  /** Maps the ring of `c`, halving it while the memlock limit refuses it (unless the user chose the size). */
+  /** Maps the ring of `c` (rings.ts `mapRing`: halved while the memlock limit refuses it, unless chosen). */
   #ring(c: Counter): Sampler {
-    const want = this.#o.ringExp ?? (this.#o.userStack ? 10 : 7)
-    let exp = this.#ringExp || want
-    for (;;) {
-      try {
-        const s = c.sampler(exp)
-        if (exp < want && this.#ringExp !== exp)
-          this.#runWarnings.push(`The rings were reduced from 2^${want} to 2^${exp} pages by the memlock limit (kernel.perf_event_mlock_kb, ulimit -l): raise it to lose fewer records.`)
-        this.#ringExp = exp
-        return s
-      } catch (e) {
-        if (this.#o.ringExp !== undefined || exp <= 2 || !(e instanceof PerfEventError) || !['EPERM', 'ENOMEM'].includes(e.code)) throw e
-        exp--
-      }
-    }
+    const size = { want: this.#o.ringExp ?? (this.#o.userStack ? 10 : 7), chosen: this.#o.ringExp !== undefined, exp: this.#ringExp }
+    const s = mapRing(c, size, this.#runWarnings)
+    this.#ringExp = size.exp
+    return s
   }
 
   #closeAll(): void {
