@@ -4,9 +4,11 @@
  * rule has one place (README "CLI" documents the same table).
  * @packageDocumentation
  */
-import { accessSync, constants as fsConstants, existsSync, readFileSync } from 'node:fs'
+import { accessSync, constants as fsConstants, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { TRACEFS_ROOTS } from '../events/events'
+import { TRACEFS_ROOTS } from '../system/paths'
+import { exists } from '../system/files'
+import { emptyListReason as emptyListText } from '../errors/hints'
 
 /** Exit codes of every subcommand. */
 export const EXIT = {
@@ -80,13 +82,8 @@ function readable(path: string): boolean {
   }
 }
 
-/** Why `list [filter]` found nothing, and what to try. */
+/** Why `list [filter]` found nothing, and what to try (the text: hints.ts). */
 export function emptyListReason(filter: string | undefined): string {
-  const what = filter === undefined ? 'No events were found' : `No events match ${JSON.stringify(filter)}`
-  const mounted = TRACEFS_ROOTS.find((r) => existsSync(r))
-  let tracepoints: string
-  if (mounted === undefined) tracepoints = `tracefs is not mounted, so no tracepoints are listed (as root: mount -t tracefs nodev ${TRACEFS_ROOTS[0]})`
-  else if (!readable(join(mounted, 'events'))) tracepoints = `tracepoints are not listed: ${mounted} is not readable by this user (tracefs is mode 700 by default; tracepoints need root or CAP_PERFMON anyway)`
-  else tracepoints = `tracepoints are listed from ${mounted}/events`
-  return `${what}: the filter is a kind (hardware, software, cache, tracepoint, pmu), a substring of names or categories (syscalls), or a glob (*fault*); ${tracepoints}. 'perf-event-open list' shows every event.`
+  const root = TRACEFS_ROOTS.find((r) => exists(r))
+  return emptyListText(filter, root === undefined ? undefined : { root, readable: readable(join(root, 'events')) }, TRACEFS_ROOTS[0])
 }

@@ -288,3 +288,59 @@ export const BUILD_HINTS = {
   /** An operation (attachBpf, switchTo…) newer than the loaded build: `needs` is `<op> needs Linux X.Y<variantHasIt>`. */
   operationNeeds: (needs: string, variant: string, built: string) => `${needs}; the loaded build (${variant}) has the perf ABI of Linux ${built}.`,
 }
+
+/** `profileCommand`/`record -- cmd`: the command could not be started. */
+export const COMMAND_HINTS = {
+  notFound: 'Give the path of an executable (or a name on PATH).',
+  notExecutable: 'Give an executable file: a binary, or a script with a #! line and the execute bit (chmod +x).',
+}
+
+/** Something already sits at V8's perf map path of a command about to start (lib/profile/mapguard.ts). */
+export function perfMapUnsafeHint(path: string): string {
+  return (
+    `Someone may have planted it for this pid: look at it (ls -l ${path}), remove it (rm ${path}) and run again. ` +
+    'sysctl fs.protected_symlinks=1, fs.protected_fifos=2 and fs.protected_regular=2 make the kernel refuse such writes in /tmp.'
+  )
+}
+
+/** What to do when this Node writes no perf map (Electron has its own: `ELECTRON_PERF_MAP_HINT`). */
+export const PERF_MAP_HINT =
+  'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
+  'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
+
+/** Where this copy of the package stands, for the missing-symbolizer hint (lib/profile/symbolizer.ts). */
+export interface SymbolizerPlace {
+  /** PERF_EVENT_OPEN_SYMBOLIZE_PATH, when set. */
+  envPath: string | undefined
+  /** The binary's file name for this platform. */
+  file: string
+  /** The package's root directory, and whether it is a clone of the repository (it has symbolize/Cargo.toml). */
+  root: string
+  clone: boolean
+  /** The symbolizer package's name and this platform's suffix. */
+  pkg: string
+  platform: string
+}
+
+/** The fixes for a missing symbolizer addon that work in the state this copy of the package is in. */
+export function symbolizerMissingHint({ envPath, file, root, clone, pkg, platform }: SymbolizerPlace): string {
+  if (envPath) return `PERF_EVENT_OPEN_SYMBOLIZE_PATH is set (${envPath}) and nothing else is tried: point it at an existing ${file} (or the package's index.js), or unset it.`
+  if (clone)
+    return `This is a clone of the repository without a built symbolizer: run npm run build (it builds the symbolizer too; or just npm run build:symbolize). npm pack then carries it (symbolize/${file}), so a tarball installed elsewhere profiles too.`
+  return (
+    `This copy of perf-event-open (${root}) has no symbolizer beside it (symbolize/${file}) and ${pkg} is not installed. ` +
+    `Installed from the npm registry: npm install ${pkg} (it brings ${pkg}-${platform} as an optional dependency: do not use --omit=optional). ` +
+    `Installed from a tarball packed in a clone: run npm run build in the clone (it builds the symbolizer), npm pack again and reinstall. ` +
+    `Either way, PERF_EVENT_OPEN_SYMBOLIZE_PATH=/path/to/${file} works without reinstalling.`
+  )
+}
+
+/** Why `list [filter]` found nothing, and what to try; `tracefs` is where tracefs is mounted and whether this user may read its events. */
+export function emptyListReason(filter: string | undefined, tracefs: { root: string; readable: boolean } | undefined, firstRoot: string): string {
+  const what = filter === undefined ? 'No events were found' : `No events match ${JSON.stringify(filter)}`
+  let tracepoints: string
+  if (tracefs === undefined) tracepoints = `tracefs is not mounted, so no tracepoints are listed (as root: mount -t tracefs nodev ${firstRoot})`
+  else if (!tracefs.readable) tracepoints = `tracepoints are not listed: ${tracefs.root} is not readable by this user (tracefs is mode 700 by default; tracepoints need root or CAP_PERFMON anyway)`
+  else tracepoints = `tracepoints are listed from ${tracefs.root}/events`
+  return `${what}: the filter is a kind (hardware, software, cache, tracepoint, pmu), a substring of names or categories (syscalls), or a glob (*fault*); ${tracepoints}. 'perf-event-open list' shows every event.`
+}

@@ -10,7 +10,6 @@ import { PMU_ROOT, TRACEFS_ROOTS, pmuNames, pmuType as pmuTypeText, tracefsRoot 
 export type { HardwareEventName, SoftwareEventName, CacheName, CacheOp, CacheResult }
 export type { U64 }
 /** Where dynamic PMUs and tracefs are (lib/system/); re-exported for the CLI. */
-export { PMU_ROOT, TRACEFS_ROOTS }
 
 /**
  * A perf event as a typed object, mirroring the crate's event types.

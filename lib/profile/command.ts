@@ -1,5 +1,6 @@
 import { PerfEventError, typeError } from '../errors/errors'
 import { runHeld } from '../handles/spawn'
+import { COMMAND_HINTS } from '../errors/hints'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
@@ -72,11 +73,11 @@ export async function profileCommand(file: string, args: readonly string[] = [],
     }
   }
   if (code === 127 && p.sampleCount === 0)
-    throw new PerfEventError(`Could not start ${file}: not found or not executable`, 'ENOENT', { syscall: 'execve', hint: 'Give the path of an executable (or a name on PATH).' })
+    throw new PerfEventError(`Could not start ${file}: not found or not executable`, 'ENOENT', { syscall: 'execve', hint: COMMAND_HINTS.notFound })
   if (code === 126 && p.sampleCount === 0)
     throw new PerfEventError(`Could not start ${file}: not executable (permission denied, or not a program)`, 'EACCES', {
       syscall: 'execve',
-      hint: 'Give an executable file: a binary, or a script with a #! line and the execute bit (chmod +x).',
+      hint: COMMAND_HINTS.notExecutable,
     })
   Object.assign(p.meta, { exitCode: code, signal })
   return p

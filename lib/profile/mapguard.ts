@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, unlinkSync } from 'node:fs'
 import { PerfEventError } from '../errors/errors'
+import { perfMapUnsafeHint } from '../errors/hints'
 import { perfMapPath } from './perfmap'
 
 /** The perf map path of a child, held for it from before its exec until its profile is done. */
@@ -60,8 +61,6 @@ export function claimPerfMap(pid: number): PerfMapClaim {
   if (why === undefined) return { path, created: false, release() {} }
   throw new PerfEventError(`V8's perf map path ${path} of the command (pid ${pid}) already exists and ${why}: a Node command run with --perf-basic-prof would write through it, so it was not started`, 'ERR_PERF_MAP_UNSAFE', {
     syscall: 'open',
-    hint:
-      `Someone may have planted it for this pid: look at it (ls -l ${path}), remove it (rm ${path}) and run again. ` +
-      'sysctl fs.protected_symlinks=1, fs.protected_fifos=2 and fs.protected_regular=2 make the kernel refuse such writes in /tmp.',
+    hint: perfMapUnsafeHint(path),
   })
 }

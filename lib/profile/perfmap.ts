@@ -12,10 +12,7 @@ export function perfMapEnabled(): boolean {
   return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof') || (isElectron() && electronPerfMapFlags())
 }
 
-/** What to do when this Node writes no perf map (Electron has its own: `ELECTRON_PERF_MAP_HINT`). */
-export const PERF_MAP_HINT =
-  'JS functions are unnamed: start Node with --perf-basic-prof (node --perf-basic-prof app.js, or NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map; ' +
-  'add --interpreted-frames-native-stack to name interpreted frames too. V8 cannot turn the map on at run time.'
+export { PERF_MAP_HINT } from '../errors/hints'
 
 /** What `PerfMap.open` accepts: whose file it may be, how much of it and for how long it reads. */
 export interface PerfMapPolicy {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { PerfEventError } from '../errors/errors'
-import { symbolizerFailedHint } from '../errors/hints'
+import { symbolizerFailedHint, symbolizerMissingHint } from '../errors/hints'
 import { currentTarget } from '../loading/loader'
 import { findInNodeModules, resolverMayInstall } from '../loading/resolve'
 
@@ -76,19 +76,11 @@ function loadFailure(e: unknown): string {
   return /Cannot find native binding/.test(first) ? 'no binary for this platform beside it and no platform package installed' : first
 }
 
-/** The fixes that work in the state this copy of the package is in. */
+/** The fixes that work in the state this copy of the package is in (the text: hints.ts). */
 function missingHint(envPath: string | undefined): string {
-  const target = currentTarget()
-  const file = `${SYMBOLIZER_PACKAGE}.${target?.platform ?? '<platform>'}.node`
-  if (envPath) return `PERF_EVENT_OPEN_SYMBOLIZE_PATH is set (${envPath}) and nothing else is tried: point it at an existing ${file} (or the package's index.js), or unset it.`
-  if (existsSync(join(ROOT, 'symbolize', 'Cargo.toml')))
-    return `This is a clone of the repository without a built symbolizer: run npm run build (it builds the symbolizer too; or just npm run build:symbolize). npm pack then carries it (symbolize/${file}), so a tarball installed elsewhere profiles too.`
-  return (
-    `This copy of perf-event-open (${ROOT}) has no symbolizer beside it (symbolize/${file}) and ${SYMBOLIZER_PACKAGE} is not installed. ` +
-    `Installed from the npm registry: npm install ${SYMBOLIZER_PACKAGE} (it brings ${SYMBOLIZER_PACKAGE}-${target?.platform ?? '<platform>'} as an optional dependency: do not use --omit=optional). ` +
-    `Installed from a tarball packed in a clone: run npm run build in the clone (it builds the symbolizer), npm pack again and reinstall. ` +
-    `Either way, PERF_EVENT_OPEN_SYMBOLIZE_PATH=/path/to/${file} works without reinstalling.`
-  )
+  const platform = currentTarget()?.platform ?? '<platform>'
+  const file = `${SYMBOLIZER_PACKAGE}.${platform}.node`
+  return symbolizerMissingHint({ envPath, file, root: ROOT, clone: existsSync(join(ROOT, 'symbolize', 'Cargo.toml')), pkg: SYMBOLIZER_PACKAGE, platform })
 }
 
 /**
