@@ -9,6 +9,35 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Unwinds copied user stacks of one process (`sampleFormat.userStack` + `sampleFormat.userRegs`) with
+ * DWARF CFI through native code and frame pointers through JIT code.
+ */
+export declare class Unwinder {
+  /**
+   * Reads the executable mappings of process `pid` from `/proc/<pid>/maps`; their unwind sections
+   * are read when an address in them is first unwound. `maxFrames` (default 512, 1..=65536) bounds
+   * one chain.
+   */
+  constructor(pid: number, maxFrames?: number | undefined | null)
+  /**
+   * Reads `/proc/<pid>/maps` again (after a `dlopen`, or when code was unmapped): mappings that stay
+   * keep their loaded modules; new ones load on first use. Returns the number of executable mappings.
+   */
+  refresh(): number
+  /** Modules whose unwind data was loaded so far. */
+  get modulesLoaded(): number
+  /** Mapped files whose unwind data could not be read (`path: why`): their code unwinds by frame pointers. */
+  get failures(): Array<string>
+  /**
+   * Unwinds one sample: `regsMask` is the `sampleFormat.userRegs` mask the sampler was opened with,
+   * `regs` the sample's `userRegs.values` (one per set bit, lowest bit first), `stack` its
+   * `userStack` bytes (copied from the sampled thread's stack pointer up). Needs IP, SP and the
+   * frame pointer in the mask (LR too on arm64). A short or empty stack gives a short chain.
+   */
+  unwind(regsMask: bigint, regs: BigUint64Array, stack: Buffer): UnwoundStack
+}
+
 /** Writes a profile in the Firefox Profiler's processed format (JSON; open it at profiler.firefox.com), threads as threads. */
 export declare function firefoxProfile(input: FxInput): Promise<string>
 
@@ -88,3 +117,14 @@ export declare function symbolizeProcess(pid: number, addrs: BigUint64Array, opt
 
 /** Versions of the libraries inside this addon (read from Cargo.lock by build.rs). */
 export declare function symbolizerInfo(): string
+
+/** One unwound user stack. */
+export interface UnwoundStack {
+  /** The sampled instruction pointer, then return addresses, innermost first (as in a kernel call chain). */
+  frames: BigUint64Array
+  /**
+   * Why the chain ended: `'root'` (the outermost frame was reached), `'truncated'` (the next frame lies
+   * outside the copied stack bytes, or no rule applied) or `'maxFrames'`.
+   */
+  end: 'root' | 'truncated' | 'maxFrames'
+}

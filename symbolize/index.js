@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.Unwinder = nativeBinding.Unwinder
 module.exports.firefoxProfile = nativeBinding.firefoxProfile
 module.exports.flameGraph = nativeBinding.flameGraph
 module.exports.symbolizeElf = nativeBinding.symbolizeElf

@@ -6,6 +6,8 @@
 //! Addresses become names with `blazesym` (ELF, DWARF, V8's perf map, vDSO, kallsyms); flame graphs
 //! are drawn with `inferno`. Every call runs off the JS thread (an `AsyncTask` on the libuv pool).
 
+mod unwind;
+
 use std::fs::File;
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
