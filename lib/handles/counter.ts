@@ -2,7 +2,7 @@ import type { NativeCounter } from '../../index'
 import { binding } from '../loading/binding'
 import { fromNative, rangeError, typeError, type ErrorContext } from '../errors/errors'
 import { Handle } from './handle'
-import { Sampler, SAMPLER_TOKEN } from './sampler'
+import type * as SamplerModule from './sampler'
 import { isClockEvent, resolveEvent, type EventInput } from '../events/events'
 import { counterOptions, resolveTarget, type CounterOptions, type Target } from '../events/options'
 import { contextFor, operationContext } from '../events/since'
@@ -139,9 +139,12 @@ export class Counter extends Handle<NativeCounter, Stat> {
    * extra records need `options.extraRecord`. The mapping counts against `kernel.perf_event_mlock_kb`
    * and RLIMIT_MEMLOCK. The sampler keeps working after the counter is closed.
    */
-  sampler(exp: number): Sampler {
+  sampler(exp: number): SamplerModule.Sampler {
     if (!Number.isInteger(exp) || exp < 0 || exp > 30) throw rangeError('an integer from 0 to 30 (2^exp data pages)', 'exp', exp)
     const native = this.call((n) => n.sampler(exp))
+    // Loaded on first use: counting alone never needs the sampler and its batch layout.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Sampler, SAMPLER_TOKEN } = require('./sampler') as typeof SamplerModule
     return new Sampler(native, this.#ctx, SAMPLER_TOKEN, this.#clockFreq)
   }
 
