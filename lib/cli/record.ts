@@ -10,6 +10,7 @@ import { exitCodeOf } from '../handles/spawn'
 import { profileCommand } from '../profile/command'
 import type { Profile } from '../profile/model'
 import { Profiler, type ProfileOptions } from '../profile/profiler'
+import { OffCpuProfiler, type OffCpuOptions } from '../profile/offcpu'
 import { symbolizer } from '../profile/symbolizer'
 import { defineCommand } from './command'
 import { EXIT, UsageError } from './conventions'
@@ -44,6 +45,8 @@ left alone.`,
     'no-kernel': { type: 'boolean', description: 'kernel frames off' },
     pid: { type: 'string', short: 'p', arg: 'pid', description: 'profile every thread of a running process until Ctrl-C or its exit' },
     top: { type: 'string', short: 'n', arg: 'n', description: `rows of the printed table of hottest functions (default ${DEFAULT_TOP})` },
+    'off-cpu': { type: 'boolean', description: 'where threads wait: each off-CPU interval weighted by its length (ns), under its stack at the switch-out and its state ([blocked], [run queue], [idle])' },
+    wall: { type: 'boolean', description: 'wall time: on-CPU samples (cpu-clock, -F) plus every off-CPU interval, in ns' },
   },
   notes: () => `Output formats (-o file.EXT; several -o write several formats from the one run):\n${formatsHelp('  ')}`,
   positionals: true,
@@ -72,9 +75,11 @@ left alone.`,
     const pid = positiveInt(values.pid, '-p')
     if (pid !== undefined && positionals.length) throw new UsageError('Expected either -p pid or -- cmd, not both')
     if (pid === undefined && positionals.length === 0) throw new UsageError('Expected a command after -- (or -p pid)')
+    const wait = waitMode(values, options)
     // The options (event name, rate) are checked before anything starts.
     try {
-      new Profiler(pid === undefined ? options : { ...options, scope: 'process', pid })
+      if (wait) new OffCpuProfiler(pid === undefined ? wait : { ...wait, scope: 'process', pid })
+      else new Profiler(pid === undefined ? options : { ...options, scope: 'process', pid })
     } catch (e) {
       throw asUsage(e)
     }
@@ -84,14 +89,15 @@ left alone.`,
     let exitCode: number = EXIT.ok
     let title: string
     if (pid !== undefined) {
-      profile = await recordPid(pid, options)
+      profile = await recordPid(pid, wait ?? options)
       title = `process ${pid}`
     } else {
       const { argv: cmd } = nodeCommand(positionals)
       // SIGINT/SIGTERM/SIGHUP go to the command (Ctrl-C reaches it anyway: same process group); the
       // profile is written when it exits; a second signal exits at once.
       try {
-        profile = await profileCommand(cmd[0], cmd.slice(1), { ...options, env: nodePerfEnv(), forwardSignals: true })
+        const start = { env: nodePerfEnv(), forwardSignals: true }
+        profile = await profileCommand(cmd[0], cmd.slice(1), wait ? { ...wait, ...start } : { ...options, ...start })
       } catch (e) {
         if (e instanceof PerfEventError && (e.code === 'ENOENT' || e.code === 'EACCES') && e.syscall === 'execve') {
           process.stderr.write(`perf-event-open: ${e.message}\n`) // the message ends with its hint
@@ -126,9 +132,27 @@ function asUsage(e: unknown): unknown {
   return e
 }
 
+/**
+ * `--off-cpu` / `--wall`: the off-CPU profile's options (mode, kernel, -F for the on-CPU samples of
+ * `--wall`), or undefined for a CPU profile. -e and -c name what a CPU profile samples: not with these.
+ */
+function waitMode(values: { 'off-cpu'?: boolean; wall?: boolean; event?: string; count?: string }, options: ProfileOptions): (OffCpuOptions & { mode: 'wall' | 'off-cpu' }) | undefined {
+  if (values['off-cpu'] && values.wall) throw new UsageError('Expected one of --off-cpu or --wall but received both')
+  const mode = values.wall ? 'wall' : values['off-cpu'] ? 'off-cpu' : undefined
+  if (!mode) return undefined
+  const flag = `--${mode}`
+  if (values.event !== undefined) throw new UsageError(`Expected no -e with ${flag} (it records context switches${mode === 'wall' ? ' and cpu-clock' : ''}) but received -e ${values.event}`)
+  if (values.count !== undefined) throw new UsageError(`Expected no -c with ${flag} but received -c ${values.count}`)
+  if (mode === 'off-cpu' && options.freq !== undefined) throw new UsageError('Expected no -F with --off-cpu (no on-CPU samples: use --wall) but received one')
+  const wait: OffCpuOptions & { mode: 'wall' | 'off-cpu' } = { mode }
+  if (options.freq !== undefined) wait.freq = options.freq
+  if (options.kernel !== undefined) wait.kernel = options.kernel
+  return wait
+}
+
 /** Profiles every thread of a running process until Ctrl-C (SIGINT/SIGTERM) or its exit. */
-async function recordPid(pid: number, options: ProfileOptions): Promise<Profile> {
-  const profiler = new Profiler({ ...options, scope: 'process', pid })
+async function recordPid(pid: number, options: ProfileOptions | (OffCpuOptions & { mode: 'wall' | 'off-cpu' })): Promise<Profile> {
+  const profiler = 'mode' in options ? new OffCpuProfiler({ ...options, scope: 'process', pid }) : new Profiler({ ...options, scope: 'process', pid })
   profiler.start()
   process.stderr.write(`Profiling every thread of process ${pid} (and threads it starts); Ctrl-C to stop.\n`)
   await untilStopOrExit(pid)

@@ -5,6 +5,7 @@ import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
 import { asksForV8Log, removeLeftovers } from './leftovers'
+import { OffCpuProfiler, type OffCpuOptions } from './offcpu'
 
 /** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never
@@ -23,8 +24,11 @@ export interface CommandStart {
   forwardSignals?: boolean
 }
 
-/** Options of `profileCommand`: the profile's options (no `scope`) and how to start the command. */
-export type CommandOptions = OmitEach<ProfileOptions, 'scope'> & CommandStart
+/**
+ * Options of `profileCommand`: the profile's options (no `scope`) and how to start the command;
+ * with `mode: 'wall' | 'off-cpu'` an off-CPU profile's (lib/profile/offcpu) instead.
+ */
+export type CommandOptions = ((OmitEach<ProfileOptions, 'scope'> & { mode?: 'cpu' }) | (Omit<OffCpuOptions, 'scope' | 'tid' | 'pid'> & { mode: 'wall' | 'off-cpu' })) & CommandStart
 
 /**
  * Starts `file` with `args`, profiles it and everything it starts (its threads, and its children:
@@ -44,11 +48,12 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   const bad = args.findIndex((a) => typeof a !== 'string')
   if (bad >= 0) throw typeError('a string', `args[${bad}]`, args[bad])
   if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
-  const { cwd, env, stdio = 'inherit', forwardSignals: forward = false, ...profileOptions } = options
+  const { cwd, env, stdio = 'inherit', forwardSignals: forward = false, mode, ...profileOptions } = options
   if (typeof forward !== 'boolean') throw typeError('a boolean', 'options.forwardSignals', forward)
   if ('scope' in profileOptions) throw new TypeError('Expected no options.scope for profileCommand (it profiles the command and its children) but received one')
   if (stdio !== 'inherit' && stdio !== 'ignore') throw typeError("'inherit' or 'ignore'", 'options.stdio', stdio)
-  const profiler = new Profiler(profileOptions)
+  if (mode !== undefined && mode !== 'cpu' && mode !== 'wall' && mode !== 'off-cpu') throw typeError("'cpu', 'wall' or 'off-cpu'", 'options.mode', mode)
+  const profiler = mode === 'wall' || mode === 'off-cpu' ? new OffCpuProfiler({ ...(profileOptions as OffCpuOptions), mode, scope: 'process' }) : new Profiler(profileOptions as ProfileOptions)
   // Held before its exec (lib/handles/spawn.ts): the kernel enables the events at that exec, so the
   // profile starts with the command's first instruction. V8's perf map path of the command's pid is
   // claimed before it execs (a planted symlink or FIFO there refuses the start), and released

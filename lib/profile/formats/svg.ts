@@ -5,6 +5,14 @@ import { escapeControls } from '../sanitize'
 import { rangeError, typeError } from '../../events/check'
 import { toFolded } from './folded'
 
+/** The title says what a frame's width is: wall and off-CPU profiles weigh time, not samples. */
+function defaultTitle(p: ProfileData, total: number): string {
+  const ms = `${(total / 1e6).toFixed(1)} ms`
+  if (p.meta.event === 'wall') return `Wall time: width = time on CPU + off CPU (${ms} over all threads)`
+  if (p.meta.event === 'off-cpu') return `Off-CPU time: width = time threads waited ([blocked], [run queue], [idle]; ${ms} over all threads)`
+  return `${p.meta.event} profile (${total} ${p.meta.unit})`
+}
+
 /** Pixel widths `toSvg` accepts. */
 export const SVG_WIDTH = { min: 100, max: 100_000 }
 
@@ -26,7 +34,7 @@ export async function toSvg(p: ProfileData, options: { title?: string; width?: n
   const sub = `${p.sampleCount} samples of ${p.meta.event}${p.lost.count ? `, ${p.lost.count} lost` : ''}; green: JS, orange: kernel`
   return symbolizerCall('flameGraph', (s) =>
     s.flameGraph(folded.length ? folded : '[no samples] 1\n', {
-      title: escapeControls(options.title ?? `${p.meta.event} profile (${total} ${p.meta.unit})`),
+      title: escapeControls(options.title ?? defaultTitle(p, total)),
       subtitle: escapeControls(sub),
       countName: p.meta.unit,
       width: options.width,

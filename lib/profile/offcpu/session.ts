@@ -7,10 +7,10 @@ import { Profile, type Frame, type LostSamples, type ProfileMeta } from '../mode
 import { SampleStore } from '../samples'
 import { buildStacks } from '../build'
 import { perfMapEnabled } from '../perfmap'
-import { userSymbolizer } from '../usersyms'
+import { userSymbolizer, type MmapRec } from '../usersyms'
 import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
 import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
-import { paranoidLevel } from '../../system/kernel'
+import { onlineCpus, paranoidLevel } from '../../system/kernel'
 import { mapRing, openOnProcess } from '../rings'
 import { effectiveUid, isPerfPrivileged } from '../../system/privilege'
 
@@ -150,6 +150,10 @@ export class OffCpuProfiler {
   #runWarnings: string[] = []
   /** The first error of a drain in the timer, thrown by stop(). */
   #failure: unknown
+  /** Command mode (`attachChild`): the command's pid, its executable mappings by pid (from mmap records), and when each new task was forked. */
+  #child: number | undefined
+  #mmaps = new Map<number, MmapRec[]>()
+  #born = new Map<number, bigint>()
 
   constructor(options?: OffCpuOptions, defaultMode: 'wall' | 'off-cpu' = 'off-cpu') {
     this.#o = checkOptions(options, defaultMode)
@@ -176,15 +180,7 @@ export class OffCpuProfiler {
 
   /** Opens the events (on the thread, or on every thread of the process) and starts recording. */
   start(): void {
-    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first: a profiler runs once at a time.' })
-    this.#events = new Map()
-    this.#pids = new Map()
-    this.#onCpu = []
-    this.#comms = new Map()
-    this.#lost = 0
-    this.#ringExp = 0
-    this.#runWarnings = []
-    this.#failure = undefined
+    this.#reset()
     try {
       this.#open('switch')
       if (this.#o.mode === 'wall') this.#open('cpu')
@@ -195,6 +191,54 @@ export class OffCpuProfiler {
     this.#startMs = Date.now()
     this.#start = process.hrtime.bigint()
     for (const c of this.#counters) c.enable()
+    this.#startTimer()
+  }
+
+  /**
+   * @internal `profileCommand` with `mode: 'wall' | 'off-cpu'`: opens one event per CPU (per kind) on
+   * `pid`, stopped before its exec, enabled by the kernel at that exec and inherited by its threads
+   * and children, with mmap records (to symbolize it after it exits) and fork records (a new task
+   * waits in the run queue until its first switch-in, not since the start). Then `stop()` once it has exited.
+   */
+  attachChild(pid: number): void {
+    this.#reset()
+    this.#child = pid
+    const child = { inherit: 'newChild', onExecve: 'enable', extraRecord: { comm: true, task: true, mmap: { code: true } } } as const
+    try {
+      for (const kind of this.#o.mode === 'wall' ? (['switch', 'cpu'] as const) : (['switch'] as const)) {
+        const [event, opts] = this.#event(kind)
+        for (const cpu of onlineCpus()) {
+          const c = new Counter(event, { pid, cpu }, { ...opts, ...child, extraRecord: { ...opts.extraRecord, ...child.extraRecord } })
+          this.#counters.push(c)
+          this.#rings.push({ sampler: this.#ring(c), kind })
+        }
+      }
+    } catch (e) {
+      this.#closeAll()
+      throw e
+    }
+    this.#startMs = Date.now()
+    this.#start = process.hrtime.bigint()
+    this.#startTimer()
+  }
+
+  /** Throws while running; else clears what an earlier run left. */
+  #reset(): void {
+    if (this.running) throw new PerfEventError('The profiler is already running', 'ERR_PROFILER_RUNNING', { hint: 'Call stop() first: a profiler runs once at a time.' })
+    this.#events = new Map()
+    this.#pids = new Map()
+    this.#onCpu = []
+    this.#comms = new Map()
+    this.#lost = 0
+    this.#ringExp = 0
+    this.#runWarnings = []
+    this.#failure = undefined
+    this.#child = undefined
+    this.#mmaps = new Map()
+    this.#born = new Map()
+  }
+
+  #startTimer(): void {
     // A drain that fails in the timer must not become an uncaught exception: stop() throws it.
     this.#timer = setInterval(() => {
       try {
@@ -283,6 +327,14 @@ export class OffCpuProfiler {
           else this.#thread(task.tid, task.pid).push({ kind: 'stack', time, stack: { user, kernel, userStack: r.userStack, userRegs: r.userRegs?.values } })
         } else if (r.type === 'lostRecords') this.#lost += Number(r.lostRecords)
         else if (r.type === 'comm') this.#comms.set(r.task.tid, r.comm)
+        else if (r.type === 'fork') {
+          this.#born.set(r.task.tid, r.time)
+          this.#pids.set(r.task.tid, r.task.pid)
+        } else if (r.type === 'mmap' && r.executable) {
+          let list = this.#mmaps.get(r.task.pid)
+          if (!list) this.#mmaps.set(r.task.pid, (list = []))
+          list.push({ addr: r.addr, end: r.addr + r.len, pageOffset: r.pageOffset, file: r.file })
+        }
       }
     }
   }
@@ -309,7 +361,9 @@ export class OffCpuProfiler {
     const intervals: RawInterval[] = []
     let unmatched = 0
     for (const [tid, evs] of this.#events) {
-      const r = threadIntervals(tid, evs, this.#start, end)
+      // A task forked meanwhile is runnable from its fork to its first switch-in: run-queue delay.
+      const born = this.#born.get(tid)
+      const r = threadIntervals(tid, born === undefined ? evs : [{ kind: 'out', time: born, preempt: true }, ...evs], this.#start, end)
       intervals.push(...r.intervals)
       unmatched += r.unmatched
     }
@@ -325,14 +379,15 @@ export class OffCpuProfiler {
     if (items.length) store.add(items[0].tid, items[0].pid, this.#start, 0, undefined, undefined)
     for (const it of items) store.add(it.tid, it.pid, it.time, it.weight, it.user, it.kernel)
 
-    // The profiled process: the target thread's (scope 'thread'), or the target process.
-    const target = o.scope === 'thread' ? (o.tid === undefined ? process.pid : (this.#pids.get(o.tid) ?? o.tid)) : o.pid
+    // The profiled process: the command, the target thread's (scope 'thread'), or the target process.
+    const child = this.#child
+    const target = child ?? (o.scope === 'thread' ? (o.tid === undefined ? process.pid : (this.#pids.get(o.tid) ?? o.tid)) : o.pid)
     // V8 writes this process's perf map only when started with --perf-basic-prof; another process's map is read when it has one.
     const ownMap = perfMapEnabled()
-    if (target === process.pid && !ownMap)
+    if (child === undefined && target === process.pid && !ownMap)
       warnings.push('JS functions are unnamed: start Node with --perf-basic-prof (NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map.')
     const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(target) ?? 0])]
-    const symbolize = userSymbolizer({ mmaps: new Map(), uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
+    const symbolize = userSymbolizer({ mmaps: this.#mmaps, uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
     const b = await buildStacks({ samples: store, symbolizeUser: symbolize, comms: this.#comms })
 
     // The origin marker goes; each off-CPU sample gets its state on top of its stack.
@@ -390,7 +445,7 @@ export class OffCpuProfiler {
       unit: 'ns',
       freq: o.mode === 'wall' ? o.freq : undefined,
       kernel: this.#kernel,
-      scope: o.scope,
+      scope: child === undefined ? o.scope : 'command',
       fds,
       pid: target,
       startTime: this.#startMs,
