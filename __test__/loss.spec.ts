@@ -2,7 +2,6 @@
  * No silent loss: the default ring holds a synchronous burst of page faults, and an unprivileged
  * clock profile states the CPU time its samples could not see (task-clock of the same threads).
  */
-import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
