@@ -6,6 +6,7 @@ import { rangeError, typeError } from '../errors/errors'
 import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events/events'
 import { paranoidLevel } from '../system/kernel'
 import { isPerfPrivileged } from '../system/privilege'
+import type { Profile } from './model'
 
 /**
  * Options of `profile()` and `new Profiler()`. `freq` and `period` exclude each other: giving both is
@@ -61,6 +62,20 @@ export interface ProfileOptionsBase {
    * symbolized, and `stop()` rejects with `ERR_CLOSED`. An already aborted signal makes `start()` throw.
    */
   signal?: AbortSignal
+  /**
+   * Continuous profiling: every `window` ms (1 000 to 86 400 000) the profile since the previous one
+   * is handed to `onWindow` while sampling goes on, with its own start/end times and `labels`.
+   * Samples are aggregated per (thread, stack) as they are drained, so memory grows with distinct
+   * stacks, not with time: inside a window, per-sample times and weights are approximate (an
+   * entry's samples spread evenly over its first to last time, each with its mean weight), which
+   * `.cpuprofile` time deltas, the Firefox export's sample times and `samples.time` show; totals,
+   * counts, stacks, pprof and folded output are exact. `flush()` hands over a window on demand.
+   */
+  window?: number
+  /** Called with each window's profile (needed with `window`). An exception or rejection it raises is emitted as a process warning. */
+  onWindow?: (profile: Profile) => unknown
+  /** Labels of every profile (e.g. `{ service: 'api', pid: process.pid }`): in `meta.labels` and pprof's sample labels. */
+  labels?: Readonly<Record<string, string | number>>
 }
 
 /** What a profiler runs with: the options checked, with their defaults filled in. */
@@ -83,9 +98,13 @@ export interface ProfileSettings {
   readonly signal: AbortSignal | undefined
   /** Warnings of every run (kernel frames off, and why). */
   readonly warnings: readonly string[]
+  /** Continuous mode: the window (ms) and its consumer; samples are aggregated when `window` is set. */
+  readonly window: number | undefined
+  readonly onWindow: ((profile: Profile) => unknown) | undefined
+  readonly labels: Readonly<Record<string, string | number>> | undefined
 }
 
-const KNOWN = ['event', 'freq', 'period', 'scope', 'kernel', 'ringExp', 'maxStackFrames', 'pid', 'signal']
+const KNOWN = ['event', 'freq', 'period', 'scope', 'kernel', 'ringExp', 'maxStackFrames', 'pid', 'signal', 'window', 'onWindow', 'labels']
 export const DEFAULT_FREQ = 999
 const DEFAULT_MAX_FRAMES = 127
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
@@ -127,10 +146,47 @@ export function profileSettings(options: ProfileOptions): ProfileSettings {
       warnings.push(`Kernel frames are off: kernel.perf_event_paranoid is ${paranoidLevel() ?? 'unreadable'} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`)
   }
   const ringExp = checkInt(options.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16)
-  // Default ring: about 2 s of samples at the rate (1000/s for a period), 2^4 to 2^10 pages.
-  const bytes = (freq ?? 1000) * 2 * (SAMPLE_BYTES + 8 * Math.min(maxFrames, 64))
-  const exp = ringExp ?? Math.min(10, Math.max(4, Math.ceil(Math.log2(bytes / 4096))))
+  const exp = ringExp ?? defaultRingExp(freq, maxFrames, scope)
   const signal = options.signal
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('an AbortSignal', 'options.signal', signal)
-  return { event, label: ev.label, unit: unitOf(ev), freq, period, kernel, exp, expChosen: ringExp !== undefined, maxFrames, scope, pid: pid ?? process.pid, signal, warnings }
+  const window = checkInt(options.window, 'options.window (ms)', 1000, 86_400_000)
+  const onWindow = options.onWindow
+  if (onWindow !== undefined && typeof onWindow !== 'function') throw typeError('a function', 'options.onWindow', onWindow)
+  if (window !== undefined && onWindow === undefined) throw new TypeError('Expected options.onWindow (a function taking each window\'s profile) with options.window')
+  const labels = options.labels
+  if (labels !== undefined) {
+    if (labels === null || typeof labels !== 'object' || Array.isArray(labels)) throw typeError('an object of string or number values', 'options.labels', labels)
+    for (const [k, v] of Object.entries(labels)) if (typeof v !== 'string' && typeof v !== 'number') throw typeError('a string or a number', `options.labels.${k}`, v)
+  }
+  return {
+    event,
+    label: ev.label,
+    unit: unitOf(ev),
+    freq,
+    period,
+    kernel,
+    exp,
+    expChosen: ringExp !== undefined,
+    maxFrames,
+    scope,
+    pid: pid ?? process.pid,
+    signal,
+    warnings,
+    window,
+    onWindow,
+    labels: labels && Object.freeze({ ...labels }),
+  }
+}
+
+/**
+ * The default ring (2^exp pages). At a frequency (a bounded rate): about 2 s of samples, 2^4 to
+ * 2^10 pages. With a period the rate is the event's, unbounded (64 MiB of fresh pages are 16 384
+ * page faults in a few ms of synchronous code, which no drain can interrupt): 2^11 pages (8 MiB,
+ * ~35 000 samples of ~230 B) for one thread, 2^9 per CPU for a process. A run that lost samples
+ * grows the next run's ring (profiler.ts).
+ */
+function defaultRingExp(freq: number | undefined, maxFrames: number, scope: 'thread' | 'process'): number {
+  if (freq === undefined) return scope === 'thread' ? 11 : 9
+  const bytes = freq * 2 * (SAMPLE_BYTES + 8 * Math.min(maxFrames, 64))
+  return Math.min(10, Math.max(4, Math.ceil(Math.log2(bytes / 4096))))
 }

@@ -22,12 +22,16 @@ import { mapRing, openOnProcess } from './rings'
 import { onlineCpus } from '../system/kernel'
 import { effectiveUid, euid } from '../system/privilege'
 import { profileWall, type OffCpuOptions, type OffCpuProfile } from './offcpu'
+import { threadIds } from '../system/threads'
 
 export type { ProfileOptions, ProfileOptionsBase } from './options'
 
-/** Drain intervals (ms): with `freq` (a bounded rate), and with `period` (any rate). */
+/** Drain intervals (ms): with `freq` (a bounded rate), and with `period` (any rate); the shortest after losses. */
 const FREQ_DRAIN_MS = 200
 const PERIOD_DRAIN_MS = 50
+const MIN_DRAIN_MS = 5
+/** The largest ring a run that lost samples grows the next one's default to (2^13 pages: 32 MiB). */
+const MAX_GROWN_EXP = 13
 let warnedPerfMap = false
 
 /**
@@ -44,6 +48,18 @@ export class Profiler implements Disposable {
   readonly #s: ProfileSettings
   /** The ring size in use (reduced where the memlock limit refuses `#s.exp`). */
   #ringExp = 0
+  /** Added to the default ring exponent after a run (or a drain) that lost samples. */
+  #expBoost = 0
+  /** The drain interval in use (ms): halved, down to MIN_DRAIN_MS, when a drain finds lost records. */
+  #drainEvery = 0
+  /** Continuous: the window's start (ms since the epoch), the lost counts at the last flush, the window timer. */
+  #windowStart = 0
+  #lostAtFlush = { count: 0, records: 0 }
+  #windowTimer: NodeJS.Timeout | undefined
+  /** Unprivileged clock profiles: task-clock counters of the same threads (user + kernel time, in ns). */
+  #taskClocks: Counter[] = []
+  /** The sample weight handed over by the windows of this run so far. */
+  #flushedWeight = 0
   /** Warnings of the current run. */
   #runWarnings: string[] = []
   #counters: Counter[] = []
@@ -57,7 +73,6 @@ export class Profiler implements Disposable {
   #mmaps = new Map<number, MmapRec[]>()
   /** The profiled process's effective uid (whose perf map files are accepted). */
   #targetUid = process.geteuid?.() ?? 0
-  #start = 0
   #lostFormat = false
   /** A 32-bit view of the sampler columns' buffer (rebuilt when a sampler's columns grow). */
   #chainBuf: ArrayBufferLike | undefined
@@ -89,6 +104,8 @@ export class Profiler implements Disposable {
       if (this.#s.scope === 'thread') this.#add(this.#open(undefined, opts))
       else this.#openProcess(opts)
     })
+    this.#openTaskClocks()
+    for (const c of this.#taskClocks) c.enable()
     for (const c of this.#counters) c.enable()
   }
 
@@ -111,7 +128,7 @@ export class Profiler implements Disposable {
     this.#closed ??= { cause }
     this.#stopTimer()
     this.#closeAll()
-    this.#store = new SampleStore()
+    this.#store = this.#newStore()
     this.#mmaps = new Map()
     this.#comms = new Map()
     this.#child = undefined
@@ -143,11 +160,18 @@ export class Profiler implements Disposable {
     }
   }
 
+  /** An empty store: aggregating per (thread, stack) in continuous mode (`window`). */
+  #newStore(): SampleStore {
+    return new SampleStore(this.#s.window !== undefined)
+  }
+
   /** Fresh state for a run. */
   #reset(mmaps: Map<number, MmapRec[]>): void {
-    this.#store = new SampleStore()
+    this.#store = this.#newStore()
     this.#comms = new Map()
     this.#lostRecords = 0
+    this.#lostAtFlush = { count: 0, records: 0 }
+    this.#flushedWeight = 0
     this.#lostFormat = true
     this.#ringExp = 0
     this.#runWarnings = []
@@ -167,20 +191,45 @@ export class Profiler implements Disposable {
       this.#closeAll()
       throw e
     }
-    this.#start = Date.now()
+    this.#windowStart = Date.now()
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
     // Fewer, larger drains cost less: at a frequency (a bounded rate), every 200 ms or when the ring
     // is about 1/8 full at that rate if sooner; every 50 ms for one sample per `period` events (any rate).
     // Unref'd: sampling alone never keeps the process alive.
-    this.#timer = setInterval(() => this.#drain(), this.#drainMs())
+    // A drain that finds lost records halves the interval (#drainSooner).
+    this.#drainEvery = this.#drainMs()
+    this.#timer = setInterval(() => this.#drain(), this.#drainEvery)
     this.#timer.unref()
+    const { window, onWindow } = this.#s
+    if (window !== undefined && onWindow) {
+      this.#windowTimer = setInterval(() => {
+        this.flush()
+          .then(onWindow)
+          .catch((e: unknown) => {
+            if (!(e instanceof PerfEventError && e.code === 'ERR_CLOSED')) process.emitWarning(`perf-event-open: a profile window failed: ${String(e)}`, { code: 'PERF_EVENT_OPEN_WINDOW' })
+          })
+      }, window)
+      this.#windowTimer.unref()
+    }
     this.#s.signal?.addEventListener('abort', this.#onAbort, { once: true })
   }
 
   #stopTimer(): void {
     clearInterval(this.#timer)
+    clearInterval(this.#windowTimer)
     this.#timer = undefined
+    this.#windowTimer = undefined
     this.#s.signal?.removeEventListener('abort', this.#onAbort)
+  }
+
+  /** Lost records found by a drain: drain twice as often (down to MIN_DRAIN_MS), and give the next run a larger ring. */
+  #drainSooner(): void {
+    if (!this.#s.expChosen) this.#expBoost = Math.max(this.#expBoost, 1)
+    if (this.#timer === undefined || this.#drainEvery <= MIN_DRAIN_MS) return
+    this.#drainEvery = Math.max(MIN_DRAIN_MS, this.#drainEvery >> 1)
+    clearInterval(this.#timer)
+    this.#timer = setInterval(() => this.#drain(), this.#drainEvery)
+    this.#timer.unref()
   }
 
   /** The drain interval (ms) for the ring in use. */
@@ -229,7 +278,9 @@ export class Profiler implements Disposable {
 
   /** Maps the ring of `c` (rings.ts `mapRing`: halved while the memlock limit refuses it, unless chosen). */
   #ring(c: Counter): Sampler {
-    const size = { want: this.#s.exp, chosen: this.#s.expChosen, exp: this.#ringExp }
+    const { exp, expChosen } = this.#s
+    const want = expChosen ? exp : Math.min(Math.max(exp, MAX_GROWN_EXP), exp + this.#expBoost, 16)
+    const size = { want, chosen: expChosen, exp: this.#ringExp }
     const s = mapRing(c, size, this.#runWarnings)
     this.#ringExp = size.exp
     return s
@@ -238,12 +289,16 @@ export class Profiler implements Disposable {
   #closeAll(): void {
     for (const s of this.#samplers) s.close()
     for (const c of this.#counters) c.close()
+    for (const c of this.#taskClocks) c.close()
     this.#samplers = []
     this.#counters = []
+    this.#taskClocks = []
   }
 
   #drain(): void {
+    const lost = this.#lostRecords
     for (const s of this.#samplers) this.#drainOne(s)
+    if (this.#lostRecords > lost) this.#drainSooner()
   }
 
   #drainOne(s: Sampler): void {
@@ -307,7 +362,6 @@ export class Profiler implements Disposable {
    */
   #target(warnings: string[]): { scope: ProfileMeta['scope']; pid: number; perfMap: (pid: number) => boolean } {
     const child = this.#child
-    this.#child = undefined
     if (child !== undefined) {
       const noMap = [...new Set(this.#store.pid)].filter((pid) => !entryExists(perfMapPath(pid)))
       if (noMap.length)
@@ -335,7 +389,7 @@ export class Profiler implements Disposable {
     return { scope, pid, perfMap: () => hasMap }
   }
 
-  /** Stops sampling, symbolizes (off the JS thread) and returns the profile. */
+  /** Stops sampling, symbolizes (off the JS thread) and returns the profile (in continuous mode: since the last window or `flush()`). */
   async stop(): Promise<Profile> {
     if (this.#closed) throw this.#closedError()
     if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
@@ -343,28 +397,97 @@ export class Profiler implements Disposable {
     this.#stopTimer()
     this.#drain()
     const lost = this.#lost()
+    const unseen = this.#unseenKernelTime()
     const fds = this.#counters.length
     this.#closeAll()
-    const end = Date.now()
-    const { label, unit, freq, period, kernel } = this.#s
-    const warnings = [...this.#s.warnings, ...this.#runWarnings]
+    const warnings: string[] = []
+    if (unseen) warnings.push(unseen)
+    if (lost.count > 0 && !this.#s.expChosen) this.#expBoost++
+    const profile = this.#window(lost, fds, Date.now(), warnings)
+    this.#child = undefined
+    return await profile
+  }
+
+  /**
+   * Continuous profiling: the profile of the samples since the start or the previous `flush()` (or
+   * window), while sampling goes on; its `meta.startTime`/`endTime` are the window's, its `lost` the
+   * window's losses. Windows of one run add up to the run: every sample is in exactly one.
+   */
+  async flush(): Promise<Profile> {
+    if (this.#closed) throw this.#closedError()
+    if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    this.#drain()
+    return await this.#window(this.#lost(), this.#counters.length, Date.now(), [])
+  }
+
+  /** Takes the samples since the last window and builds their profile (`extra`: warnings of this window). */
+  async #window(total: LostSamples, fds: number, end: number, extra: string[]): Promise<Profile> {
+    const at = this.#lostAtFlush
+    const lost: LostSamples = { count: total.count - at.count, source: total.source, records: total.records - at.records }
+    this.#lostAtFlush = { count: total.count, records: total.records }
+    const start = this.#windowStart
+    this.#windowStart = end
+    const { label, unit, freq, period, kernel, labels } = this.#s
+    const warnings = [...this.#s.warnings, ...this.#runWarnings, ...extra]
     if (lost.count > 0)
-      warnings.push(`${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained. Use a larger ringExp (2^ringExp pages), a lower freq, or await between chunks of work.`)
+      warnings.push(
+        `${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained.` +
+          (this.#s.expChosen ? ' Use a larger ringExp (2^ringExp pages), a lower freq, or await between chunks of work.' : ' The next run of this profiler maps a larger ring; or set ringExp, a lower freq, or await between chunks of work.'),
+      )
     const { scope, pid, perfMap } = this.#target(warnings)
-    const samples = this.#store
-    this.#store = new SampleStore()
+    const store = this.#store
+    this.#store = this.#newStore()
+    this.#flushedWeight += store.weight
+    const samples = store.expand()
     // Perf maps are accepted from the target's user, this process's user, or root.
     const uids = [...new Set([this.#targetUid, process.geteuid?.() ?? 0])]
     const profile = await buildProfile({
       samples,
       symbolizeUser: userSymbolizer({ mmaps: this.#mmaps, uids: () => uids, warnings, perfMap }),
-      comms: this.#comms,
-      meta: { event: label, unit, freq, period, kernel, scope, fds, pid, startTime: this.#start, endTime: end },
+      comms: new Map(this.#comms),
+      meta: { event: label, unit, freq, period, kernel, scope, fds, pid, startTime: start, endTime: end, ...(labels && { labels }) },
       lost,
       warnings,
     })
     if (this.#closed) throw this.#closedError() // aborted while it symbolized
     return profile
+  }
+
+  /** @internal (thread, stack) entries (aggregating) or samples held now, and distinct chains: what the store's memory grows with. */
+  get held(): { entries: number; samples: number; chains: number } {
+    return { entries: this.#store.length, samples: this.#store.samples, chains: this.#store.chains }
+  }
+
+  /**
+   * Kernel frames off on a clock event: the kernel does not sample kernel mode, so system calls and
+   * page faults are missing. Opens task-clock counters on the same threads (a task-clock counts the
+   * time a thread runs, user and kernel, even with kernel mode excluded, so paranoid 2 allows it).
+   */
+  #openTaskClocks(): void {
+    if (this.#s.kernel || this.#s.unit !== 'ns' || this.#s.pid !== process.pid) return
+    const opts: CounterOptions = { exclude: { kernel: true, hv: true } }
+    try {
+      if (this.#s.scope === 'thread') this.#taskClocks.push(new Counter('task-clock', undefined, opts))
+      else for (const tid of threadIds(process.pid)) this.#taskClocks.push(new Counter('task-clock', { pid: tid, cpu: 'all' }, { ...opts, inherit: 'newThread' }))
+    } catch {
+      for (const c of this.#taskClocks) c.close()
+      this.#taskClocks = [] // without it the profile only says that kernel frames are off
+    }
+  }
+
+  /** What CPU time the samples do not cover (task-clock minus the samples' weight), as a warning; '' when not measured. */
+  #unseenKernelTime(): string {
+    if (this.#taskClocks.length === 0) return ''
+    let cpu = 0
+    for (const c of this.#taskClocks) {
+      c.disable()
+      cpu += Number(c.stat().count)
+    }
+    const seen = this.#store.weight + this.#flushedWeight
+    const unseen = cpu - seen
+    if (!(cpu > 0) || unseen <= 0) return ''
+    const ms = (ns: number) => `${(ns / 1e6).toFixed(1)} ms`
+    return `Kernel time is not in this profile: its samples cover ${ms(seen)} of the ${ms(cpu)} of CPU time its threads used (task-clock, user + kernel); ${ms(unseen)} (${((100 * unseen) / cpu).toFixed(1)} %) ran in the kernel (system calls, page faults) unseen. Kernel frames need kernel.perf_event_paranoid <= 1, root or CAP_PERFMON.`
   }
 }
 

@@ -20,12 +20,18 @@ interface ChainEntry {
   /** Holds a deferred-user marker: such samples go through `at(i)` (the native conversion). */
   deferred: boolean
   next: ChainEntry | undefined
+  /** Aggregating store: the entry index of this chain's samples per thread. */
+  byTid?: Map<number, number>
 }
 
 /**
  * Samples as they are drained, with their call chains interned at once: each distinct chain (per
  * process) is split and its addresses interned once (ids per process, return addresses looked up
  * at ip - 1); a sample keeps its thread, time, period and a reference to its chain's shared ids.
+ *
+ * Aggregating (`new SampleStore(true)`, continuous profiling): one entry per (thread, chain) with
+ * its sample count, summed period and first and last time, so that memory grows with distinct
+ * stacks, not with samples; `expand()` turns it into one sample per sample for `buildProfile`.
  */
 export class SampleStore {
   readonly userIdx = new Map<number, Map<bigint, number>>()
@@ -38,14 +44,45 @@ export class SampleStore {
   /** Address ids, user part (leaf first) then kernel part (leaf first); `nUser[i]` user ids. Shared by the samples of one chain. */
   readonly ids: Int32Array[] = []
   readonly nUser: number[] = []
+  /** Aggregating: samples per entry and the entry's last time (`time` holds its first). */
+  readonly count: number[] = []
+  readonly lastTime: number[] = []
+  readonly aggregate: boolean
+  /** Aggregating: entries of samples added by `add()` (no chain entry), by thread and ids. */
+  readonly #byKey = new Map<string, number>()
   /** The first sample's time as two 32-bit words (exact differences without bigints). */
   #t0hi = -1
   #t0lo = 0
   /** Distinct chains by hash (a linked list per hash). */
   readonly #chains = new Map<number, ChainEntry>()
 
+  constructor(aggregate = false) {
+    this.aggregate = aggregate
+  }
+
+  /** Samples held (aggregating: (thread, stack) entries). */
   get length(): number {
     return this.tid.length
+  }
+
+  /** Samples added (aggregating: the sum of the entries' counts). */
+  get samples(): number {
+    if (!this.aggregate) return this.tid.length
+    let n = 0
+    for (const c of this.count) n += c
+    return n
+  }
+
+  /** The samples' summed weight (period). */
+  get weight(): number {
+    let w = 0
+    for (const x of this.period) w += x
+    return w
+  }
+
+  /** Distinct chains interned. */
+  get chains(): number {
+    return this.#chains.size
   }
 
   static #intern(m: Map<bigint, number>, ips: bigint[], out: Int32Array, at: number): void {
@@ -59,6 +96,10 @@ export class SampleStore {
   }
 
   #push(tid: number, pid: number, time: number, period: number, ids: Int32Array, nUser: number): void {
+    if (this.aggregate) {
+      this.count.push(1)
+      this.lastTime.push(time)
+    }
     this.tid.push(tid)
     this.pid.push(pid)
     this.time.push(time)
@@ -69,7 +110,43 @@ export class SampleStore {
 
   /** Adds a sample from its split call chain (the last user and last kernel segment, leaf first). */
   add(tid: number, pid: number, time: bigint, period: number, user: bigint[] | undefined, kernel: bigint[] | undefined): void {
-    this.#push(tid, pid, this.#since(Number(time >> 32n) >>> 0, Number(time & 0xffffffffn) >>> 0), period, ...this.#split(pid, user, kernel))
+    const t = this.#since(Number(time >> 32n) >>> 0, Number(time & 0xffffffffn) >>> 0)
+    const [ids, nUser] = this.#split(pid, user, kernel)
+    if (this.aggregate) {
+      const key = `${tid},${pid},${nUser},${ids.join(',')}`
+      const at = this.#byKey.get(key)
+      if (at !== undefined) return this.#addTo(at, t, period)
+      this.#byKey.set(key, this.tid.length)
+    }
+    this.#push(tid, pid, t, period, ids, nUser)
+  }
+
+  /** Aggregating: one more sample of entry `at`. */
+  #addTo(at: number, time: number, period: number): void {
+    this.count[at]++
+    this.period[at] += period
+    if (time < this.time[at]) this.time[at] = time
+    if (time > this.lastTime[at]) this.lastTime[at] = time
+  }
+
+  /**
+   * A non-aggregating store with one sample per sample of this aggregating one (the same interned
+   * addresses): an entry's samples each weigh its mean period and are spread evenly over its first to
+   * last time, so per-sample times and weights inside a window are approximate (totals are exact).
+   */
+  expand(): SampleStore {
+    if (!this.aggregate) return this
+    const out = new SampleStore()
+    for (const [pid, m] of this.userIdx) out.userIdx.set(pid, m)
+    for (const [a, id] of this.kernIdx) out.kernIdx.set(a, id)
+    for (let e = 0; e < this.tid.length; e++) {
+      const n = this.count[e]
+      const w = this.period[e] / n
+      const t0 = this.time[e]
+      const step = n > 1 ? (this.lastTime[e] - t0) / (n - 1) : 0
+      for (let j = 0; j < n; j++) out.#push(this.tid[e], this.pid[e], t0 + j * step, w, this.ids[e], this.nUser[e])
+    }
+    return out
   }
 
   #split(pid: number, user: bigint[] | undefined, kernel: bigint[] | undefined): [Int32Array, number] {
@@ -117,7 +194,17 @@ export class SampleStore {
       this.#chains.set(h, e)
     }
     if (e.deferred) return false
-    this.#push(tid, pid, this.#since(timeHi, timeLo), period, e.ids, e.nUser)
+    const t = this.#since(timeHi, timeLo)
+    if (this.aggregate) {
+      const m = (e.byTid ??= new Map())
+      const at = m.get(tid)
+      if (at !== undefined) {
+        this.#addTo(at, t, period)
+        return true
+      }
+      m.set(tid, this.tid.length)
+    }
+    this.#push(tid, pid, t, period, e.ids, e.nUser)
     return true
   }
 

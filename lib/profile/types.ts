@@ -67,9 +67,11 @@ export interface ProfileMeta {
   readonly fds: number
   /** Process id of the profiled process. */
   readonly pid: number
-  /** Start and end, ms since the Unix epoch. */
+  /** Start and end, ms since the Unix epoch (continuous profiling: of the window). */
   readonly startTime: number
   readonly endTime: number
+  /** The profiler's `labels` option (service, pid...), written as pprof sample labels. */
+  readonly labels?: Readonly<Record<string, string | number>>
 }
 
 /** What the exports (pprof, folded, SVG, .cpuprofile, Firefox) read of a profile; `Profile` is one. */

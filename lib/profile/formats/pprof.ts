@@ -60,7 +60,7 @@ export function pprofUnit(p: ProfileData): string {
 
 /**
  * pprof (`profile.proto`, gzipped): sample types `samples/count` and `<event>/<unit>`, a `thread` label
- * (name) and `thread_id` label per sample; one function and location per frame.
+ * (name), `thread_id` and `meta.labels` labels per sample; one function and location per frame.
  */
 export function toPprof(p: ProfileData): Buffer {
   const strings = ['']
@@ -86,6 +86,7 @@ export function toPprof(p: ProfileData): Buffer {
   })
   // Samples: locations leaf first; samples of one stack on one thread merged (pprof sums values).
   const merged = new Map<number, { stack: number; thread: number; count: number; weight: number }>()
+  const labels = Object.entries(p.meta.labels ?? {})
   for (let i = 0; i < p.sampleCount; i++) {
     const key = (p.samples.stack[i] + 1) * 65536 + p.samples.thread[i]
     const e = merged.get(key)
@@ -111,6 +112,13 @@ export function toPprof(p: ProfileData): Buffer {
         l.uint(1, str('thread_id'))
         l.uint(3, t.tid)
       })
+      // The profile's own labels (meta.labels: service, pid...): integers as numeric labels.
+      for (const [k, v] of labels)
+        m.message(3, (l) => {
+          l.uint(1, str(k))
+          if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) l.uint(3, v)
+          else l.uint(2, str(String(v)))
+        })
     })
   }
   p.frames.forEach((f, i) => {
