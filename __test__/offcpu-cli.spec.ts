@@ -84,7 +84,9 @@ testUnless(stacksReason)('record --wall -- node examples/wall-app.js: pprof wall
   const fifo = weight(rows, (f) => f.includes('fifo_open') && f.at(-1) === '[blocked]')
   const spin = weight(rows, (f) => f.some((x) => /^[~^*+]?spinMain /.test(x)) && !['[blocked]', '[run queue]', '[idle]'].includes(f.at(-1)!))
   t.log(`worker futex wait ${(worker / MS).toFixed(1)} ms, fifo_open ${(fifo / MS).toFixed(1)} ms, spinMain on CPU ${(spin / MS).toFixed(1)} ms; threads ${[...new Set(rows.map(([f]) => f[0]))].join(', ')}`)
-  t.true(worker >= 290 * MS && worker < 360 * MS, `${worker / MS} ms`)
+  // At least the 300 ms park; the worker's other futex waits (its start-up handshakes with the main
+  // thread) add some, more under load (seen 399 ms beside other tests), never a second park.
+  t.true(worker >= 290 * MS && worker < 590 * MS, `${worker / MS} ms`)
   t.true(fifo > 0)
   t.true(spin > 80 * MS && spin < 130 * MS, `${spin / MS} ms`)
   t.regex(readFileSync(`${out}.svg`, 'utf8'), /<text id="title"[^>]*>Wall time: width = time on CPU \+ off CPU/)

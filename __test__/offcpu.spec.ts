@@ -44,7 +44,7 @@ interface Report {
 let runs = 0
 function run(scenario: string, wrap: string[] = [], extra: string[] = []): Report {
   const out = join(dir, `${scenario}-${++runs}.json`)
-  const argv = [...wrap, process.execPath, '--perf-basic-prof', APP, DIST, scenario, out, ...extra]
+  const argv = [...wrap, process.execPath, '--perf-basic-prof', '--interpreted-frames-native-stack', APP, DIST, scenario, out, ...extra]
   // cwd: V8 drops isolate-*.log files beside the perf map.
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, cwd: dir })
   if (r.status !== 0) throw new Error(`${scenario} exited ${r.status}: ${r.stderr}\n${r.stdout}`)
@@ -91,7 +91,7 @@ testUnless(stacksReason)('wall: 300 ms in Atomics.wait and 100 ms of CPU split 3
   t.true(Math.abs(wall - window) < 0.1 * window)
 })
 
-testUnless(stacksReason || NEEDS_UNWINDER)('wall: the Atomics.wait time is under the waiting JS function (waitOnAtomics)', (t) => {
+testUnless(stacksReason)('wall: the Atomics.wait time is under the waiting JS function (waitOnAtomics)', (t) => {
   const rep = run('wall')
   const named = weight(rep, (f) => jsNamed('waitOnAtomics')(f) && f.at(-1) === '[blocked]')
   t.true(named > 270 * MS, fmt(named))
@@ -111,7 +111,7 @@ testUnless(stacksReason)('off-cpu: readFileSync of a FIFO waits in fifo_open (a 
   t.is(libcOpen, inOpen)
 })
 
-testUnless(stacksReason || NEEDS_UNWINDER)('off-cpu: >= 90 % of the FIFO read under the calling JS function (readTheFifo)', (t) => {
+testUnless(stacksReason)('off-cpu: >= 90 % of the FIFO read under the calling JS function (readTheFifo)', (t) => {
   const rep = run('fifo', [], [join(dir, 'fifo2')])
   const main = rep.threads.find((th) => th.tid === rep.tid)!
   t.true(weight(rep, jsNamed('readTheFifo')) >= 0.9 * main.offCpuNs)

@@ -31,8 +31,10 @@ export interface OffCpuOptions {
   freq?: number
   /**
    * Bytes of the user stack copied with each switch-out (PERF_SAMPLE_STACK_USER, with the registers
-   * an unwinder starts from), for DWARF unwinding through native code; a multiple of 8, at most 65528.
-   * Default 0 (frame-pointer call chains only).
+   * an unwinder starts from), for DWARF unwinding through native code (it names the JS function above
+   * a libc wait, where frame-pointer chains end); a multiple of 8, at most 65528. Default 16384 where
+   * stacks are allowed; a command (`profileCommand`, `record -- cmd`) is never unwound (its modules are
+   * gone once it exits): frame-pointer chains. 0: frame-pointer chains only.
    */
   userStack?: number
   /** Ring size of each ring as an exponent: 2^ringExp data pages (default 7; reduced where the memlock limit refuses it). */
@@ -84,7 +86,7 @@ export function checkOptions(options: unknown, defaultMode: 'wall' | 'off-cpu'):
   const pid = int(o.pid, 'options.pid (a process id)', 1, 2 ** 22)
   if (tid !== undefined && scope !== 'thread') throw new TypeError("Expected options.tid only with scope 'thread' (options.pid names a process for scope 'process')")
   if (pid !== undefined && scope !== 'process') throw new TypeError("Expected options.pid only with scope 'process' (options.tid names a thread for scope 'thread')")
-  const userStack = int(o.userStack, 'options.userStack (bytes)', 0, 65528) ?? 0
+  const userStack = int(o.userStack, 'options.userStack (bytes)', 0, 65528) ?? 16384
   if (userStack % 8 !== 0) throw rangeError('a multiple of 8 bytes', 'options.userStack', userStack)
   return {
     mode: oneOf(o.mode, 'options.mode', ['wall', 'off-cpu'] as const) ?? defaultMode,

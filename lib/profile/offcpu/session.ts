@@ -12,6 +12,7 @@ import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options
 import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
 import { onlineCpus, paranoidLevel } from '../../system/kernel'
 import { mapRing, openOnProcess } from '../rings'
+import { StackUnwinder, UNWIND_REGS_MASK } from '../unwind'
 import { effectiveUid, isPerfPrivileged } from '../../system/privilege'
 
 export type { OffCpuState } from './intervals'
@@ -96,18 +97,47 @@ const STATE_FRAMES: Record<OffCpuState, Frame> = {
 /** Frames of the event loop's own wait for work: libuv's poll and the epoll system call (user or kernel side). */
 const IDLE_FRAME = /^(?:uv__io_poll|epoll_wait|epoll_pwait2?|do_epoll_wait|ep_poll|__(?:x64|arm64|se)_sys_epoll_\w+)$/
 
-/** The user registers an unwinder starts from: x86-64 bp, sp, ip; arm64 x29, lr, sp, pc. */
-const USER_REGS: Record<string, bigint> = { x64: (1n << 6n) | (1n << 7n) | (1n << 8n), arm64: (1n << 29n) | (1n << 30n) | (1n << 31n) | (1n << 32n) }
+/** Frames of V8 or node running code (embedded builtins, the engine, node's bindings): a wait above them is not the loop's own. */
+const RUNS_JS = /^(?:Builtins?_|v8::|node::)/
 
 const DRAIN_MS = 50
 
 /**
- * The user frames of a stack at switch-out. Today the kernel's frame-pointer chain, which often ends
- * in libc's syscall wrappers; the DWARF (CFI) unwinder of the symbolize addon plugs in here to
- * unwind `s.userStack` from `s.userRegs` (kept with `options.userStack`).
+ * The user frames of stacks at switch-out. With a copied user stack (`options.userStack`) of a
+ * process that still runs, the symbolize addon's unwinder (lib/profile/unwind.ts: DWARF CFI through
+ * glibc and node, frame pointers through JIT code) reaches the JS function where the kernel's
+ * frame-pointer chain ends in libc's syscall wrappers; otherwise, and when it gets no further, the
+ * kernel's chain.
  */
-function userFrames(s: SwitchStack): bigint[] | undefined {
-  return s.user
+class UserFrames {
+  readonly #unwinders = new Map<number, StackUnwinder | undefined>()
+  /** Stacks unwound past the kernel's chain, and stacks that fell back to it. */
+  unwound = 0
+  fellBack = 0
+
+  of(pid: number, s: SwitchStack): bigint[] | undefined {
+    if (!s.userStack?.length || !s.userRegs?.length) return s.user
+    let u = this.#unwinders.get(pid)
+    if (!this.#unwinders.has(pid)) {
+      try {
+        u = new StackUnwinder(pid)
+      } catch {
+        u = undefined // exited, or not ours to read: the kernel's chains
+      }
+      this.#unwinders.set(pid, u)
+    }
+    try {
+      const frames = u?.unwind({ userRegs: { abi: 64, values: s.userRegs }, userStack: s.userStack }).frames
+      if (frames && frames.length > (s.user?.length ?? 0)) {
+        this.unwound++
+        return Array.from(frames)
+      }
+    } catch {
+      // a stack it cannot read: the kernel's chain
+    }
+    this.fellBack++
+    return s.user
+  }
 }
 
 interface OnCpuSample {
@@ -251,6 +281,11 @@ export class OffCpuProfiler {
     this.#timer.unref()
   }
 
+  /** Bytes of user stack copied per switch-out: none for a command, whose stacks cannot be unwound after it exits. */
+  #userStack(): number {
+    return this.#child === undefined ? this.#o.userStack : 0
+  }
+
   /** The event and options of a ring kind: switch records (with stacks where allowed), or on-CPU samples. */
   #event(kind: 'switch' | 'cpu'): [EventInput, CounterOptions] {
     const o = this.#o
@@ -261,7 +296,7 @@ export class OffCpuProfiler {
     const extraRecord = { ctxSwitch: true, comm: true }
     // Without stacks: the switch records alone, on a dummy event (any permission level gives them).
     if (!this.#stacks) return ['dummy', { ...common, sampleOn: { count: 1 }, extraRecord, exclude: { kernel: true, hv: true } }]
-    const stack = o.userStack ? { userStack: o.userStack, userRegs: USER_REGS[process.arch] ?? 0n } : {}
+    const stack = this.#userStack() ? { userStack: this.#userStack(), userRegs: UNWIND_REGS_MASK } : {}
     return [
       'context-switches',
       // The event fires in the kernel: it counts there even when the chain leaves kernel frames out.
@@ -284,7 +319,7 @@ export class OffCpuProfiler {
 
   /** Maps the ring of `c` (rings.ts `mapRing`: halved while the memlock limit refuses it, unless chosen). */
   #ring(c: Counter): Sampler {
-    const size = { want: this.#o.ringExp ?? (this.#o.userStack ? 10 : 7), chosen: this.#o.ringExp !== undefined, exp: this.#ringExp }
+    const size = { want: this.#o.ringExp ?? (this.#userStack() ? 10 : 7), chosen: this.#o.ringExp !== undefined, exp: this.#ringExp }
     const s = mapRing(c, size, this.#runWarnings)
     this.#ringExp = size.exp
     return s
@@ -368,10 +403,11 @@ export class OffCpuProfiler {
       unmatched += r.unmatched
     }
     if (unmatched > 0) warnings.push(`${unmatched} switch-outs had no switch-in (records lost in between): left out.`)
+    const userFrames = new UserFrames()
     type Item = { time: bigint; tid: number; pid: number; weight: number; user?: bigint[]; kernel?: bigint[]; iv?: RawInterval }
     const items: Item[] = this.#onCpu.map((s) => ({ time: s.time, tid: s.tid, pid: s.pid, weight: s.period, user: s.user, kernel: s.kernel }))
     for (const iv of intervals)
-      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames(iv.stack), kernel: iv.stack?.kernel, iv })
+      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames.of(this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), iv.stack), kernel: iv.stack?.kernel, iv })
     items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
     const store = new SampleStore()
     // The first sample sets the store's time origin: a sample of weight 0 at the start of profiling
@@ -397,7 +433,17 @@ export class OffCpuProfiler {
       const k = i + 1
       if (!it.iv) return void keep.push(k)
       let s: OffCpuState = it.iv.preempt ? 'runQueue' : 'blocked'
-      if (s === 'blocked' && it.iv.stack) for (let st = b.sampleStack[k]; st >= 0; st = b.stackParent[st]) if (IDLE_FRAME.test(b.frames[b.stackFrame[st]].name)) s = 'idle'
+      // Idle: the thread waits in the event loop's own poll, i.e. an idle frame below any JS (with a full
+      // unwind, JS run from an I/O callback has uv__io_poll far above it: that wait is the JS's own).
+      if (s === 'blocked' && it.iv.stack)
+        for (let st = b.sampleStack[k]; st >= 0; st = b.stackParent[st]) {
+          const f = b.frames[b.stackFrame[st]]
+          if (f.kind === 'js' || f.kind === 'builtin' || RUNS_JS.test(f.name)) break
+          if (IDLE_FRAME.test(f.name)) {
+            s = 'idle'
+            break
+          }
+        }
       state[i] = s
       b.sampleStack[k] = b.stack(b.sampleStack[k], b.frame(STATE_FRAMES[s]))
       if (s !== 'idle' || o.idle) keep.push(k)
