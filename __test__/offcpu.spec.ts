@@ -20,9 +20,6 @@ const dir = mkdtempSync(join(tmpdir(), 'pe-offcpu-'))
 test.after.always(() => rmSync(dir, { recursive: true, force: true }))
 
 const MS = 1e6
-/** Why a JS caller above a libc wait is not named yet; the unwinder (options.userStack) is what names it. */
-const NEEDS_UNWINDER =
-  "frame-pointer call chains end in glibc's wrappers (futex wait, open), which keep no frame pointer, so the JS caller is not in the chain; a DWARF (CFI) unwinder of the copied user stack (options.userStack) names it"
 const stacksReason = notRoot('stacks at switch-out need root, CAP_PERFMON or perf_event_paranoid <= 1')
 
 interface Report {
