@@ -90,8 +90,6 @@ test('no module of lib/ outside lib/system/ reads /proc or /sys itself', (t) => 
   // Files still reading on their own, each with why; remove an entry when its file moves to lib/system/.
   const pending: Record<string, string> = {
     'loading/libc.ts': 'libc detection at load time must fall back silently (process.report) where Deno refuses /proc/self/maps',
-    'profile/profiler.ts': 'being split (issue 17 item 1): its probes go to lib/profile/probes.ts on lib/system/',
-    'profile/usersyms.ts': 'being split (issue 17 item 1): /proc/<pid>/maps',
   }
   const lib = join(REPO, 'lib')
   const readers: string[] = []

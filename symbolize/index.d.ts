@@ -120,8 +120,11 @@ export declare function symbolizerInfo(): string
 
 /** One unwound user stack. */
 export interface UnwoundStack {
-  /** The sampled instruction pointer, then return addresses, innermost first (as in a kernel call chain). */
-  frames: BigUint64Array
+  /**
+   * The sampled instruction pointer, then return addresses, innermost first (as in a kernel call chain).
+   * A plain array, copied into JS: Electron refuses the external ArrayBuffer a typed array would be.
+   */
+  frames: Array<bigint>
   /**
    * Why the chain ended: `'root'` (the outermost frame was reached), `'truncated'` (the next frame lies
    * outside the copied stack bytes, or no rule applied) or `'maxFrames'`.

@@ -344,3 +344,10 @@ export function emptyListReason(filter: string | undefined, tracefs: { root: str
   else tracepoints = `tracepoints are listed from ${tracefs.root}/events`
   return `${what}: the filter is a kind (hardware, software, cache, tracepoint, pmu), a substring of names or categories (syscalls), or a glob (*fault*); ${tracepoints}. 'perf-event-open list' shows every event.`
 }
+
+/** A profile without kernel frames: how much of its threads' CPU time (task-clock, ns) its samples (`seenNs`) do not cover. */
+export function unseenKernelTimeWarning(seenNs: number, cpuNs: number): string {
+  const ms = (ns: number) => `${(ns / 1e6).toFixed(1)} ms`
+  const unseen = cpuNs - seenNs
+  return `Kernel time is not in this profile: its samples cover ${ms(seenNs)} of the ${ms(cpuNs)} of CPU time its threads used (task-clock, user + kernel); ${ms(unseen)} (${((100 * unseen) / cpuNs).toFixed(1)} %) ran in the kernel (system calls, page faults) unseen. Kernel frames need kernel.perf_event_paranoid <= 1, root or CAP_PERFMON.`
+}

@@ -23,7 +23,6 @@ export function electronPerfMapFlags(argv: readonly string[] = process.argv): bo
 }
 
 /** How to get JS names into profiles of an Electron app: written in lib/errors/hints.ts, re-exported for the profiler. */
-export { ELECTRON_PERF_MAP_HINT } from '../errors/hints'
 
 /**
  * The environment for running `file` as a command: under Electron, when `file` is this process's

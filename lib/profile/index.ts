@@ -1,5 +1,6 @@
 export { Profile, type Frame, type FrameKind, type ProfileThread, type LostSamples, type TopRow, type TopResult, type ProfileMeta } from './model'
-export { Profiler, profile, type ProfileOptions } from './profiler'
+export { Profiler, type ProfileOptions } from './profiler'
+export { profile, type CpuProfileOptions, type WaitProfileOptions } from './profile'
 export { perfMapEnabled } from './perfmap'
 export { type CpuProfile, type FoldedOptions } from './formats'
 export { profileCommand, type CommandOptions } from './command'

@@ -2,14 +2,14 @@
  * The `Profiler` (open the events, drain their rings while the event loop turns, stop and hand the
  * raw samples to `buildProfile`), and `profile(fn)` around it.
  */
-import { existsSync } from 'node:fs'
 // counter.ts loads handles/handle.ts, which defines Symbol.dispose where the runtime lacks it.
 import { Counter } from '../handles/counter'
-import { PerfEventError, typeError } from '../errors/errors'
+import { PerfEventError } from '../errors/errors'
 import { PROFILER_CLOSED_HINT } from '../errors/hints'
 import type { CounterOptions } from '../events/options'
 import type { PerfRecord, Sampler } from '../handles/sampler'
-import { ELECTRON_PERF_MAP_HINT, isElectron } from '../loading/electron'
+import { isElectron } from '../loading/electron'
+import { ELECTRON_PERF_MAP_HINT } from '../errors/hints'
 import type { Profile } from './model'
 import type { LostSamples, ProfileMeta } from './types'
 import { profileSettings, SAMPLE_BYTES, type ProfileOptions, type ProfileSettings } from './options'
@@ -17,12 +17,11 @@ import { SampleStore, TWO32 } from './samples'
 import { buildProfile } from './build'
 import { PERF_MAP_HINT, perfMapEnabled, perfMapPath } from './perfmap'
 import { procMaps, userSymbolizer, type MmapRec } from './usersyms'
-import { entryExists } from '../system/files'
+import { entryExists, exists } from '../system/files'
 import { mapRing, openOnProcess } from './rings'
+import { UnseenKernelTime } from './unseen'
 import { onlineCpus } from '../system/kernel'
 import { effectiveUid, euid } from '../system/privilege'
-import { profileWall, type OffCpuOptions, type OffCpuProfile } from './offcpu'
-import { threadIds } from '../system/threads'
 
 export type { ProfileOptions, ProfileOptionsBase } from './options'
 
@@ -57,7 +56,7 @@ export class Profiler implements Disposable {
   #lostAtFlush = { count: 0, records: 0 }
   #windowTimer: NodeJS.Timeout | undefined
   /** Unprivileged clock profiles: task-clock counters of the same threads (user + kernel time, in ns). */
-  #taskClocks: Counter[] = []
+  #unseen: UnseenKernelTime | undefined
   /** The sample weight handed over by the windows of this run so far. */
   #flushedWeight = 0
   /** Warnings of the current run. */
@@ -104,8 +103,7 @@ export class Profiler implements Disposable {
       if (this.#s.scope === 'thread') this.#add(this.#open(undefined, opts))
       else this.#openProcess(opts)
     })
-    this.#openTaskClocks()
-    for (const c of this.#taskClocks) c.enable()
+    this.#unseen = this.#s.kernel || this.#s.unit !== 'ns' || this.#s.pid !== process.pid ? undefined : UnseenKernelTime.open(this.#s.scope)
     for (const c of this.#counters) c.enable()
   }
 
@@ -289,10 +287,10 @@ export class Profiler implements Disposable {
   #closeAll(): void {
     for (const s of this.#samplers) s.close()
     for (const c of this.#counters) c.close()
-    for (const c of this.#taskClocks) c.close()
+    this.#unseen?.close()
     this.#samplers = []
     this.#counters = []
-    this.#taskClocks = []
+    this.#unseen = undefined
   }
 
   #drain(): void {
@@ -372,7 +370,7 @@ export class Profiler implements Disposable {
     }
     const { pid, scope } = this.#s
     if (pid !== process.pid) {
-      if (!existsSync(`/proc/${pid}/maps`)) warnings.push(`Process ${pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
+      if (!exists(`/proc/${pid}/maps`)) warnings.push(`Process ${pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
       if (!entryExists(perfMapPath(pid))) warnings.push(`No V8 perf map for pid ${pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
       return { scope, pid, perfMap: () => true }
     }
@@ -397,7 +395,7 @@ export class Profiler implements Disposable {
     this.#stopTimer()
     this.#drain()
     const lost = this.#lost()
-    const unseen = this.#unseenKernelTime()
+    const unseen = this.#unseen?.statement(this.#store.weight + this.#flushedWeight) ?? ''
     const fds = this.#counters.length
     this.#closeAll()
     const warnings: string[] = []
@@ -458,74 +456,4 @@ export class Profiler implements Disposable {
     return { entries: this.#store.length, samples: this.#store.samples, chains: this.#store.chains }
   }
 
-  /**
-   * Kernel frames off on a clock event: the kernel does not sample kernel mode, so system calls and
-   * page faults are missing. Opens task-clock counters on the same threads (a task-clock counts the
-   * time a thread runs, user and kernel, even with kernel mode excluded, so paranoid 2 allows it).
-   */
-  #openTaskClocks(): void {
-    if (this.#s.kernel || this.#s.unit !== 'ns' || this.#s.pid !== process.pid) return
-    const opts: CounterOptions = { exclude: { kernel: true, hv: true } }
-    try {
-      if (this.#s.scope === 'thread') this.#taskClocks.push(new Counter('task-clock', undefined, opts))
-      else for (const tid of threadIds(process.pid)) this.#taskClocks.push(new Counter('task-clock', { pid: tid, cpu: 'all' }, { ...opts, inherit: 'newThread' }))
-    } catch {
-      for (const c of this.#taskClocks) c.close()
-      this.#taskClocks = [] // without it the profile only says that kernel frames are off
-    }
-  }
-
-  /** What CPU time the samples do not cover (task-clock minus the samples' weight), as a warning; '' when not measured. */
-  #unseenKernelTime(): string {
-    if (this.#taskClocks.length === 0) return ''
-    let cpu = 0
-    for (const c of this.#taskClocks) {
-      c.disable()
-      cpu += Number(c.stat().count)
-    }
-    const seen = this.#store.weight + this.#flushedWeight
-    const unseen = cpu - seen
-    if (!(cpu > 0) || unseen <= 0) return ''
-    const ms = (ns: number) => `${(ns / 1e6).toFixed(1)} ms`
-    return `Kernel time is not in this profile: its samples cover ${ms(seen)} of the ${ms(cpu)} of CPU time its threads used (task-clock, user + kernel); ${ms(unseen)} (${((100 * unseen) / cpu).toFixed(1)} %) ran in the kernel (system calls, page faults) unseen. Kernel frames need kernel.perf_event_paranoid <= 1, root or CAP_PERFMON.`
-  }
-}
-
-/** `profile()`'s options in `'cpu'` mode (the default): a `Profiler`'s. */
-export type CpuProfileOptions = ProfileOptions & { mode?: 'cpu' }
-/** `profile()`'s options in `'wall'` / `'off-cpu'` mode: an `OffCpuProfiler`'s (lib/profile/offcpu). */
-export type WaitProfileOptions = OffCpuOptions & { mode: 'wall' | 'off-cpu' }
-
-/**
- * Profiles `fn` (sync or async) on this thread and returns the symbolized profile.
- * `options.mode`: `'cpu'` (default) samples `options.event` with a `Profiler`; `'wall'` (on-CPU
- * samples plus every off-CPU interval) and `'off-cpu'` (the off-CPU intervals only) profile where
- * the thread waits, weighted in ns, with an `OffCpuProfiler` (the same as `profileWall`).
- * With `options.signal` aborted meanwhile (`'cpu'` mode), it rejects with `ERR_CLOSED` once `fn` has returned.
- *
- * ```ts
- * const p = await profile(() => work(), { event: 'page-faults' })
- * console.log(p.top(10).table)
- * await p.write('work.pb.gz')
- * const w = await profile(() => work(), { mode: 'wall' })
- * console.log(w.offCpu.threads)
- * ```
- */
-export async function profile(fn: () => unknown, options: WaitProfileOptions): Promise<OffCpuProfile>
-export async function profile(fn: () => unknown, options?: CpuProfileOptions): Promise<Profile>
-export async function profile(fn: () => unknown, options?: CpuProfileOptions | WaitProfileOptions): Promise<Profile> {
-  if (typeof fn !== 'function') throw typeError('a function', 'fn', fn)
-  const mode: unknown = options !== null && typeof options === 'object' ? options.mode : undefined
-  if (mode !== undefined && mode !== 'cpu' && mode !== 'wall' && mode !== 'off-cpu') throw typeError("'cpu', 'wall' or 'off-cpu'", 'options.mode', mode)
-  if (mode === 'wall' || mode === 'off-cpu') return profileWall(fn, options as WaitProfileOptions)
-  let cpuOptions = options as ProfileOptions | undefined
-  if (mode === 'cpu') {
-    const { mode: _, ...rest } = options as CpuProfileOptions
-    cpuOptions = rest as ProfileOptions
-  }
-  using p = new Profiler(cpuOptions)
-  p.start()
-  await fn()
-  // Awaited inside the scope: disposal (abort) comes after stop() is done, and only matters when fn throws.
-  return await p.stop()
 }

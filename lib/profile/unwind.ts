@@ -14,7 +14,7 @@ export interface NativeUnwinder {
   refresh(): number
   get modulesLoaded(): number
   get failures(): Array<string>
-  unwind(regsMask: bigint, regs: BigUint64Array, stack: Buffer): UnwoundStack
+  unwind(regsMask: bigint, regs: BigUint64Array, stack: Buffer): { frames: Array<bigint>; end: UnwoundStack['end'] }
 }
 
 /**
@@ -109,7 +109,8 @@ export class StackUnwinder {
   /** Unwinds from raw values: `regs` one per set bit of `regsMask`, lowest bit first; `stack` the bytes copied from the stack pointer up. */
   unwindRaw(regsMask: bigint, regs: BigUint64Array, stack: Buffer): UnwoundStack {
     try {
-      return this.#native.unwind(regsMask, regs, stack)
+      const { frames, end } = this.#native.unwind(regsMask, regs, stack)
+      return { frames: BigUint64Array.from(frames), end }
     } catch (e) {
       // The addon checks the mask against the values: its message names both.
       throw new RangeError((e as Error).message)

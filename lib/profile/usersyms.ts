@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { readRaw } from '../system/files'
 import { symbolizer, type SymbolizedAddr } from './symbolizer'
 import { PerfMap, perfMapPath } from './perfmap'
 import { escapeControls } from './sanitize'
@@ -14,12 +14,8 @@ export interface MmapRec {
 /** The mappings of a running process from `/proc/<pid>/maps` (empty when it cannot be read); `exec` only the executable ones. */
 export function procMaps(pid: number, exec = true): MmapRec[] {
   const out: MmapRec[] = []
-  let text: string
-  try {
-    text = readFileSync(`/proc/${pid}/maps`, 'utf8')
-  } catch {
-    return out
-  }
+  const text = readRaw(`/proc/${pid}/maps`)
+  if (text === undefined) return out
   // 55d0c2a00000-55d0c3e5c000 r-xp 00a00000 fd:01 1234   /usr/bin/node
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) \S\S(\S)\S ([0-9a-f]+) \S+ \d+ *(.*)$/.exec(line)

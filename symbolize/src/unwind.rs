@@ -17,7 +17,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::sync::Arc;
 
 use framehop::{ExplicitModuleSectionInfo, FrameAddress, Module, Unwinder as _};
-use napi::bindgen_prelude::{BigInt, BigUint64Array, BigUint64ArraySlice, Buffer};
+use napi::bindgen_prelude::{BigInt, BigUint64ArraySlice, Buffer};
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 use object::{Object, ObjectSection, ObjectSegment};
@@ -185,7 +185,8 @@ const MAX_FRAMES: UnwindEnd = "maxFrames";
 #[napi(object, object_from_js = false)]
 pub struct UnwoundStack {
     /// The sampled instruction pointer, then return addresses, innermost first (as in a kernel call chain).
-    pub frames: BigUint64Array,
+    /// A plain array, copied into JS: Electron refuses the external ArrayBuffer a typed array would be.
+    pub frames: Vec<BigInt>,
     /// Why the chain ended: `'root'` (the outermost frame was reached), `'truncated'` (the next frame lies
     /// outside the copied stack bytes, or no rule applied) or `'maxFrames'`.
     #[napi(ts_type = "'root' | 'truncated' | 'maxFrames'")]
@@ -303,7 +304,7 @@ impl Unwinder {
         };
         let stack: &[u8] = &stack;
         let (frames, end) = self.walk(pc, arch::regs(lr, sp, fp, pc), sp, stack);
-        Ok(UnwoundStack { frames: BigUint64Array::new(frames), end: end.to_string() })
+        Ok(UnwoundStack { frames: frames.into_iter().map(BigInt::from).collect(), end: end.to_string() })
     }
 }
 
