@@ -337,10 +337,11 @@ function readSvg(svg: string) {
 }
 
 test('SVG flame graph: well-formed XML; each frame box has its function, weight and share, inside its caller; JS green, kernel orange', async (t) => {
-  const svg = readSvg(await fixture().toSvg())
+  // Every frame as sampled (the JS-first default is in js-first.spec.ts).
+  const svg = readSvg(await fixture().toSvg({ full: true }))
   t.deepEqual(svg.errors, [], 'saxes finds the SVG well-formed')
-  t.is(svg.texts.title, 'cpu-clock profile (8000000 ns)')
-  t.is(svg.texts.subtitle, '8 samples of cpu-clock; green: JS, orange: kernel')
+  t.is(svg.texts.title, '8.0 ms of cpu-clock')
+  t.is(svg.texts.subtitle, '8 samples; every frame. green: JS of the app (file path), yellow: C++, red: C, V8 builtins (Builtins_…) and other native code, orange: kernel')
   t.is(Number(svg.total), 8_000_000)
   const boxes = svg.boxes.map((g) => {
     const m = /^(.*) \(([\d,]+) ns, ([\d.]+)%\)$/.exec(g.title)

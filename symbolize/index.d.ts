@@ -50,7 +50,7 @@ export interface FlameGraphOptions {
   subtitle?: string
   /** What a sample's weight counts, e.g. `'ns'` or `'page faults'`. */
   countName?: string
-  /** Pixel width (default 1200). */
+  /** Pixel width; none: the SVG fits its window (`width="100%"`, boxes sized in percent). */
   width?: number
 }
 

@@ -35,7 +35,8 @@ a node binary, or a script whose #! line runs node) is started with --perf-basic
 --interpreted-frames-native-stack so that its JS frames get names; NODE_OPTIONS carries the same
 flags to Node programs it starts (npm, npx, shell scripts). The table (self and total weight, in ns
 for the clocks and events otherwise) and the files written go to stderr; the command's own output is
-left alone.`,
+left alone. For a Node program the table is JS-first, as node --cpu-prof counts: the native and kernel
+code a JS function called is its self time (--by-frame: the leaf native/kernel frames instead).`,
   options: {
     event: { type: 'string', short: 'e', arg: 'ev', description: "event to sample (default cpu-clock; 'perf-event-open list' shows them)" },
     freq: { type: 'string', short: 'F', arg: 'n', description: 'samples per second (default 999 for clocks and hardware events)' },
@@ -47,6 +48,7 @@ left alone.`,
     top: { type: 'string', short: 'n', arg: 'n', description: `rows of the printed table of hottest functions (default ${DEFAULT_TOP})` },
     'off-cpu': { type: 'boolean', description: 'where threads wait: each off-CPU interval weighted by its length (ns), under its stack at the switch-out and its state ([blocked], [run queue], [idle])' },
     wall: { type: 'boolean', description: 'wall time: on-CPU samples (cpu-clock, -F) plus every off-CPU interval, in ns' },
+    'by-frame': { type: 'boolean', description: 'table by leaf frame (native/kernel breakdown) instead of by nearest JS function' },
   },
   notes: () => `Output formats (-o file.EXT; several -o write several formats from the one run):\n${formatsHelp('  ')}`,
   positionals: true,
@@ -109,7 +111,7 @@ left alone.`,
       title = `'${cmd.join(' ')}'`
     }
     for (const { output } of outputs) await profile.write(output)
-    const lines = ['', ` Profile of ${title}:`, '', profile.top(top).table, '']
+    const lines = ['', ` Profile of ${title}:`, '', profile.top(top, values['by-frame'] ? { attribute: 'frame' } : {}).table, '']
     for (const w of profile.warnings) lines.push(`warning: ${w}`)
     const seconds = ((profile.meta.endTime - profile.meta.startTime) / 1000).toFixed(3)
     lines.push(`Wrote ${outputs.map(({ output, format }) => `${output} (${format.title})`).join(', ')}: ${profile.sampleCount} samples of ${profile.event} on ${profile.threads.length} threads, ${profile.lost.count} lost, over ${seconds} s.`)

@@ -4,8 +4,9 @@ import { formatExtensions, formatFor } from './formats'
 import { toPprof } from './formats/pprof'
 import { toFolded, type FoldedOptions } from './formats/folded'
 import { toCpuProfile, type CpuProfile } from './formats/cpuprofile'
-import { toSvg } from './formats/svg'
+import { toSvg, type SvgOptions } from './formats/svg'
 import { toFirefox } from './formats/firefox'
+import { displayName, formatWeight, groupDigits, isJsLevel } from './labels'
 import type { Frame, LostSamples, ProfileData, ProfileMeta, ProfileThread } from './types'
 
 export type { Frame, FrameKind, LostSamples, ProfileMeta, ProfileThread } from './types'
@@ -20,23 +21,58 @@ export type { Frame, FrameKind, LostSamples, ProfileMeta, ProfileThread } from '
 export interface TopRow {
   /** The function (its first frame seen; a JS function compiled by several tiers has one frame per tier). */
   readonly frame: Frame
+  /** What the table prints: `name file:line` for JS, C++ names without parameter lists (see `TopOptions.signatures`). */
+  readonly name: string
   /** V8 tier marks this JS function ran in (`'~*'`…), empty for other code. */
   readonly tiers: string
-  /** Weight of samples whose leaf is this function (in `profile.unit`). */
+  /**
+   * Weight (in `profile.unit`) of the samples this function is charged with: by default (`attribute: 'js'`)
+   * the samples whose nearest JS function it is, native and kernel time below it included; with
+   * `attribute: 'frame'` the samples whose leaf frame it is.
+   */
   readonly self: number
-  /** Weight of samples with this function anywhere on the stack. */
+  /** Weight of samples with this function anywhere on the stack (once per sample when it recurses). */
   readonly total: number
   /** `self` as a percentage of all weight. */
   readonly selfPercent: number
   readonly totalPercent: number
 }
 
+/** Options of `profile.top()`. */
+export interface TopOptions {
+  /** Rank by `self` (default) or `total` weight. */
+  by?: 'self' | 'total'
+  /**
+   * Who a sample is charged to. `'js'` (default when the profile has JS frames, as `node --cpu-prof`
+   * does): the nearest JS function on its stack (or compiled regexp), native and kernel time below it
+   * included; a sample without any JS frame (GC and libuv threads, startup) stays with its own leaf
+   * frame. `'frame'`: the leaf frame itself (the native/kernel breakdown).
+   */
+  attribute?: 'js' | 'frame'
+  /** Only the samples of `threads[thread]` (an index)… */
+  thread?: number
+  /** …or of the thread with this tid. */
+  tid?: number
+  /** Keep C++ parameter lists and return types in names (default false). */
+  signatures?: boolean
+  /**
+   * `by: 'total'` leaves out functions on almost every sample (≥ 90 %) of each thread they run on, with under 1 % self,
+   * (`_start`, `node::Start`, `Module._compile` of the main script…), which would rank first and say
+   * nothing; true keeps them. Default false.
+   */
+  common?: boolean
+}
+
 /** The hottest functions: `rows` as data, `table` as printable text. */
 export interface TopResult {
   readonly rows: TopRow[]
-  /** All weight of the profile, in `unit`. */
+  /** All weight of the profile (or of the thread asked for), in `unit`. */
   readonly totalWeight: number
   readonly unit: string
+  /** How samples were charged (see `TopOptions.attribute`). */
+  readonly attribute: 'js' | 'frame'
+  /** Functions left out of a `by: 'total'` ranking because they are on every sample (see `TopOptions.common`). */
+  readonly common: readonly Frame[]
   /** A printed table (self/total, %), one line per row. */
   readonly table: string
 }
@@ -105,16 +141,6 @@ export class ProfileBuilder {
   }
 }
 
-function fmtWeight(v: number, unit: string): string {
-  if (unit === 'ns') {
-    if (v >= 1e9) return `${(v / 1e9).toFixed(2)} s`
-    if (v >= 1e6) return `${(v / 1e6).toFixed(1)} ms`
-    if (v >= 1e3) return `${(v / 1e3).toFixed(1)} µs`
-    return `${v} ns`
-  }
-  return `${v} ${unit}`
-}
-
 /**
  * A symbolized profile: `samples` (stack, thread, time, weight) over interned `stacks` and `frames`.
  * Export it with `write(path)` (by extension) or `toPprof()`, `toFolded()`, `toSvg()`, `toCpuProfile()`.
@@ -174,18 +200,25 @@ export class Profile implements ProfileData {
   }
 
   /**
-   * The `n` hottest functions by self weight (ties by total), with a printed table.
-   * Total counts a function once per sample even when it recurses.
+   * The `n` hottest functions by self weight (ties by total), with a printed table. JS-first by
+   * default for a Node program: time is charged to the nearest JS function (see `TopOptions.attribute`;
+   * `{ attribute: 'frame' }` gives the native/kernel breakdown), a JS function's tiers are one row
+   * named `name file:line`, C++ names lose their parameter lists (`signatures: true` keeps them).
+   * `by: 'total'` leaves out functions present in every sample of their threads (`common: true` keeps them).
    * `options.tid`: only the samples of the thread with that tid; `options.thread`: of `threads[thread]` (an index).
    * The printed table has control characters of names escaped (`\x1b`); `rows` keep them exact.
    */
-  top(n = 20, options: { by?: 'self' | 'total'; thread?: number; tid?: number } = {}): TopResult {
+  top(n = 20, options: TopOptions = {}): TopResult {
     if (typeof n !== 'number' || !Number.isInteger(n)) throw typeError('a positive integer', 'n', n)
     if (n < 1) throw rangeError('a positive integer', 'n', n)
     if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
     if (options.by !== undefined && options.by !== 'self' && options.by !== 'total') throw typeError("'self' or 'total'", 'options.by', options.by)
+    if (options.attribute !== undefined && options.attribute !== 'js' && options.attribute !== 'frame') throw typeError("'js' or 'frame'", 'options.attribute', options.attribute)
+    for (const k of ['signatures', 'common'] as const) if (options[k] !== undefined && typeof options[k] !== 'boolean') throw typeError('a boolean', `options.${k}`, options[k])
     const only = this.#threadFilter(options.thread, options.tid)
     const by = options.by ?? 'self'
+    const jsLevel = this.frames.map(isJsLevel)
+    const attribute = options.attribute ?? (jsLevel.some((j) => j) ? 'js' : 'frame')
     // One row per function: the tiers of a JS function are merged.
     const fn = new Int32Array(this.frames.length)
     const fnIds = new Map<string, number>()
@@ -203,36 +236,81 @@ export class Profile implements ProfileData {
       fn[i] = id
       if (f.tier && !tiers[id].includes(f.tier)) tiers[id] += f.tier
     })
-    const self = new Float64Array(fnFrame.length)
-    const total = new Float64Array(fnFrame.length)
-    const seen = new Int32Array(fnFrame.length).fill(-1)
+    const nf = fnFrame.length
+    const self = new Float64Array(nf)
+    const total = new Float64Array(nf)
+    const seen = new Int32Array(nf).fill(-1)
+    // Per thread: its weight, and each function's weight on it (for `common`).
+    const threadWeight = new Float64Array(this.threads.length)
+    const onThread = new Map<number, number>()
     let all = 0
     for (let i = 0; i < this.sampleCount; i++) {
-      if (only !== undefined && this.samples.thread[i] !== only) continue
+      const th = this.samples.thread[i]
+      if (only !== undefined && th !== only) continue
       const w = this.samples.weight[i]
       all += w
+      threadWeight[th] += w
       const leaf = this.samples.stack[i]
       if (leaf < 0) continue
-      self[fn[this.stacks.frame[leaf]]] += w
+      let charged = fn[this.stacks.frame[leaf]]
+      if (attribute === 'js') {
+        for (let s = leaf; s >= 0; s = this.stacks.parent[s])
+          if (jsLevel[this.stacks.frame[s]]) {
+            charged = fn[this.stacks.frame[s]]
+            break
+          }
+      }
+      self[charged] += w
+      // In the JS view a function's total counts the samples it is on as a JS function, or as the leaf charged.
       for (let s = leaf; s >= 0; s = this.stacks.parent[s]) {
-        const f = fn[this.stacks.frame[s]]
-        if (seen[f] === i) continue
+        const fr = this.stacks.frame[s]
+        const f = fn[fr]
+        if (seen[f] === i || (attribute === 'js' && !jsLevel[fr] && f !== charged)) continue
         seen[f] = i
         total[f] += w
+        const key = f * this.threads.length + th
+        onThread.set(key, (onThread.get(key) ?? 0) + w)
       }
     }
-    const ids = [...fnFrame.keys()].filter((f) => total[f] > 0)
+    // Functions on ≥ 90 % of the weight of every thread they appear on, with under 1 % self: callers of everything.
+    const isCommon = new Uint8Array(nf)
+    if (by === 'total' && !options.common) {
+      isCommon.fill(1)
+      for (const [key, w] of onThread) {
+        const th = key % this.threads.length
+        if (w < 0.9 * threadWeight[th]) isCommon[(key - th) / this.threads.length] = 0
+      }
+      for (let f = 0; f < nf; f++) if (total[f] === 0 || self[f] >= 0.01 * all) isCommon[f] = 0
+    }
+    const ids = [...fnFrame.keys()].filter((f) => total[f] > 0 && !isCommon[f])
     ids.sort((a, b) => (by === 'self' ? self[b] - self[a] || total[b] - total[a] : total[b] - total[a] || self[b] - self[a]))
     const pct = (v: number) => (all > 0 ? (100 * v) / all : 0)
-    const rows: TopRow[] = ids.slice(0, n).map((f) => ({ frame: this.frames[fnFrame[f]], tiers: tiers[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }))
+    const signatures = options.signatures ?? false
+    const rows: TopRow[] = ids.slice(0, n).map((f) => {
+      const frame = this.frames[fnFrame[f]]
+      return { frame, name: displayName(frame, signatures), tiers: tiers[f], self: self[f], total: total[f], selfPercent: pct(self[f]), totalPercent: pct(total[f]) }
+    })
+    const common = [...fnFrame.keys()].filter((f) => isCommon[f]).map((f) => this.frames[fnFrame[f]])
     const unit = this.meta.unit
-    const head = ['self', 'self%', 'total', 'total%', 'kind', 'function']
-    const body = rows.map((r) => [fmtWeight(r.self, unit), `${r.selfPercent.toFixed(1)}%`, fmtWeight(r.total, unit), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, escapeControls(r.frame.kind === 'js' ? r.tiers + r.frame.label.slice(r.frame.tier?.length ?? 0) : r.frame.label)])
+    const fmt = (v: number) => formatWeight(v, unit)
+    const head = ['self', 'self%', 'total', 'total%', 'kind', 'tiers', 'function']
+    const body = rows.map((r) => [fmt(r.self), `${r.selfPercent.toFixed(1)}%`, fmt(r.total), `${r.totalPercent.toFixed(1)}%`, r.frame.kind, r.tiers, escapeControls(r.name)])
     const widths = head.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)))
-    const line = (r: string[]) => r.map((v, c) => (c === r.length - 1 ? v : c >= 4 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  ')
-    const title = `${escapeControls(this.meta.event)}: ${this.sampleCount} samples, ${fmtWeight(all, unit)}` + (this.lost.count ? `, ${this.lost.count} samples lost` : '')
+    const line = (r: string[]) =>
+      r
+        .map((v, c) => (c === r.length - 1 ? v : c >= 4 ? v.padEnd(widths[c]) : v.padStart(widths[c])))
+        .join('  ')
+        .trimEnd()
+    const samples = only === undefined ? this.sampleCount : this.samples.thread.filter((t) => t === only).length
+    const how =
+      attribute === 'js' ? "self: time of the nearest JS function, native and kernel code it called included; { attribute: 'frame' } (record --by-frame) splits it" : 'self: time of the leaf frame'
+    const title =
+      `${escapeControls(this.meta.event)}: ${groupDigits(samples)} samples, ${formatWeight(all, unit, this.meta.event)}` +
+      (this.lost.count ? `, ${groupDigits(this.lost.count)} samples lost` : '') +
+      `\n${how}` +
+      (common.length ? `\n${common.length} function${common.length === 1 ? '' : 's'} on every sample left out (${common.slice(0, 3).map((f) => escapeControls(displayName(f))).join(', ')}${common.length > 3 ? ', …' : ''}; { common: true } keeps them)` : '')
     const table = [title, line(head), ...body.map(line)].join('\n')
-    return { rows, totalWeight: all, unit, table }
+    return { rows, totalWeight: all, unit, attribute, common, table }
   }
 
   /** The thread index `top()` keeps: from `thread` (an index) or `tid` (a thread id), checked. */
@@ -273,7 +351,7 @@ export class Profile implements ProfileData {
   }
 
   /** A self-contained flame graph SVG (drawn off the JS thread). */
-  toSvg(options?: { title?: string; width?: number }): Promise<string> {
+  toSvg(options?: SvgOptions): Promise<string> {
     return toSvg(this, options)
   }
 

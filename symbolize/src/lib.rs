@@ -199,7 +199,7 @@ pub struct FlameGraphOptions {
     pub subtitle: Option<String>,
     /// What a sample's weight counts, e.g. `'ns'` or `'page faults'`.
     pub count_name: Option<String>,
-    /// Pixel width (default 1200).
+    /// Pixel width; none: the SVG fits its window (`width="100%"`, boxes sized in percent).
     pub width: Option<u32>,
 }
 
@@ -209,7 +209,7 @@ pub struct FlameGraphTask {
     title: String,
     subtitle: Option<String>,
     count_name: String,
-    width: usize,
+    width: Option<usize>,
 }
 
 impl Task for FlameGraphTask {
@@ -222,7 +222,7 @@ impl Task for FlameGraphTask {
         opts.title = self.title.clone();
         opts.subtitle = self.subtitle.clone();
         opts.count_name = self.count_name.clone();
-        opts.image_width = Some(self.width);
+        opts.image_width = self.width;
         opts.colors = color::Palette::Multi(color::MultiPalette::Js);
         opts.deterministic = true;
         let mut out = Vec::new();
@@ -245,7 +245,7 @@ pub fn flame_graph(folded: String, options: Option<FlameGraphOptions>) -> AsyncT
         title: o.title.unwrap_or_else(|| "Flame Graph".into()),
         subtitle: o.subtitle,
         count_name: o.count_name.unwrap_or_else(|| "samples".into()),
-        width: o.width.unwrap_or(1200) as usize,
+        width: o.width.map(|w| w as usize),
     })
 }
 

@@ -1,6 +1,7 @@
 /** Folded stacks (`root;…;leaf weight` lines): flamegraph.pl, inferno, speedscope; the SVG flame graph draws from them. */
 import type { Frame, ProfileData } from '../types'
 import { escapeControls } from '../sanitize'
+import { displayName, isJsLevel } from '../labels'
 
 /** Options of the folded-stacks export. */
 export interface FoldedOptions {
@@ -8,11 +9,19 @@ export interface FoldedOptions {
   threads?: boolean
   /** Suffix JS frames with `_[j]` and kernel frames with `_[k]` (flamegraph.pl / inferno `--colors js`). Default true. */
   annotate?: boolean
+  /**
+   * JS-first stacks: native and V8 frames below and between JS functions are left out, those above
+   * the last JS function (the native/kernel code it called) stay; a stack without JS frames stays
+   * whole. Default false (the SVG flame graph folds by default for Node programs).
+   */
+  fold?: boolean
+  /** Names as `top()` prints them: a JS function's tiers as one `name file:line`, C++ names without parameter lists. Default false. */
+  short?: boolean
 }
 
-function foldedName(f: Frame, annotate: boolean): string {
+function foldedName(f: Frame, annotate: boolean, short: boolean): string {
   // A text format (one stack a line, read by terminals and SVG writers): control characters escaped.
-  const l = escapeControls(f.label.replace(/;/g, ':').replace(/\s+$/, ''))
+  const l = escapeControls((short ? displayName(f) : f.label).replace(/;/g, ':').replace(/\s+$/, ''))
   if (!annotate) return l
   if (f.kind === 'js') return `${l}_[j]`
   if (f.kind === 'kernel') return `${l}_[k]`
@@ -23,12 +32,20 @@ function foldedName(f: Frame, annotate: boolean): string {
 export function toFolded(p: ProfileData, options: FoldedOptions = {}): string {
   const threads = options.threads ?? p.threads.length > 1
   const annotate = options.annotate ?? true
-  const names = p.frames.map((f) => foldedName(f, annotate))
+  const names = p.frames.map((f) => foldedName(f, annotate, options.short ?? false))
+  const fold = options.fold ?? false
+  const jsLevel = p.frames.map(isJsLevel)
   const stackText = new Map<number, string>()
   const text = (s: number): string => {
     let t = stackText.get(s)
     if (t === undefined) {
-      t = s < 0 ? '' : p.stackFrames(s).map((f) => names[f]).join(';')
+      let frames = s < 0 ? [] : p.stackFrames(s)
+      if (fold) {
+        let last = frames.length - 1
+        while (last >= 0 && !jsLevel[frames[last]]) last--
+        if (last >= 0) frames = [...frames.slice(0, last + 1).filter((f) => jsLevel[f]), ...frames.slice(last + 1)]
+      }
+      t = frames.map((f) => names[f]).join(';')
       stackText.set(s, t)
     }
     return t
