@@ -70,6 +70,11 @@ export interface ProfileMeta {
   /** Start and end, ms since the Unix epoch. */
   readonly startTime: number
   readonly endTime: number
+  /**
+   * When the first sample was taken (the zero of `samples.time`), ms since the Unix epoch: the
+   * events' CLOCK_MONOTONIC time against the start's. Absent where not known: at `startTime`.
+   */
+  readonly firstSampleTime?: number
 }
 
 /** What the exports (pprof, folded, SVG, .cpuprofile, Firefox) read of a profile; `Profile` is one. */
