@@ -290,3 +290,39 @@ asRoot('Firefox JSON: a JS function\'s file:line:column through funcTable and st
     t.regex(wl?.thread ?? '', /Worker/, `${what}: workerLoop on the worker thread`)
   }
 })
+
+// A native program with DWARF lines: its function's file and line reach the Firefox funcTable too.
+const gccReason = spawnSync('sh', ['-c', 'command -v gcc']).status === 0 ? notRoot('record of a command') : 'gcc is missing'
+testUnless(gccReason)('Firefox JSON: a native function\'s file:line from DWARF through funcTable', (t) => {
+  const src = join(dir, 'spin.c')
+  writeFileSync(
+    src,
+    `#include <time.h>
+static double cpu(void) { struct timespec ts; clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); return ts.tv_sec + ts.tv_nsec / 1e9; }
+__attribute__((noinline)) double native_spin(double s) {
+  double x = 0, end = cpu() + s;
+  while (cpu() < end) for (int i = 0; i < 10000; i++) x += i * 0.5;
+  return x;
+}
+int main(void) { return native_spin(0.3) < 0; }
+`,
+  )
+  const bin = join(dir, 'spin')
+  const cc = spawnSync('gcc', ['-g', '-O1', '-fno-omit-frame-pointer', '-o', bin, src], { encoding: 'utf8' })
+  t.is(cc.status, 0, cc.stderr)
+  const out = join(dir, 'spin.json')
+  const r = spawnSync(process.execPath, [CLI, 'record', '-o', out, '--', bin], { encoding: 'utf8', timeout: 60_000, cwd: dir })
+  t.is(r.status, 0, r.stderr)
+  const fx = JSON.parse(readFileSync(out, 'utf8')) as Fx
+  let found: { file: string | null; line: number | null } | undefined
+  for (const th of fx.threads)
+    for (let f = 0; f < th.funcTable.length && !found; f++)
+      if (th.stringArray[th.funcTable.name[f]] === 'native_spin') {
+        const file = th.funcTable.fileName[f]
+        found = { file: file === null ? null : th.stringArray[file], line: th.funcTable.lineNumber[f] }
+      }
+  t.log(`native_spin: ${JSON.stringify(found)}`)
+  t.is(found?.file, src)
+  // The line of the function or one inside it (lines 3 to 7 of spin.c).
+  t.true(found?.line !== null && found!.line! >= 3 && found!.line! <= 7, JSON.stringify(found))
+})
