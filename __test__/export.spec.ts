@@ -188,41 +188,50 @@ test('.cpuprofile: a node tree from (root), samples in time order, hit counts an
       parent.set(c, n.id)
     }
   t.is(parent.size, cp.nodes.length - 1, 'every node but the root has a parent')
-  // Hit counts are the samples that end in each node.
-  t.is(cp.samples.length, 8)
+  // Hit counts are the samples that end in each node: the 8 samples and 5 (idle) ones.
+  t.is(cp.samples.length, 13)
   for (const n of cp.nodes)
     t.is(
       n.hitCount,
       cp.samples.filter((s) => s === n.id).length,
       `hitCount of ${n.id}`,
     )
-  // Samples in time order (both threads in one tree), each the stack of its sample.
+  // One root per thread below (root), and (idle); samples in time order, each the stack of its sample.
+  t.deepEqual(
+    cp.nodes[0].children!.map((c) => byId.get(c)!.callFrame.functionName),
+    ['(idle)', 'node (main) [tid 100]', 'node (libuv pool) [tid 101]'],
+  )
   const stackOf = (id: number) => {
     const out: string[] = []
     for (let n = id; n !== 1; n = parent.get(n)!) out.unshift(byId.get(n)!.callFrame.functionName)
     return out
   }
+  const main = 'node (main) [tid 100]'
+  const pool = 'node (libuv pool) [tid 101]'
   t.deepEqual(cp.samples.map(stackOf), [
-    ['node::Start', 'main', 'hot'],
-    ['node::Start', 'main', 'hot'],
-    ['std::vector<int>::push_back & co;x'],
-    ['node::Start', 'main', 'hot', 'do_syscall_64 [kernel]'],
-    ['std::vector<int>::push_back & co;x'],
-    ['node::Start', 'main'],
-    ['node::Start', 'main', 'Builtins_ArrayMap'],
-    [],
+    [main, 'node::Start', 'main', 'hot'],
+    [main, 'node::Start', 'main', 'hot'],
+    [pool, 'std::vector<int>::push_back & co;x'],
+    [main, 'node::Start', 'main', 'hot', 'do_syscall_64 [kernel]'],
+    [pool, 'std::vector<int>::push_back & co;x'],
+    [main, 'node::Start', 'main'],
+    [main, 'node::Start', 'main', 'Builtins_ArrayMap'],
+    [main],
+    ...Array(5).fill(['(idle)']),
   ])
-  // Times in µs: the deltas add up to the last sample's time; the profile spans the meta's 10 ms.
-  t.deepEqual(cp.timeDeltas, [0, 1000, 500, 500, 500, 500, 1000, 1000])
+  // Times in µs: a clock sample starts where its period (1 ms) began (the first at the start: its
+  // period began before it); the 5 ms after the last one, where no thread ran, are (idle) at 1 kHz.
+  // The deltas add up to the span but the last sample, which lasts until endTime.
+  t.deepEqual(cp.timeDeltas, [0, 0, 500, 500, 500, 500, 1000, 1000, 1000, 1000, 1000, 1000, 1000])
   t.is(
     cp.timeDeltas.reduce((a, b) => a + b, 0),
-    5000,
+    9000,
   )
   t.is(cp.startTime, START_MS * 1000)
   t.is(cp.endTime, START_MS * 1000 + 10_000)
-  // Call frames: JS by name with its script and 0-based line/column; others by label and file.
+  // Call frames: JS by name with its script (a file:// url, one scriptId per script) and 0-based line/column; others by label and file.
   const frame = (name: string) => cp.nodes.find((n) => n.callFrame.functionName === name)!.callFrame
-  t.deepEqual(frame('hot'), { functionName: 'hot', scriptId: '0', url: '/app/x.js', lineNumber: 4, columnNumber: 2 })
+  t.deepEqual(frame('hot'), { functionName: 'hot', scriptId: '1', url: 'file:///app/x.js', lineNumber: 4, columnNumber: 2 })
   t.deepEqual(frame('node::Start'), { functionName: 'node::Start', scriptId: '0', url: '/usr/bin/node', lineNumber: -1, columnNumber: -1 })
   t.deepEqual(frame('do_syscall_64 [kernel]'), { functionName: 'do_syscall_64 [kernel]', scriptId: '0', url: '[kernel]', lineNumber: -1, columnNumber: -1 })
 })
@@ -236,7 +245,7 @@ interface FxThread {
   samples: { length: number; stack: (number | null)[]; timeDeltas: number[]; weight: number[] | null; weightType: string }
   stackTable: { length: number; prefix: (number | null)[]; frame: number[] }
   frameTable: { length: number; func: number[]; category: number[] }
-  funcTable: { length: number; name: number[]; isJS: boolean[] }
+  funcTable: { length: number; name: number[]; isJS: boolean[]; fileName: (number | null)[]; lineNumber: (number | null)[]; columnNumber: (number | null)[] }
 }
 
 test('Firefox Profiler JSON: threads as threads, each stack rebuilt from its tables, times, weights and categories', async (t) => {
@@ -247,8 +256,9 @@ test('Firefox Profiler JSON: threads as threads, each stack rebuilt from its tab
   t.deepEqual(
     fx.threads.map((th) => [th.name, th.tid, th.pid, th.processName]),
     [
-      ['node (main)', '100', '100', 'node (main)'],
-      ['node (libuv pool)', '101', '100', 'node (main)'],
+      // One process per pid, named after it (`node (main)` without the role); its main thread shown under that name.
+      ['node', '100', '100', 'node'],
+      ['node (libuv pool)', '101', '100', 'node'],
     ],
   )
   /** Each sample of a thread: time (ms), weight, stack (root first) as [name, category, isJS]. */
@@ -271,6 +281,15 @@ test('Firefox Profiler JSON: threads as threads, each stack rebuilt from its tab
   const start: [string, string, boolean] = ['node::Start', 'Native', false]
   const main: [string, string, boolean] = ['~main /app/x.js:1:10', 'JavaScript', true]
   const hot: [string, string, boolean] = ['*hot /app/x.js:5:3', 'JavaScript', true]
+  // Functions carry their file, line and column (through the string table), as the Firefox Profiler reads them.
+  const src = (th: FxThread, name: string) => {
+    const f = th.funcTable.name.findIndex((k) => th.stringArray[k] === name)
+    const file = th.funcTable.fileName[f]
+    return [file === null ? null : th.stringArray[file], th.funcTable.lineNumber[f], th.funcTable.columnNumber[f]]
+  }
+  t.deepEqual(src(fx.threads[0], hot[0]), ['/app/x.js', 5, 3])
+  t.deepEqual(src(fx.threads[0], main[0]), ['/app/x.js', 1, 10])
+  t.deepEqual(src(fx.threads[0], 'node::Start'), [null, null, null])
   t.is(fx.threads[0].samples.length, 6)
   t.deepEqual(read(fx.threads[0]), [
     { time: 0, weight: 1, stack: [start, main, hot] },
@@ -389,7 +408,12 @@ test('SVG flame graph: well-formed XML; each frame box has its function, weight 
 const READERS: Record<string, (file: Buffer, extension: string) => unknown> = {
   pprof: (b) => decodePprof(b).samples.map((s) => s.values[0]).reduce((a, c) => a + c, 0),
   firefox: (b, ext) => (JSON.parse((ext.endsWith('.gz') ? gunzipSync(b) : b).toString('utf8')) as { threads: FxThread[] }).threads.reduce((a, th) => a + th.samples.length, 0),
-  cpuprofile: (b) => (JSON.parse(b.toString('utf8')) as ReturnType<Profile['toCpuProfile']>).samples.length,
+  // The profile's samples: all but the `(idle)` ones that fill the timeline where no thread ran.
+  cpuprofile: (b) => {
+    const cp = JSON.parse(b.toString('utf8')) as ReturnType<Profile['toCpuProfile']>
+    const idle = cp.nodes.find((n) => n.callFrame.functionName === '(idle)')?.id
+    return cp.samples.filter((s) => s !== idle).length
+  },
   folded: (b) =>
     b
       .toString('utf8')

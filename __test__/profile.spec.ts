@@ -158,7 +158,9 @@ test('folded, SVG and .cpuprofile exports have their formats\' structure', (t) =
   t.is(ids.size, cp.nodes.length)
   for (const n of cp.nodes) for (const c of n.children ?? []) t.true(ids.has(c))
   t.is(cp.samples.length, cp.timeDeltas.length)
-  t.is(cp.samples.length, shape.samples)
+  // The profile's samples, and (idle) ones where the thread did not run (the timeline DevTools reads).
+  const idle = cp.nodes.find((n: any) => n.callFrame.functionName === '(idle)')?.id
+  t.is(cp.samples.filter((s: number) => s !== idle).length, shape.samples)
   t.true(cp.samples.every((s: number) => ids.has(s)))
   t.is(
     cp.nodes.reduce((s: number, n: any) => s + n.hitCount, 0),
@@ -181,7 +183,8 @@ test('Firefox Profiler export: the processed format\'s tables are consistent, th
   )
   t.is(j.threads.length, shape.threads.length)
   const th = j.threads[0]
-  t.is(th.name, 'node (main)')
+  // The JS thread is its process's main thread, shown under the process's name (`node`, not `node (main)`).
+  t.deepEqual([th.name, th.processName, th.isMainThread], ['node', 'node', true])
   t.is(String(th.tid), String(shape.threads[0].tid)) // the format keeps tids as strings
   const { samples, stackTable, frameTable, funcTable, stringArray } = th
   t.is(samples.length, shape.samples)
@@ -193,6 +196,8 @@ test('Firefox Profiler export: the processed format\'s tables are consistent, th
   const hotA = funcTable.name.findIndex((n: number) => /hotA /.test(stringArray[n]))
   t.true(hotA >= 0)
   t.true(funcTable.isJS[hotA])
+  t.is(stringArray[funcTable.fileName[hotA]], join(dir, 'shape.js'))
+  t.is(funcTable.lineNumber[hotA], lineOf('shape', 'function hotA'))
   // Weight of samples with hotA on the stack, as the Firefox Profiler's call tree counts it.
   let withA = 0
   for (let i = 0; i < samples.length; i++) {

@@ -41,6 +41,8 @@ test('threads: names from comm; an ended thread is labelled by its process, a go
   t.is(threadLabel(process.pid, 0x7ffffffe), comm)
   const gone = spawnSync('true').pid!
   t.is(threadLabel(gone, gone), `thread ${gone}`)
+  // A gone process whose name is known otherwise (its comm record in a profile): that name.
+  t.is(threadLabel(gone, gone + 1, 'app'), 'app')
   t.is(threadName(gone, gone), undefined)
 })
 

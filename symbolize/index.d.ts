@@ -58,9 +58,9 @@ export interface FlameGraphOptions {
 export interface FxInput {
   /** Shown as the product name, e.g. `node app.js`. */
   product: string
-  /** Process id and name. */
-  pid: number
-  processName: string
+  /** The processes: ids and names (each thread names its process by id in the thread columns). */
+  processPid: Array<number>
+  processName: Array<string>
   /** Profile start, ms since the Unix epoch; sample times are ns after it. */
   startTimeMs: number
   /** Sampling interval in ms (1 / freq), for the profiler's display. */
@@ -70,6 +70,11 @@ export interface FxInput {
   frameLabel: Array<string>
   /** `js`, `builtin`, `native`, `kernel` or `unknown`. */
   frameKind: Array<string>
+  /** Each frame's source file (JS script, or DWARF's file of a native frame), `''` when unknown. */
+  frameFile: Array<string>
+  /** 1-based line and column in `frame_file`, 0 when unknown. */
+  frameLine: Array<number>
+  frameColumn: Array<number>
   stackParent: Array<number>
   stackFrame: Array<number>
   sampleStack: Array<number>
@@ -78,6 +83,8 @@ export interface FxInput {
   sampleWeight: Array<number>
   threadTid: Array<number>
   threadName: Array<string>
+  /** Each thread's process id (one of the processes' ids). */
+  threadPid: Array<number>
 }
 
 /** Options of `symbolizeProcess`. */

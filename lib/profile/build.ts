@@ -59,7 +59,7 @@ export async function buildStacks(raw: StackInput): Promise<ProfileBuilder> {
       for (let i = nu - 1; i >= 0; i--) stack = b.stack(stack, frames[out[i]])
     }
     for (let i = out.length - 1; i >= nu; i--) stack = b.stack(stack, kernFrames[out[i]])
-    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadLabel(pid, tid))
+    const thread = b.thread(tid, pid, () => comms.get(tid) ?? threadLabel(pid, tid, comms.get(pid)))
     b.sample(stack, thread, samples.time[k], samples.period[k])
   }
   nameThreads(b)

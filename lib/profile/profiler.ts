@@ -72,6 +72,9 @@ export class Profiler implements Disposable {
   #mmaps = new Map<number, MmapRec[]>()
   /** The profiled process's effective uid (whose perf map files are accepted). */
   #targetUid = process.geteuid?.() ?? 0
+  #start = 0
+  /** The start on the events' clock (CLOCK_MONOTONIC ns): places the samples against `#start`. */
+  #startNs = 0n
   #lostFormat = false
   /** A 32-bit view of the sampler columns' buffer (rebuilt when a sampler's columns grow). */
   #chainBuf: ArrayBufferLike | undefined
@@ -151,6 +154,8 @@ export class Profiler implements Disposable {
       // whatever the period (perf_swevent_event); in count mode every sample weighs `period`.
       sampleFormat: { period: freq !== undefined, callChain: { excludeKernel: !kernel, maxStackFrames: maxFrames } },
       recordIdFormat: { task: true, time: true },
+      // Sample times on CLOCK_MONOTONIC, the clock of process.hrtime: the exports place them against the start.
+      timer: 'monotonic',
       // Kernel frames asked for: explicit, so that a refusal is an error, not a silent user-space-only fallback (lib/handles/userspace.ts).
       exclude: kernel ? { kernel: false } : { kernel: true, hv: true },
       statFormat: { lostRecords: true },
@@ -189,7 +194,8 @@ export class Profiler implements Disposable {
       this.#closeAll()
       throw e
     }
-    this.#windowStart = Date.now()
+    this.#windowStart = this.#start = Date.now()
+    this.#startNs = process.hrtime.bigint()
     // Drains while the event loop turns (async work); a long synchronous stretch relies on the ring's size.
     // Fewer, larger drains cost less: at a frequency (a bounded rate), every 200 ms or when the ring
     // is about 1/8 full at that rate if sooner; every 50 ms for one sample per `period` events (any rate).
@@ -437,13 +443,15 @@ export class Profiler implements Disposable {
     this.#store = this.#newStore()
     this.#flushedWeight += store.weight
     const samples = store.expand()
+    const t0 = store.firstTime
+    const firstSampleTime = t0 === undefined ? undefined : this.#start + Number(t0 - this.#startNs) / 1e6
     // Perf maps are accepted from the target's user, this process's user, or root.
     const uids = [...new Set([this.#targetUid, process.geteuid?.() ?? 0])]
     const profile = await buildProfile({
       samples,
       symbolizeUser: userSymbolizer({ mmaps: this.#mmaps, uids: () => uids, warnings, perfMap }),
       comms: new Map(this.#comms),
-      meta: { event: label, unit, freq, period, kernel, scope, fds, pid, startTime: start, endTime: end, ...(labels && { labels }) },
+      meta: { event: label, unit, freq, period, kernel, scope, fds, pid, startTime: start, endTime: end, firstSampleTime, ...(labels && { labels }) },
       lost,
       warnings,
     })

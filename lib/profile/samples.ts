@@ -56,6 +56,11 @@ export class SampleStore {
   /** Distinct chains by hash (a linked list per hash). */
   readonly #chains = new Map<number, ChainEntry>()
 
+  /** The first sample's kernel time (ns on the events' clock), undefined before any sample. */
+  get firstTime(): bigint | undefined {
+    return this.#t0hi < 0 ? undefined : (BigInt(this.#t0hi) << 32n) | BigInt(this.#t0lo)
+  }
+
   constructor(aggregate = false) {
     this.aggregate = aggregate
   }

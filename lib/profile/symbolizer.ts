@@ -27,13 +27,16 @@ export interface SymbolizerBinding {
   flameGraph(folded: string, options?: { title?: string; subtitle?: string; countName?: string; width?: number } | null): Promise<string>
   firefoxProfile(input: {
     product: string
-    pid: number
-    processName: string
+    processPid: number[]
+    processName: string[]
     startTimeMs: number
     intervalMs: number
     timeBased: boolean
     frameLabel: string[]
     frameKind: string[]
+    frameFile: string[]
+    frameLine: number[]
+    frameColumn: number[]
     stackParent: number[]
     stackFrame: number[]
     sampleStack: number[]
@@ -42,6 +45,7 @@ export interface SymbolizerBinding {
     sampleWeight: number[]
     threadTid: number[]
     threadName: string[]
+    threadPid: number[]
   }): Promise<string>
   symbolizerInfo(): string
 }

@@ -72,6 +72,11 @@ export interface ProfileMeta {
   readonly endTime: number
   /** The profiler's `labels` option (service, pid...), written as pprof sample labels. */
   readonly labels?: Readonly<Record<string, string | number>>
+  /**
+   * When the first sample was taken (the zero of `samples.time`), ms since the Unix epoch: the
+   * events' CLOCK_MONOTONIC time against the start's. Absent where not known: at `startTime`.
+   */
+  readonly firstSampleTime?: number
 }
 
 /** What the exports (pprof, folded, SVG, .cpuprofile, Firefox) read of a profile; `Profile` is one. */

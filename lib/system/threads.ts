@@ -67,8 +67,9 @@ function readComm(path: string): string | undefined {
 
 /**
  * A thread's name for a report: its own, or for a thread that has ended its process's (threads
- * inherit it), or `thread <tid>` when both are gone. Not checked: `pid` and `tid` come from the kernel.
+ * inherit it; `processComm` when the process has ended too, e.g. from its comm record), or
+ * `thread <tid>` when all are gone. Not checked: `pid` and `tid` come from the kernel.
  */
-export function threadLabel(pid: number, tid: number): string {
-  return readComm(`/proc/${pid}/task/${tid}/comm`) ?? readComm(`/proc/${pid}/comm`) ?? `thread ${tid}`
+export function threadLabel(pid: number, tid: number, processComm?: string): string {
+  return readComm(`/proc/${pid}/task/${tid}/comm`) ?? readComm(`/proc/${pid}/comm`) ?? processComm ?? `thread ${tid}`
 }

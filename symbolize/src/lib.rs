@@ -254,9 +254,9 @@ pub fn flame_graph(folded: String, options: Option<FlameGraphOptions>) -> AsyncT
 pub struct FxInput {
     /// Shown as the product name, e.g. `node app.js`.
     pub product: String,
-    /// Process id and name.
-    pub pid: u32,
-    pub process_name: String,
+    /// The processes: ids and names (each thread names its process by id in the thread columns).
+    pub process_pid: Vec<u32>,
+    pub process_name: Vec<String>,
     /// Profile start, ms since the Unix epoch; sample times are ns after it.
     pub start_time_ms: f64,
     /// Sampling interval in ms (1 / freq), for the profiler's display.
@@ -266,6 +266,11 @@ pub struct FxInput {
     pub frame_label: Vec<String>,
     /// `js`, `builtin`, `native`, `kernel` or `unknown`.
     pub frame_kind: Vec<String>,
+    /// Each frame's source file (JS script, or DWARF's file of a native frame), `''` when unknown.
+    pub frame_file: Vec<String>,
+    /// 1-based line and column in `frame_file`, 0 when unknown.
+    pub frame_line: Vec<u32>,
+    pub frame_column: Vec<u32>,
     pub stack_parent: Vec<i32>,
     pub stack_frame: Vec<i32>,
     pub sample_stack: Vec<i32>,
@@ -274,6 +279,8 @@ pub struct FxInput {
     pub sample_weight: Vec<f64>,
     pub thread_tid: Vec<u32>,
     pub thread_name: Vec<String>,
+    /// Each thread's process id (one of the processes' ids).
+    pub thread_pid: Vec<u32>,
 }
 
 /// Builds a Firefox Profiler processed profile (JSON) off the JS thread.
@@ -288,11 +295,22 @@ fn firefox_json(i: FxInput) -> std::result::Result<String, (Status, String)> {
         CategoryColor, CpuDelta, Frame, FrameFlags, FrameInfo, Profile, ReferenceTimestamp, SamplingInterval, StackHandle, Timestamp,
     };
     let bad = |m: &str| (Status::InvalidArg, m.to_string());
-    if i.frame_label.len() != i.frame_kind.len() || i.stack_parent.len() != i.stack_frame.len() {
+    let nf = i.frame_label.len();
+    if i.frame_kind.len() != nf
+        || i.frame_file.len() != nf
+        || i.frame_line.len() != nf
+        || i.frame_column.len() != nf
+        || i.stack_parent.len() != i.stack_frame.len()
+    {
         return Err(bad("frame and stack columns differ in length"));
     }
     let n = i.sample_stack.len();
-    if i.sample_thread.len() != n || i.sample_time_ns.len() != n || i.sample_weight.len() != n || i.thread_tid.len() != i.thread_name.len()
+    if i.sample_thread.len() != n
+        || i.sample_time_ns.len() != n
+        || i.sample_weight.len() != n
+        || i.thread_tid.len() != i.thread_name.len()
+        || i.thread_pid.len() != i.thread_tid.len()
+        || i.process_pid.len() != i.process_name.len()
     {
         return Err(bad("sample or thread columns differ in length"));
     }
@@ -306,10 +324,17 @@ fn firefox_json(i: FxInput) -> std::result::Result<String, (Status, String)> {
     let native = cat(&mut p, "Native", CategoryColor::Blue);
     let kernel = cat(&mut p, "Kernel", CategoryColor::Orange);
     let unknown = cat(&mut p, "Unknown", CategoryColor::Gray);
-    let process = p.add_process(&i.process_name, i.pid, Timestamp::from_millis_since_reference(0.0));
+    // One process per pid, named after it; its main thread (tid = pid) is shown under the process's name.
+    let processes: Vec<_> = i
+        .process_pid
+        .iter()
+        .zip(&i.process_name)
+        .map(|(&pid, name)| p.add_process(name, pid, Timestamp::from_millis_since_reference(0.0)))
+        .collect();
     let mut threads = Vec::with_capacity(i.thread_tid.len());
-    for (k, (&tid, name)) in i.thread_tid.iter().zip(&i.thread_name).enumerate() {
-        let t = p.add_thread(process, tid, Timestamp::from_millis_since_reference(0.0), k == 0);
+    for ((&tid, name), &pid) in i.thread_tid.iter().zip(&i.thread_name).zip(&i.thread_pid) {
+        let k = i.process_pid.iter().position(|&p| p == pid).ok_or_else(|| bad("thread process not in the processes"))?;
+        let t = p.add_thread(processes[k], tid, Timestamp::from_millis_since_reference(0.0), tid == pid);
         p.set_thread_name(t, name);
         threads.push(t);
     }
@@ -354,7 +379,53 @@ fn firefox_json(i: FxInput) -> std::result::Result<String, (Status, String)> {
         let weight = if i.time_based { 1 } else { i.sample_weight[s].clamp(1.0, i32::MAX as f64) as i32 };
         p.add_sample(th, ts, stack, CpuDelta::ZERO, weight);
     }
-    serde_json::to_string(&p).map_err(|e| (Status::GenericFailure, e.to_string()))
+    let mut json = serde_json::to_value(&p).map_err(|e| (Status::GenericFailure, e.to_string()))?;
+    fill_func_sources(&mut json, &i);
+    serde_json::to_string(&json).map_err(|e| (Status::GenericFailure, e.to_string()))
+}
+
+/// Fills each thread's `funcTable` `fileName` (a `stringArray` index), `lineNumber` and
+/// `columnNumber` (1-based) from the frames' sources: the crate writes them null. A function is
+/// found by its name, which is its frame's label (a JS label holds its location, so two functions
+/// of one name in different places stay apart).
+fn fill_func_sources(json: &mut serde_json::Value, i: &FxInput) {
+    use serde_json::Value;
+    let mut by_label: std::collections::HashMap<&str, usize> = Default::default();
+    for (f, label) in i.frame_label.iter().enumerate() {
+        if !i.frame_file[f].is_empty() {
+            by_label.entry(label.as_str()).or_insert(f);
+        }
+    }
+    let Some(threads) = json.get_mut("threads").and_then(Value::as_array_mut) else { return };
+    for th in threads {
+        let Some(Value::Array(strings)) = th.get("stringArray").cloned() else { continue };
+        let mut index: std::collections::HashMap<String, usize> =
+            strings.iter().enumerate().filter_map(|(k, v)| v.as_str().map(|s| (s.to_string(), k))).collect();
+        let mut strings = strings;
+        let names: Vec<Option<u64>> = th["funcTable"]["name"].as_array().map(|a| a.iter().map(Value::as_u64).collect()).unwrap_or_default();
+        let (mut file, mut line, mut column) = (Vec::new(), Vec::new(), Vec::new());
+        for name in names {
+            let f = name.and_then(|k| strings.get(k as usize)).and_then(Value::as_str).and_then(|l| by_label.get(l)).copied();
+            let Some(f) = f else {
+                file.push(Value::Null);
+                line.push(Value::Null);
+                column.push(Value::Null);
+                continue;
+            };
+            let k = *index.entry(i.frame_file[f].clone()).or_insert_with(|| {
+                strings.push(Value::String(i.frame_file[f].clone()));
+                strings.len() - 1
+            });
+            file.push(k.into());
+            let n = |v: u32| if v > 0 { Value::from(v) } else { Value::Null };
+            line.push(n(i.frame_line[f]));
+            column.push(n(i.frame_column[f]));
+        }
+        th["funcTable"]["fileName"] = Value::Array(file);
+        th["funcTable"]["lineNumber"] = Value::Array(line);
+        th["funcTable"]["columnNumber"] = Value::Array(column);
+        th["stringArray"] = Value::Array(strings);
+    }
 }
 
 impl Task for FirefoxTask {
@@ -394,8 +465,8 @@ mod tests {
     fn input(time_based: bool) -> FxInput {
         FxInput {
             product: "fixture".into(),
-            pid: 100,
-            process_name: "node".into(),
+            process_pid: vec![100, 200],
+            process_name: vec!["node".into(), "worker-proc".into()],
             start_time_ms: 1_700_000_000_000.0,
             interval_ms: 1.0,
             time_based,
@@ -403,6 +474,9 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
             frame_kind: ["native", "js", "js", "kernel", "builtin"].map(String::from).to_vec(),
+            frame_file: ["node.cc", "a.js", "a.js", "", ""].map(String::from).to_vec(),
+            frame_line: vec![12, 1, 5, 0, 0],
+            frame_column: vec![0, 1, 3, 0, 0],
             stack_parent: vec![-1, 0, 1, 2, -1],
             stack_frame: vec![0, 1, 2, 3, 4],
             sample_stack: vec![2, 4, 3, 1, -1],
@@ -411,6 +485,7 @@ mod tests {
             sample_weight: vec![100.0, 7.0, 250.0, 100.0, 100.0],
             thread_tid: vec![100, 101],
             thread_name: vec!["node (main)".into(), "node (libuv pool)".into()],
+            thread_pid: vec![100, 100],
         }
     }
 
@@ -457,7 +532,7 @@ mod tests {
                 (t["name"].as_str().unwrap(), t["tid"].as_str().unwrap(), t["pid"].as_str().unwrap(), t["isMainThread"].as_bool().unwrap())
             })
             .collect();
-        // The main thread is shown under the process's name (lib/profile/export.ts passes the first thread's).
+        // The main thread (tid = pid) is shown under its process's name.
         assert_eq!(threads, [("node", "100", "100", true), ("node (libuv pool)", "101", "100", false)]);
         let (start, main, hot) =
             (f("node::Start", "Native", false), f("~main a.js:1:1", "JavaScript", true), f("*hot a.js:5:3", "JavaScript", true));
@@ -475,6 +550,49 @@ mod tests {
         // Stacks are interned per thread: thread 0 has 4 stacks (its prefixes), thread 1 one.
         assert_eq!(p["threads"][0]["stackTable"]["length"], 4);
         assert_eq!(p["threads"][1]["stackTable"]["length"], 1);
+    }
+
+    #[test]
+    fn functions_carry_their_source_and_threads_their_process() {
+        let mut i = input(true);
+        i.thread_tid = vec![100, 201];
+        i.thread_pid = vec![100, 200];
+        let p: Value = serde_json::from_str(&firefox_json(i).unwrap()).unwrap();
+        let threads: Vec<(&str, &str, &str, bool)> = p["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["name"].as_str().unwrap(),
+                    t["processName"].as_str().unwrap(),
+                    t["pid"].as_str().unwrap(),
+                    t["isMainThread"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(threads, [("node", "node", "100", true), ("node (libuv pool)", "worker-proc", "200", false)]);
+        // Each function's file (through the thread's string table), line and column, as the profiler reads them.
+        let sources = |t: usize| {
+            let th = &p["threads"][t];
+            let ft = &th["funcTable"];
+            let s = |k: &Value| k.as_u64().map(|k| th["stringArray"][k as usize].as_str().unwrap().to_string());
+            (0..ft["length"].as_u64().unwrap() as usize)
+                .map(|f| (s(&ft["name"][f]).unwrap(), s(&ft["fileName"][f]), ft["lineNumber"][f].as_u64(), ft["columnNumber"][f].as_u64()))
+                .collect::<Vec<_>>()
+        };
+        let mut main = sources(0);
+        main.sort();
+        assert_eq!(
+            main,
+            [
+                ("*hot a.js:5:3".to_string(), Some("a.js".to_string()), Some(5), Some(3)),
+                ("do_syscall_64 [kernel]".to_string(), None, None, None),
+                ("node::Start".to_string(), Some("node.cc".to_string()), Some(12), None),
+                ("~main a.js:1:1".to_string(), Some("a.js".to_string()), Some(1), Some(1)),
+            ]
+        );
+        assert_eq!(sources(1), [("Builtins_ArrayMap".to_string(), None, None, None)]);
     }
 
     #[test]
@@ -497,5 +615,18 @@ mod tests {
         assert_eq!(err(|i| i.sample_thread[0] = 2), (Status::InvalidArg, "sample thread out of range".into()));
         assert_eq!(err(|i| i.sample_stack[0] = 5), (Status::InvalidArg, "stack id out of range".into()));
         assert_eq!(err(|i| i.stack_frame[2] = 9), (Status::InvalidArg, "frame id out of range".into()));
+        assert_eq!(
+            err(|i| {
+                i.frame_line.pop();
+            }),
+            (Status::InvalidArg, "frame and stack columns differ in length".into())
+        );
+        assert_eq!(
+            err(|i| {
+                i.thread_pid.pop();
+            }),
+            (Status::InvalidArg, "sample or thread columns differ in length".into())
+        );
+        assert_eq!(err(|i| i.thread_pid[1] = 7), (Status::InvalidArg, "thread process not in the processes".into()));
     }
 }
