@@ -1,4 +1,4 @@
-// "Since Linux X.Y" is written once as documentation, on the native option fields in src/options.rs
+// "Since Linux X.Y" is written once as documentation, on the native option fields in src/options/
 // (it reaches users through index.d.ts), and once as data, the `since` of the facade's validation
 // table (lib/events/options.ts) that explains ERR_UNSUPPORTED_BY_BUILD. This test holds the two together.
 import test from 'ava'

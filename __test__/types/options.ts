@@ -1,5 +1,5 @@
 // Compiled with `tsc --noEmit` (npm run typecheck): the facade's option types and its validation
-// table have exactly the fields of the native option structs (src/options.rs → index.d.ts), both
+// table have exactly the fields of the native option structs (src/options/ → index.d.ts), both
 // directions. An option added on one side only fails here with its path in the error.
 import type { NativeOpts } from '../../index.js'
 import type { CounterOptions, MemberOptions } from '../../dist/index.js'

@@ -34,3 +34,11 @@ export function toU64(value: unknown, name: string): bigint {
   }
   throw typeError('a bigint or a non-negative integer', name, value)
 }
+
+/** Parses a u64 written in decimal or 0x-hex. */
+export function parseU64(text: string, what: string): bigint {
+  if (!/^(0x[0-9a-f]+|[0-9]+)$/i.test(text)) throw new TypeError(`Expected a decimal or 0x-hex number for ${what} but received ${JSON.stringify(text)}`)
+  const v = BigInt(text)
+  if (v >= 1n << 64n) throw new RangeError(`Expected a value below 2^64 for ${what} but received ${text}`)
+  return v
+}

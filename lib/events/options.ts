@@ -16,7 +16,7 @@ import { rangeError, toU64, typeError, type U64 } from './check'
 import type { ResolvedEvent } from './events'
 
 // ---------------------------------------------------------------------------
-// Option types: derived from the native option structs of src/options.rs (their
+// Option types: derived from the native option structs of src/options/ (their
 // field names and docs, "Since Linux X.Y" included, come from there through
 // index.d.ts), so an option cannot exist on one side only.
 
@@ -142,7 +142,7 @@ function bools<const K extends string>(...keys: K[]): { readonly [P in K]: 'bool
   return Object.fromEntries(keys.map((k) => [k, 'bool'])) as { [P in K]: 'bool' }
 }
 
-// Field docs, "Since Linux X.Y" and permissions are in src/options.rs; `since` here is the same
+// Field docs, "Since Linux X.Y" and permissions are in src/options/; `since` here is the same
 // version as data (checked against those docs by __test__/since.spec.ts).
 const SAMPLE_FORMAT = {
   ...bools('stat', 'period', 'dataAddr', 'dataSource', 'codeAddr', 'raw', 'txn'),
@@ -175,7 +175,7 @@ const SAMPLE_FORMAT = {
   },
 } as const satisfies SchemaOf<NativeSampleFormat>
 
-/** Validation of every native option field: the only place options are checked (src/options.rs only converts). */
+/** Validation of every native option field: the only place options are checked (src/options/ only converts). */
 export const OPTIONS_SCHEMA = {
   exclude: { object: bools('user', 'kernel', 'hv', 'host', 'guest', 'idle') },
   exclusive: 'bool',

@@ -1,7 +1,7 @@
 import type { NativeRecord } from '../../index'
 
 /**
- * The columns of one sampler, in one ArrayBuffer that the native side fills (src/batch.rs):
+ * The columns of one sampler, in one ArrayBuffer that the native side fills (src/batch/):
  * 16 u32 meta slots, then the u64 columns (ip, time, addr, id, streamId, period: `rows` each, then
  * `chain` call-chain addresses), then the u32 columns (type, misc, pid, tid, cpu, chainOffset,
  * chainLength, recordOffset, recordLength: `rows` each), then the byte area holding every record as
