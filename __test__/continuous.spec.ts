@@ -27,7 +27,8 @@ test('flush() twice then stop(): three profiles whose sample counts add up to th
   t.deepEqual(labels.filter(([k]) => k === 'service' || k === 'pid'), [['service', 'api'], ['pid', process.pid]])
   const count = pp.sample.reduce((n, s) => n + Number(s.value[0]), 0)
   t.is(count, a.sampleCount)
-  t.is(Number(pp.timeNanos) / 1e6, a.meta.startTime)
+  // timeNanos is start ms x 1e6 exactly; as a Number it is past 2^53, so compare in whole ms.
+  t.is(Math.round(Number(pp.timeNanos) / 1e6), a.meta.startTime)
 })
 
 test('window: the store holds (thread, stack) entries, constant over many windows of the same stacks; windows are handed to onWindow', async (t) => {
