@@ -90,7 +90,9 @@ testUnless(stacksReason)('record --wall -- node examples/wall-app.js: pprof wall
   t.true(fifo > 0)
   t.true(spin > 80 * MS && spin < 130 * MS, `${spin / MS} ms`)
   t.regex(readFileSync(`${out}.svg`, 'utf8'), /<text id="title"[^>]*>Wall time: width = time on CPU \+ off CPU/)
-  const after = readdirSync(tmpdir()).filter((f) => (f.startsWith('wall-app-') || f.startsWith('perf-')) && !before.includes(f))
+  // Perf maps of the profiled processes (their tids end each thread's name), not of other tests' children running meanwhile.
+  const ours = new Set(rows.map(([f]) => /-(\d+)$/.exec(f[0])?.[1]).filter(Boolean).map((tid) => `perf-${tid}.map`))
+  const after = readdirSync(tmpdir()).filter((f) => (f.startsWith('wall-app-') || ours.has(f)) && !before.includes(f))
   t.deepEqual(after, [])
 })
 
