@@ -1,7 +1,9 @@
 // The README's variant table and its count of binaries are written from variants.json, the one list
-// of kernel variants: this fails when the two disagree (a variant added, renamed or re-featured).
+// of kernel variants, by scripts/pack/npm-packages.js: this fails when the two disagree (a variant
+// added, renamed or re-featured without running the script).
 import test from 'ava'
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { REPO } from './helpers.ts'
 
@@ -13,12 +15,8 @@ interface VariantsJson {
 const VARIANTS = JSON.parse(readFileSync(join(REPO, 'variants.json'), 'utf8')) as VariantsJson
 const README = readFileSync(join(REPO, 'README.md'), 'utf8')
 
-/** The table row of a variant, as the README writes it. */
-function row(v: VariantsJson['variants'][number]): string {
-  const feature = v.feature === 'latest' ? '`latest` (linux-' + v.kernel + ')' : '`' + v.feature + '`'
-  const distros = v.name === VARIANTS.default ? `${v.distros}; also the local development build` : v.distros
-  return `| \`${v.name}\` | ${v.kernel}+ | ${feature} | ${distros} |`
-}
+/** The table row of a variant, as scripts/pack/npm-packages.js writes it. */
+const row: (v: VariantsJson['variants'][number]) => string = createRequire(import.meta.url)('../scripts/lib/variants.js').variantRow
 
 test("README's variant table is variants.json's list, in order, row by row", (t) => {
   const header = '| variant | for kernels | built with crate feature | typical distros |\n|---|---|---|---|\n'

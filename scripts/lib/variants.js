@@ -40,8 +40,16 @@ function platformPackageJson(root, { name, description, bin, target }) {
   }
 }
 
+/** A variant's row in the README's table (written by scripts/pack/npm-packages.js, checked by __test__/readme-variants.spec.ts). */
+function variantRow(v) {
+  const feature = v.feature === 'latest' ? '`latest` (linux-' + v.kernel + ')' : '`' + v.feature + '`'
+  const distros = v.name === naming.DEFAULT_VARIANT ? `${v.distros}; also the local development build` : v.distros
+  return `| \`${v.name}\` | ${v.kernel}+ | ${feature} | ${distros} |`
+}
+
 module.exports = {
   ROOT,
+  variantRow,
   platformPackageJson,
   variants: naming.VARIANTS,
   targets: naming.TARGETS,

@@ -1,5 +1,6 @@
 // The npm packages of the release, generated from variants.json (one per target x variant):
 //   node scripts/pack/npm-packages.js               write npm/<platform>[-<variant>]/{package.json,README.md,LICENSE}
+//                                              and the README's variant table and binary count
 //   node scripts/pack/npm-packages.js --check       fail if npm/ is stale or the root package.json names
 //                                              platform packages (CI; keeps `npm ci` working on a clone)
 //   node scripts/pack/npm-packages.js --pre-publish release only, after the binaries are placed in npm/
@@ -14,7 +15,7 @@
 // mode also writes/checks its packages, so one command covers the whole release.
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir, platformPackageJson } = require('../lib/variants')
+const { ROOT, variants, targets, default: defaultVariant, binaryName, packageName, packageDir, platformPackageJson, variantRow } = require('../lib/variants')
 const { symbolizePackages } = require('./symbolize-packages')
 
 const mode = process.argv[2] ?? '--write'
@@ -65,6 +66,26 @@ for (const t of targets) {
     if (mode === '--pre-publish' && !fs.existsSync(path.join(dir, bin))) problems.push(`${path.relative(ROOT, dir)} has no ${bin}`)
   }
 }
+// The README's variant table and its count of binaries, written from variants.json too: a new
+// variant is one entry in variants.json, then this script (README "Platforms and kernels").
+const README_TABLE_HEADER = '| variant | for kernels | built with crate feature | typical distros |\n|---|---|---|---|\n'
+const NUMBER_WORDS = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve']
+{
+  const readmePath = path.join(ROOT, 'README.md')
+  const readme = fs.readFileSync(readmePath, 'utf8')
+  const at = readme.indexOf(README_TABLE_HEADER)
+  if (at < 0) problems.push('README.md has no variant table header')
+  else {
+    const from = at + README_TABLE_HEADER.length
+    const lines = readme.slice(from).split('\n')
+    const rows = lines.findIndex((l) => !l.startsWith('|'))
+    const table = variants.map(variantRow).join('\n')
+    let next = readme.slice(0, from) + table + '\n' + lines.slice(rows).join('\n')
+    next = next.replace(/(one [0-9.]+ MB binary on disk instead of )[a-z]+\./, `$1${NUMBER_WORDS[variants.length]}.`)
+    write(readmePath, next)
+  }
+}
+
 const sym = symbolizePackages(mode.slice(2))
 stale.push(...sym.stale)
 problems.push(...sym.problems)
