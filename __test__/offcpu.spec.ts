@@ -249,7 +249,10 @@ test('an off-CPU profile exports as every CPU profile does: pprof sample type of
   t.true(p.toFolded().includes(process.getuid?.() === 0 ? '[blocked]' : '['))
   t.regex(await p.toSvg(), /<svg/)
   t.true(p.toCpuProfile().nodes.length > 0)
-  t.true(JSON.parse(await p.toFirefox()).threads.length > 0)
+  const fx = JSON.parse(await p.toFirefox())
+  t.true(fx.threads.length > 0)
+  // The waiting states are categories of their own in the Firefox Profiler (its activity graph colours them).
+  if (process.getuid?.() === 0) t.true(fx.meta.categories.some((c: { name: string }) => c.name === 'Blocked'), JSON.stringify(fx.meta.categories.map((c: { name: string }) => c.name)))
 })
 
 test('intervals: out/in pairs in any ring order; a lost switch-in drops its interval; cut at the window edges', (t) => {
