@@ -32,13 +32,15 @@ test('flush() twice then stop(): three profiles whose sample counts add up to th
 })
 
 test('window: the store holds (thread, stack) entries, constant over many windows of the same stacks; windows are handed to onWindow', async (t) => {
-  const windows: { samples: number; span: number }[] = []
-  const p = new Profiler({ window: 1000, onWindow: (w) => void windows.push({ samples: w.sampleCount, span: w.meta.endTime - w.meta.startTime }) })
+  const windows: { samples: number; span: number; end: number }[] = []
+  const p = new Profiler({ window: 1000, onWindow: (w) => void windows.push({ samples: w.sampleCount, span: w.meta.endTime - w.meta.startTime, end: w.meta.endTime }) })
   p.start()
   const held: { entries: number; samples: number }[] = []
   // One stack shape over and over (tiny CPU chunks with event-loop turns): entries stay put while samples grow.
   const hot = () => spinCpu(20)
-  while (windows.length < 3) {
+  // A hang guard, not a duration: the windows are wall-clock by design; 60 s is far past three of them.
+  const deadline = Date.now() + 60_000
+  while (windows.length < 3 && Date.now() < deadline) {
     hot()
     await tick()
     held.push(p.held)
@@ -47,9 +49,11 @@ test('window: the store holds (thread, stack) entries, constant over many window
   const maxEntries = Math.max(...held.map((h) => h.entries))
   const maxSamples = Math.max(...held.map((h) => h.samples))
   t.log(`${windows.length} windows (${windows.map((w) => `${w.samples} samples / ${w.span} ms`).join(', ')}); store: at most ${maxEntries} entries for ${maxSamples} samples`)
+  t.is(windows.length, 3, 'three windows handed over')
   t.true(maxSamples >= 2 * maxEntries, `${maxEntries} entries for ${maxSamples} samples`)
   t.true(windows.every((w) => w.samples > 0 && w.span >= 900))
-  t.true(last.sampleCount >= 0)
+  // The last window (from the third hand-over to stop()) is its own profile, after the others.
+  t.true(last.meta.startTime >= Math.max(...windows.map((w) => w.end)) - 1, 'the last window starts where the third ended')
 })
 
 test('window without onWindow is a TypeError; a window under 1 s a RangeError; labels must be strings or numbers', (t) => {

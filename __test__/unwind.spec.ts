@@ -165,7 +165,7 @@ done(record(c, () => { const end = cpuNs() + 4e8; while (cpuNs() < end) readsThr
   })
 })
 
-test('frame-pointer fallback where no module has unwind data: a hand-built chain is followed exactly, bounded by maxFrames', (t) => {
+testUnless(process.arch === 'arm64' ? 'the hand-built chain is the x86-64 layout (on arm64 LR holds the first return address); arm64 chains are covered by the real samples' : '')('frame-pointer fallback where no module has unwind data: a hand-built chain is followed exactly, bounded by maxFrames', (t) => {
   // Addresses below 64 KiB are in no mapping of any process: frame pointers only.
   const sp = 0x10000n
   const n = 40
@@ -176,8 +176,7 @@ test('frame-pointer fallback where no module has unwind data: a hand-built chain
     stack.writeBigUInt64LE(BigInt(0x1000 + i), 16 * i + 8) // return address
   }
   const u = new StackUnwinder(process.pid)
-  const regs = (ip: bigint) => ({ abi: 64, values: process.arch === 'arm64' ? [sp, 0x2000n, sp, ip] : [sp, sp, ip] })
-  if (process.arch === 'arm64') return t.pass('arm64: the chain layout differs (LR holds the first return address); covered by the real samples')
+  const regs = (ip: bigint) => ({ abi: 64, values: [sp, sp, ip] })
   const r = u.unwind({ userRegs: regs(0x900n), userStack: stack })
   t.deepEqual([...r.frames], [0x900n, ...Array.from({ length: n }, (_, i) => BigInt(0x1000 + i))])
   t.is(r.end, 'root')

@@ -130,7 +130,7 @@ export type Profiler = Profiling.Profiler
 export declare const Profile: typeof Profiling.Profile
 export type Profile = Profiling.Profile
 export declare const perfMapEnabled: typeof Profiling.perfMapEnabled
-export type { ProfileOptions, CommandOptions, Frame, FrameKind, ProfileThread, LostSamples, TopRow, TopResult, ProfileMeta, CpuProfile, FoldedOptions } from './profile'
+export type { ProfileOptions, CpuProfileOptions, WaitProfileOptions, CommandOptions, Frame, FrameKind, ProfileThread, LostSamples, TopRow, TopResult, ProfileMeta, CpuProfile, FoldedOptions } from './profile'
 export declare const OffCpuProfiler: typeof OffCpu.OffCpuProfiler
 export type OffCpuProfiler = OffCpu.OffCpuProfiler
 export declare const OffCpuProfile: typeof OffCpu.OffCpuProfile

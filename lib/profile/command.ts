@@ -4,7 +4,7 @@ import { COMMAND_HINTS } from '../errors/hints'
 import type { Profile } from './model'
 import { Profiler, type ProfileOptions } from './profiler'
 import { claimPerfMap, type PerfMapClaim } from './mapguard'
-import { asksForV8Log, removeLeftovers } from './leftovers'
+import { removeLeftovers } from './leftovers'
 import { OffCpuProfiler, type OffCpuOptions } from './offcpu'
 
 /** `Omit` applied to each member of a union (keeps `freq`/`period` exclusive). */
@@ -40,7 +40,7 @@ export type CommandOptions = ((OmitEach<ProfileOptions, 'scope'> & { mode?: 'cpu
  * One event per CPU (enabled by the kernel at exec), one ring per CPU. `profile.meta.exitCode` /
  * `signal` tell how it ended. Once the profile is built, the files its Node processes left because
  * of `--perf-basic-prof` (their `/tmp/perf-<pid>.map` and the `isolate-…-v8.log` in `cwd`) are removed
- * (lib/profile/leftovers.ts); a command that asks for a V8 log itself (`--prof`, `--log…`) keeps it.
+ * (lib/profile/leftovers.ts); a V8 log with more than `--perf-basic-prof` wrote (`--prof`, `--log-code`…) stays.
  */
 export async function profileCommand(file: string, args: readonly string[] = [], options: CommandOptions = {}): Promise<Profile> {
   if (typeof file !== 'string' || file === '') throw typeError('a command (a non-empty string)', 'file', file)
@@ -73,8 +73,7 @@ export async function profileCommand(file: string, args: readonly string[] = [],
   } finally {
     claim?.release()
     if (pid > 0) {
-      const nodeOptions = ((env ?? process.env).NODE_OPTIONS ?? '').split(/\s+/)
-      removeLeftovers({ pids: [pid, ...(p?.threads.map((t) => t.pid) ?? [])], cwd: cwd ?? process.cwd(), since, keepV8Logs: asksForV8Log([...args, ...nodeOptions]) })
+      removeLeftovers({ pids: [pid, ...(p?.threads.map((t) => t.pid) ?? [])], cwd: cwd ?? process.cwd(), since })
     }
   }
   if (code === 127 && p.sampleCount === 0)

@@ -4,10 +4,12 @@
  * and the `isolate-0x…-<pid>-v8.log` files that `--perf-basic-prof` also makes V8 write into the
  * working directory. Only files of processes this profile saw (pids of the command and of the
  * processes it started), owned by this user, made after the command started, and of processes that
- * have exited: never another process's.
+ * have exited: never another process's. A V8 log is removed only when it holds nothing but what
+ * `--perf-basic-prof` alone makes V8 write (its version and memory-chunk events): a log with code
+ * events or ticks was asked for (`--prof`, `--log-code`…) and stays.
  * @packageDocumentation
  */
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs'
+import { closeSync, constants, lstatSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { perfMapPath } from './perfmap'
 
@@ -19,19 +21,26 @@ export interface Leftovers {
   readonly cwd: string
   /** When the command started (ms since the epoch): older files are not its. */
   readonly since: number
-  /**
-   * Whether the command asked V8 for a log itself (`--prof`, `--log…`, `--logfile` in its arguments or
-   * NODE_OPTIONS): then its `v8.log` files are its output and stay.
-   */
-  readonly keepV8Logs: boolean
 }
 
-/** V8 flags whose output is a `v8.log` the user wants. */
-const V8_LOG_FLAG = /^--(prof|log|logfile|logfile-per-isolate|log-[\w-]+)(=|$)/
+/** The records V8 writes to its log because of `--perf-basic-prof` alone (nothing the user asked for). */
+const PERF_MAP_ONLY_RECORDS = new Set(['v8-version', 'v8-platform', 'new', 'delete', 'heap-capacity', 'heap-available'])
 
-/** Whether `args` (a command line or NODE_OPTIONS split on spaces) ask V8 for its log. */
-export function asksForV8Log(args: readonly string[]): boolean {
-  return args.some((a) => V8_LOG_FLAG.test(a))
+/** Whether a V8 log holds only what `--perf-basic-prof` makes V8 write (small: read whole, up to 1 MiB). */
+function onlyPerfMapLog(path: string): boolean {
+  let fd: number | undefined
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
+    const buf = Buffer.alloc(1 << 20)
+    const n = readSync(fd, buf, 0, buf.length, 0)
+    if (n === buf.length) return false // larger than such a log gets: the user's
+    for (const line of buf.toString('latin1', 0, n).split('\n')) if (line && !PERF_MAP_ONLY_RECORDS.has(line.slice(0, line.indexOf(',')))) return false
+    return true
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) closeSync(fd)
+  }
 }
 
 function alive(pid: number): boolean {
@@ -57,10 +66,10 @@ function removeOwn(path: string, since: number): boolean {
 }
 
 /** Removes the command's leftover perf maps and V8 logs; returns the paths removed. */
-export function removeLeftovers({ pids, cwd, since, keepV8Logs }: Leftovers): string[] {
+export function removeLeftovers({ pids, cwd, since }: Leftovers): string[] {
   const gone = [...new Set(pids)].filter((pid) => pid > 0 && !alive(pid))
   const removed = gone.map(perfMapPath).filter((p) => removeOwn(p, since))
-  if (!keepV8Logs && gone.length > 0) {
+  if (gone.length > 0) {
     const want = new Set(gone.map(String))
     let names: string[] = []
     try {
@@ -70,7 +79,7 @@ export function removeLeftovers({ pids, cwd, since, keepV8Logs }: Leftovers): st
     }
     for (const name of names) {
       const m = /^isolate-0x[0-9a-f]+-(\d+)-(?:\d+-)?v8\.log$/.exec(name)
-      if (m && want.has(m[1]) && removeOwn(join(cwd, name), since)) removed.push(join(cwd, name))
+      if (m && want.has(m[1]) && onlyPerfMapLog(join(cwd, name)) && removeOwn(join(cwd, name), since)) removed.push(join(cwd, name))
     }
   }
   return removed

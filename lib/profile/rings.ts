@@ -23,6 +23,17 @@ export function openOnProcess(pid: number, open: OpenOn, ring: (c: Counter) => v
   const tids = threadIds(pid).sort((a, b) => (a === pid ? -1 : b === pid ? 1 : a - b))
   if (tids.length === 0) throw new PerfEventError(`No process ${pid}`, 'ESRCH', { syscall: 'open', hint: noProcessHint() })
   const opened: Counter[] = []
+  try {
+    openAll(tids, open, ring, opened)
+  } catch (e) {
+    // All or nothing: the caller never saw these, so nobody else would close them.
+    for (const c of opened) c.close()
+    throw e
+  }
+  return opened
+}
+
+function openAll(tids: number[], open: OpenOn, ring: (c: Counter) => void, opened: Counter[]): void {
   let inherit: 'newThread' | 'newChild' = 'newThread'
   for (const cpu of onlineCpus()) {
     let first: Counter | undefined
@@ -43,7 +54,6 @@ export function openOnProcess(pid: number, open: OpenOn, ring: (c: Counter) => v
       else ring((first = c))
     }
   }
-  return opened
 }
 
 /** The ring size in use across the rings of one run (reduced where the memlock limit refuses the wanted one). */

@@ -3,142 +3,25 @@ import type { Sampler } from '../../handles/sampler'
 import { PerfEventError, typeError } from '../../errors/errors'
 import type { EventInput } from '../../events/events'
 import type { CounterOptions } from '../../events/options'
-import { Profile, type Frame, type LostSamples, type ProfileMeta } from '../model'
+import type { LostSamples } from '../model'
 import { SampleStore } from '../samples'
 import { buildStacks } from '../build'
 import { perfMapEnabled } from '../perfmap'
 import { userSymbolizer, type MmapRec } from '../usersyms'
 import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
-import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent, type SwitchStack } from './intervals'
+import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent } from './intervals'
 import { onlineCpus, paranoidLevel } from '../../system/kernel'
 import { mapRing, openOnProcess } from '../rings'
-import { StackUnwinder, UNWIND_REGS_MASK } from '../unwind'
+import { UNWIND_REGS_MASK } from '../unwind'
+import { STATE_FRAMES, UserFrames, stateOf } from './stacks'
+import { OffCpuProfile, type OffCpuMeta, type OffCpuThread, type OffCpuInterval } from './profile'
 import { effectiveUid, isPerfPrivileged } from '../../system/privilege'
 
 export type { OffCpuState } from './intervals'
-
-/** `profile.meta` of an off-CPU or wall profile: the event is `'wall'` or `'off-cpu'`, weights are ns. */
-export interface OffCpuMeta extends ProfileMeta {
-  readonly event: 'wall' | 'off-cpu'
-  readonly mode: 'wall' | 'off-cpu'
-  /**
-   * `'stacks'`: each off-CPU interval carries the stack at its switch-out. `'reduced'`: the kernel
-   * gives no stacks at switch-out to this process (perf_event_paranoid 2 without CAP_PERFMON): exact
-   * intervals per thread, run queue vs blocked, without stacks (and the event loop's idle wait is
-   * not told apart from blocking).
-   */
-  readonly view: 'stacks' | 'reduced'
-  /** Whether the event loop's idle wait is in the samples (`[idle]`) or was left out (`idle: false`). */
-  readonly idle: 'labelled' | 'left out'
-}
-
-/** One thread's time, in ns. */
-export interface OffCpuThread {
-  readonly tid: number
-  readonly pid: number
-  readonly name: string
-  /** Off CPU in all: runQueueNs + blockedNs + idleNs. */
-  readonly offCpuNs: number
-  /** Runnable but waiting for a CPU (switched out by preemption). */
-  readonly runQueueNs: number
-  /** Blocked: sleeping, waiting for I/O, a lock, a page read. */
-  readonly blockedNs: number
-  /** The event loop waiting for work (epoll_wait under uv_run); 0 in the reduced view, where it counts as blocked. */
-  readonly idleNs: number
-  /** `'wall'` mode: on-CPU time as sampled by cpu-clock (ns). */
-  readonly onCpuNs?: number
-  /** Number of off-CPU intervals. */
-  readonly intervals: number
-}
-
-/** One off-CPU interval. */
-export interface OffCpuInterval {
-  readonly tid: number
-  /** ns from the start of profiling to the switch-out. */
-  readonly start: number
-  /** Length in ns (switch-out to switch-in, exact). */
-  readonly duration: number
-  readonly state: OffCpuState
-  /** `'start'`/`'end'`: already off CPU at the start, or still at the end: cut to the profiled window. */
-  readonly cut?: 'start' | 'end'
-}
-
-/** The exact off-CPU intervals behind an off-CPU or wall profile, per thread. */
-export interface OffCpuSummary {
-  readonly view: 'stacks' | 'reduced'
-  /** The profiled window, CLOCK_MONOTONIC ns (`process.hrtime.bigint()`, and `perf record -k mono` times). */
-  readonly startNs: bigint
-  readonly endNs: bigint
-  readonly threads: readonly OffCpuThread[]
-  readonly intervals: readonly OffCpuInterval[]
-  /** Switch-outs without a switch-in (records lost in between): left out, not guessed. */
-  readonly unmatched: number
-}
-
-/** A `Profile` whose weights are ns of wall or off-CPU time, with the exact intervals in `offCpu`. */
-export class OffCpuProfile extends Profile {
-  declare readonly meta: OffCpuMeta
-  readonly offCpu: OffCpuSummary
-
-  /** @internal built by `OffCpuProfiler`. */
-  constructor(b: ConstructorParameters<typeof Profile>[0], meta: OffCpuMeta, lost: LostSamples, warnings: string[], offCpu: OffCpuSummary) {
-    super(b, meta, lost, warnings)
-    this.offCpu = offCpu
-  }
-}
-
-/** The frame on top of each off-CPU stack: why the thread was off CPU. */
-const STATE_FRAMES: Record<OffCpuState, Frame> = {
-  runQueue: { label: '[run queue]', name: '[run queue]', kind: 'kernel', module: '[scheduler]' },
-  blocked: { label: '[blocked]', name: '[blocked]', kind: 'kernel', module: '[scheduler]' },
-  idle: { label: '[idle]', name: '[idle]', kind: 'kernel', module: '[scheduler]' },
-}
-
-/** Frames of the event loop's own wait for work: libuv's poll and the epoll system call (user or kernel side). */
-const IDLE_FRAME = /^(?:uv__io_poll|epoll_wait|epoll_pwait2?|do_epoll_wait|ep_poll|__(?:x64|arm64|se)_sys_epoll_\w+)$/
-
-/** Frames of V8 or node running code (embedded builtins, the engine, node's bindings): a wait above them is not the loop's own. */
-const RUNS_JS = /^(?:Builtins?_|v8::|node::)/
+export { OffCpuProfile, type OffCpuMeta, type OffCpuThread, type OffCpuInterval, type OffCpuSummary } from './profile'
 
 const DRAIN_MS = 50
 
-/**
- * The user frames of stacks at switch-out. With a copied user stack (`options.userStack`) of a
- * process that still runs, the symbolize addon's unwinder (lib/profile/unwind.ts: DWARF CFI through
- * glibc and node, frame pointers through JIT code) reaches the JS function where the kernel's
- * frame-pointer chain ends in libc's syscall wrappers; otherwise, and when it gets no further, the
- * kernel's chain.
- */
-class UserFrames {
-  readonly #unwinders = new Map<number, StackUnwinder | undefined>()
-  /** Stacks unwound past the kernel's chain, and stacks that fell back to it. */
-  unwound = 0
-  fellBack = 0
-
-  of(pid: number, s: SwitchStack): bigint[] | undefined {
-    if (!s.userStack?.length || !s.userRegs?.length) return s.user
-    let u = this.#unwinders.get(pid)
-    if (!this.#unwinders.has(pid)) {
-      try {
-        u = new StackUnwinder(pid)
-      } catch {
-        u = undefined // exited, or not ours to read: the kernel's chains
-      }
-      this.#unwinders.set(pid, u)
-    }
-    try {
-      const frames = u?.unwind({ userRegs: { abi: 64, values: s.userRegs }, userStack: s.userStack }).frames
-      if (frames && frames.length > (s.user?.length ?? 0)) {
-        this.unwound++
-        return Array.from(frames)
-      }
-    } catch {
-      // a stack it cannot read: the kernel's chain
-    }
-    this.fellBack++
-    return s.user
-  }
-}
 
 interface OnCpuSample {
   tid: number
@@ -399,7 +282,7 @@ export class OffCpuProfiler {
       // A task forked meanwhile is runnable from its fork to its first switch-in: run-queue delay.
       const born = this.#born.get(tid)
       const r = threadIntervals(tid, born === undefined ? evs : [{ kind: 'out', time: born, preempt: true }, ...evs], this.#start, end)
-      intervals.push(...r.intervals)
+      for (const iv of r.intervals) intervals.push(iv)
       unmatched += r.unmatched
     }
     if (unmatched > 0) warnings.push(`${unmatched} switch-outs had no switch-in (records lost in between): left out.`)
@@ -407,7 +290,8 @@ export class OffCpuProfiler {
     type Item = { time: bigint; tid: number; pid: number; weight: number; user?: bigint[]; kernel?: bigint[]; iv?: RawInterval }
     const items: Item[] = this.#onCpu.map((s) => ({ time: s.time, tid: s.tid, pid: s.pid, weight: s.period, user: s.user, kernel: s.kernel }))
     for (const iv of intervals)
-      items.push({ time: iv.start, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames.of(this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), iv.stack), kernel: iv.stack?.kernel, iv })
+      // At its end, as a clock sample is (its weight is the time before it): exports place it from start to end.
+      items.push({ time: iv.end, tid: iv.tid, pid: this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), weight: Number(iv.end - iv.start), user: iv.stack && userFrames.of(this.#pids.get(iv.tid) ?? (o.scope === 'process' ? o.pid : iv.tid), iv.stack), kernel: iv.stack?.kernel, iv })
     items.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
     const store = new SampleStore()
     // The first sample sets the store's time origin: a sample of weight 0 at the start of profiling
@@ -432,26 +316,15 @@ export class OffCpuProfiler {
     items.forEach((it, i) => {
       const k = i + 1
       if (!it.iv) return void keep.push(k)
-      let s: OffCpuState = it.iv.preempt ? 'runQueue' : 'blocked'
-      // Idle: the thread waits in the event loop's own poll, i.e. an idle frame below any JS (with a full
-      // unwind, JS run from an I/O callback has uv__io_poll far above it: that wait is the JS's own).
-      if (s === 'blocked' && it.iv.stack)
-        for (let st = b.sampleStack[k]; st >= 0; st = b.stackParent[st]) {
-          const f = b.frames[b.stackFrame[st]]
-          if (f.kind === 'js' || f.kind === 'builtin' || RUNS_JS.test(f.name)) break
-          if (IDLE_FRAME.test(f.name)) {
-            s = 'idle'
-            break
-          }
-        }
+      const s = stateOf(b, b.sampleStack[k], it.iv.preempt, it.iv.stack !== undefined)
       state[i] = s
       b.sampleStack[k] = b.stack(b.sampleStack[k], b.frame(STATE_FRAMES[s]))
       if (s !== 'idle' || o.idle) keep.push(k)
     })
+    // In place, by index: a spread of a long column would overflow the call stack (~120 000 arguments).
     for (const col of [b.sampleStack, b.sampleThread, b.sampleTime, b.sampleWeight]) {
-      const kept = keep.map((k) => col[k])
-      col.length = 0
-      col.push(...kept)
+      for (let j = 0; j < keep.length; j++) col[j] = col[keep[j]]
+      col.length = keep.length
     }
 
     // Exact per-thread figures from the intervals (idle ones included even when left out of the samples).
