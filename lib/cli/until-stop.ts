@@ -15,8 +15,9 @@ export function untilStopOrExit(pid: number): Promise<void> {
     const timer = setInterval(() => {
       try {
         process.kill(pid, 0)
-      } catch {
-        done()
+      } catch (e) {
+        // EPERM: it runs, as another user (profiled with CAP_PERFMON); only ESRCH means it is gone.
+        if ((e as NodeJS.ErrnoException).code === 'ESRCH') done()
       }
     }, 100)
     process.on('SIGINT', done)

@@ -57,6 +57,8 @@ export class Profiler implements Disposable {
   #windowTimer: NodeJS.Timeout | undefined
   /** Unprivileged clock profiles: task-clock counters of the same threads (user + kernel time, in ns). */
   #unseen: UnseenKernelTime | undefined
+  /** What a drain in the timer threw: thrown by the next stop() or flush(). */
+  #failure: unknown
   /** The sample weight handed over by the windows of this run so far. */
   #flushedWeight = 0
   /** Warnings of the current run. */
@@ -171,6 +173,7 @@ export class Profiler implements Disposable {
   /** Fresh state for a run. */
   #reset(mmaps: Map<number, MmapRec[]>): void {
     this.#store = this.#newStore()
+    this.#failure = undefined
     this.#comms = new Map()
     this.#lostRecords = 0
     this.#lostAtFlush = { count: 0, records: 0 }
@@ -202,7 +205,7 @@ export class Profiler implements Disposable {
     // Unref'd: sampling alone never keeps the process alive.
     // A drain that finds lost records halves the interval (#drainSooner).
     this.#drainEvery = this.#drainMs()
-    this.#timer = setInterval(() => this.#drain(), this.#drainEvery)
+    this.#timer = setInterval(this.#timedDrain, this.#drainEvery)
     this.#timer.unref()
     const { window, onWindow } = this.#s
     if (window !== undefined && onWindow) {
@@ -232,8 +235,18 @@ export class Profiler implements Disposable {
     if (this.#timer === undefined || this.#drainEvery <= MIN_DRAIN_MS) return
     this.#drainEvery = Math.max(MIN_DRAIN_MS, this.#drainEvery >> 1)
     clearInterval(this.#timer)
-    this.#timer = setInterval(() => this.#drain(), this.#drainEvery)
+    this.#timer = setInterval(this.#timedDrain, this.#drainEvery)
     this.#timer.unref()
+  }
+
+  /** The timer's drain: a failure must not become an uncaught exception; the next stop() or flush() throws it. */
+  #timedDrain = (): void => {
+    try {
+      this.#drain()
+    } catch (e) {
+      this.#failure ??= e
+      clearInterval(this.#timer)
+    }
   }
 
   /** The drain interval (ms) for the ring in use. */
@@ -399,6 +412,12 @@ export class Profiler implements Disposable {
     if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
     for (const c of this.#counters) c.disable()
     this.#stopTimer()
+    const failed = this.#failure
+    this.#failure = undefined
+    if (failed !== undefined) {
+      this.#closeAll()
+      throw failed
+    }
     this.#drain()
     const lost = this.#lost()
     const unseen = this.#unseen?.statement(this.#store.weight + this.#flushedWeight) ?? ''
@@ -420,6 +439,7 @@ export class Profiler implements Disposable {
   async flush(): Promise<Profile> {
     if (this.#closed) throw this.#closedError()
     if (!this.running) throw new PerfEventError('The profiler is not running', 'ERR_PROFILER_NOT_RUNNING', { hint: 'Call start() first.' })
+    if (this.#failure !== undefined) throw this.#failure
     this.#drain()
     return await this.#window(this.#lost(), this.#counters.length, Date.now(), [])
   }

@@ -356,11 +356,14 @@ impl Unwinder {
         // The load bias: where the segment holding this mapping's file offset was placed.
         // The vDSO is not mapped from a file: its image starts at the mapping.
         let file_offset = if path == "[vdso]" { 0 } else { offset };
-        let Some(&(seg_off, _, seg_addr)) = s.segments.iter().find(|(o, size, _)| file_offset >= *o && file_offset < o + size) else {
+        // A segment's file offset need not be page-aligned (lld puts code right after the headers): the
+        // mapping starts at that offset rounded down to its page.
+        let Some(&(seg_off, _, seg_addr)) = s.segments.iter().find(|(o, size, _)| file_offset >= (*o & !0xfff) && file_offset < o + size)
+        else {
             self.failed.push(format!("{path}: no loadable segment holds file offset 0x{offset:x}"));
             return;
         };
-        let svma = seg_addr.wrapping_add(file_offset - seg_off);
+        let svma = seg_addr.wrapping_add(file_offset.wrapping_sub(seg_off));
         let bias = start.wrapping_sub(svma);
         if s.eh_frame.is_none() && s.debug_frame.is_none() {
             return; // no CFI: frame pointers (framehop's fallback for addresses outside any module)

@@ -7,7 +7,7 @@ import type { LostSamples } from '../model'
 import { SampleStore } from '../samples'
 import { buildStacks } from '../build'
 import { perfMapEnabled } from '../perfmap'
-import { userSymbolizer, type MmapRec } from '../usersyms'
+import { procMaps, userSymbolizer, type MmapRec } from '../usersyms'
 import { checkOptions, type CheckedOptions, type OffCpuOptions } from './options'
 import { threadIntervals, type OffCpuState, type RawInterval, type SwitchEvent } from './intervals'
 import { onlineCpus, paranoidLevel } from '../../system/kernel'
@@ -66,6 +66,8 @@ export class OffCpuProfiler {
   /** Command mode (`attachChild`): the command's pid, its executable mappings by pid (from mmap records), and when each new task was forked. */
   #child: number | undefined
   #mmaps = new Map<number, MmapRec[]>()
+  /** Profiling another process (scope 'process' with its pid): its mmap records are kept. */
+  #other = false
   #born = new Map<number, bigint>()
 
   constructor(options?: OffCpuOptions, defaultMode: 'wall' | 'off-cpu' = 'off-cpu') {
@@ -94,6 +96,11 @@ export class OffCpuProfiler {
   /** Opens the events (on the thread, or on every thread of the process) and starts recording. */
   start(): void {
     this.#reset()
+    // Another process: its executable mappings now and (mmap records) later, so that it can still be
+    // symbolized if it exits before stop(), as the CPU profiler does.
+    const other = this.#o.scope === 'process' && this.#o.pid !== process.pid
+    if (other) this.#mmaps.set(this.#o.pid, procMaps(this.#o.pid))
+    this.#other = other
     try {
       this.#open('switch')
       if (this.#o.mode === 'wall') this.#open('cpu')
@@ -149,6 +156,7 @@ export class OffCpuProfiler {
     this.#child = undefined
     this.#mmaps = new Map()
     this.#born = new Map()
+    this.#other = false
   }
 
   #startTimer(): void {
@@ -176,7 +184,7 @@ export class OffCpuProfiler {
     const exclude = this.#kernel ? { kernel: false } : { kernel: true, hv: true }
     if (kind === 'cpu')
       return ['cpu-clock', { ...common, sampleOn: { freq: o.freq }, sampleFormat: { period: true, callChain: { excludeKernel: !this.#kernel, maxStackFrames: o.maxStackFrames } }, exclude }]
-    const extraRecord = { ctxSwitch: true, comm: true }
+    const extraRecord = { ctxSwitch: true, comm: true, ...(this.#other ? { mmap: { code: true } } : {}) }
     // Without stacks: the switch records alone, on a dummy event (any permission level gives them).
     if (!this.#stacks) return ['dummy', { ...common, sampleOn: { count: 1 }, extraRecord, exclude: { kernel: true, hv: true } }]
     const stack = this.#userStack() ? { userStack: this.#userStack(), userRegs: UNWIND_REGS_MASK } : {}
