@@ -351,3 +351,18 @@ export function unseenKernelTimeWarning(seenNs: number, cpuNs: number): string {
   const unseen = cpuNs - seenNs
   return `Kernel time is not in this profile: its samples cover ${ms(seenNs)} of the ${ms(cpuNs)} of CPU time its threads used (task-clock, user + kernel); ${ms(unseen)} (${((100 * unseen) / cpuNs).toFixed(1)} %) ran in the kernel (system calls, page faults) unseen. Kernel frames need kernel.perf_event_paranoid <= 1, root or CAP_PERFMON.`
 }
+
+/** A command's processes without a V8 perf map (lib/profile/target.ts). */
+export function noCommandPerfMapWarning(pids: number[]): string {
+  return `No V8 perf map for pid ${pids.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`
+}
+
+/** Another process profiled without a V8 perf map. */
+export function noPerfMapWarning(pid: number): string {
+  return `No V8 perf map for pid ${pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`
+}
+
+/** Another process that exited before stop(). */
+export function targetExitedWarning(pid: number): string {
+  return `Process ${pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`
+}

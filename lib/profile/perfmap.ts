@@ -12,7 +12,6 @@ export function perfMapEnabled(): boolean {
   return flags.some((f) => f === '--perf-basic-prof' || f === '--perf-basic-prof-only-functions' || f === '--perf-prof') || (isElectron() && electronPerfMapFlags())
 }
 
-export { PERF_MAP_HINT } from '../errors/hints'
 
 /** What `PerfMap.open` accepts: whose file it may be, how much of it and for how long it reads. */
 export interface PerfMapPolicy {

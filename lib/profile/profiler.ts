@@ -8,18 +8,15 @@ import { PerfEventError } from '../errors/errors'
 import { PROFILER_CLOSED_HINT } from '../errors/hints'
 import type { CounterOptions } from '../events/options'
 import type { PerfRecord, Sampler } from '../handles/sampler'
-import { isElectron } from '../loading/electron'
-import { ELECTRON_PERF_MAP_HINT } from '../errors/hints'
 import type { Profile } from './model'
-import type { LostSamples, ProfileMeta } from './types'
+import type { LostSamples } from './types'
 import { profileSettings, SAMPLE_BYTES, type ProfileOptions, type ProfileSettings } from './options'
 import { SampleStore, TWO32 } from './samples'
 import { buildProfile } from './build'
-import { PERF_MAP_HINT, perfMapEnabled, perfMapPath } from './perfmap'
 import { procMaps, userSymbolizer, type MmapRec } from './usersyms'
-import { entryExists, exists } from '../system/files'
 import { mapRing, openOnProcess } from './rings'
 import { UnseenKernelTime } from './unseen'
+import { profileTarget } from './target'
 import { onlineCpus } from '../system/kernel'
 import { effectiveUid, euid } from '../system/privilege'
 
@@ -31,7 +28,6 @@ const PERIOD_DRAIN_MS = 50
 const MIN_DRAIN_MS = 5
 /** The largest ring a run that lost samples grows the next one's default to (2^13 pages: 32 MiB). */
 const MAX_GROWN_EXP = 13
-let warnedPerfMap = false
 
 /**
  * Samples call chains of one event and turns them into a symbolized `Profile`.
@@ -372,39 +368,6 @@ export class Profiler implements Disposable {
     return { count: n, source: 'PERF_FORMAT_LOST', records: this.#lostRecords }
   }
 
-  /**
-   * Who was profiled and whose V8 perf map names its JIT frames: a command or another process (live,
-   * or exited before stop(): symbolized from its mappings), or this Node (its map only when it writes
-   * one: a stale file of an earlier process with this pid is not read). Adds what is missing to `warnings`.
-   */
-  #target(warnings: string[]): { scope: ProfileMeta['scope']; pid: number; perfMap: (pid: number) => boolean } {
-    const child = this.#child
-    if (child !== undefined) {
-      const noMap = [...new Set(this.#store.pid)].filter((pid) => !entryExists(perfMapPath(pid)))
-      if (noMap.length)
-        warnings.push(
-          `No V8 perf map for pid ${noMap.join(', ')}: JIT frames of a Node command are unnamed unless it runs with --perf-basic-prof (e.g. profileCommand(process.execPath, ['--perf-basic-prof', 'app.js'])).`,
-        )
-      return { scope: 'command', pid: child, perfMap: () => true }
-    }
-    const { pid, scope } = this.#s
-    if (pid !== process.pid) {
-      if (!exists(`/proc/${pid}/maps`)) warnings.push(`Process ${pid} exited before stop(): symbolized from its mappings and its perf map file, as profileCommand does.`)
-      if (!entryExists(perfMapPath(pid))) warnings.push(`No V8 perf map for pid ${pid}: if it is a Node program, JS frames get names when it runs with --perf-basic-prof.`)
-      return { scope, pid, perfMap: () => true }
-    }
-    const hasMap = perfMapEnabled() && entryExists(perfMapPath(pid))
-    if (!hasMap) {
-      // Electron takes V8 flags through --js-flags, not node's command line (lib/loading/electron.ts).
-      const hint = isElectron() ? ELECTRON_PERF_MAP_HINT : PERF_MAP_HINT
-      warnings.push(hint)
-      if (!warnedPerfMap) {
-        warnedPerfMap = true
-        process.emitWarning(hint, { code: 'PERF_EVENT_OPEN_NO_PERF_MAP' })
-      }
-    }
-    return { scope, pid, perfMap: () => hasMap }
-  }
 
   /** Stops sampling, symbolizes (off the JS thread) and returns the profile (in continuous mode: since the last window or `flush()`). */
   async stop(): Promise<Profile> {
@@ -458,7 +421,7 @@ export class Profiler implements Disposable {
         `${lost.count} samples lost: the ring (2^${this.#ringExp} pages) filled before it was drained.` +
           (this.#s.expChosen ? ' Use a larger ringExp (2^ringExp pages), a lower freq, or await between chunks of work.' : ' The next run of this profiler maps a larger ring; or set ringExp, a lower freq, or await between chunks of work.'),
       )
-    const { scope, pid, perfMap } = this.#target(warnings)
+    const { scope, pid, perfMap } = profileTarget({ child: this.#child, pid: this.#s.pid, scope: this.#s.scope, samplePids: this.#store.pid }, warnings)
     const store = this.#store
     this.#store = this.#newStore()
     this.#flushedWeight += store.weight

@@ -1,6 +1,7 @@
 import { Counter } from '../../handles/counter'
 import type { Sampler } from '../../handles/sampler'
 import { PerfEventError, typeError } from '../../errors/errors'
+import { PERF_MAP_HINT } from '../../errors/hints'
 import type { EventInput } from '../../events/events'
 import type { CounterOptions } from '../../events/options'
 import type { LostSamples } from '../model'
@@ -313,7 +314,7 @@ export class OffCpuProfiler {
     // V8 writes this process's perf map only when started with --perf-basic-prof; another process's map is read when it has one.
     const ownMap = perfMapEnabled()
     if (child === undefined && target === process.pid && !ownMap)
-      warnings.push('JS functions are unnamed: start Node with --perf-basic-prof (NODE_OPTIONS=--perf-basic-prof) so V8 writes /tmp/perf-<pid>.map.')
+      warnings.push(PERF_MAP_HINT)
     const uids = [...new Set([process.geteuid?.() ?? 0, effectiveUid(target) ?? 0])]
     const symbolize = userSymbolizer({ mmaps: this.#mmaps, uids: () => uids, warnings, perfMap: (pid) => pid !== process.pid || ownMap })
     const b = await buildStacks({ samples: store, symbolizeUser: symbolize, comms: this.#comms })
