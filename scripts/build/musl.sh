@@ -313,8 +313,8 @@ for cpu in "${CPUS[@]}"; do
   echo "control: Bun --install=force resolving a missing package made $n registry request(s): $(tr '\n' ' ' <"$REG_LOG")"
   [ "$n" -gt 0 ] || die "the registry stand-in saw no request from the control: it could not catch an auto-install"
   : >"$REG_LOG"
-  echo "+ chroot $r ${qemu[*]:+${qemu[*]} }/usr/bin/bun --install=force /app/perf-event-open/musl-smoke.cjs $cpu /usr/bin/bun $offset napi_create_object"
-  in_root 600 "$r" "${qemu[@]}" /usr/bin/bun --install=force /app/perf-event-open/musl-smoke.cjs "$cpu" /usr/bin/bun "$offset" napi_create_object ||
+  echo "+ chroot $r ${qemu[*]:+${qemu[*]} }/usr/bin/bun --install=force /app/perf-event-open/musl.cjs $cpu /usr/bin/bun $offset napi_create_object"
+  in_root 600 "$r" "${qemu[@]}" /usr/bin/bun --install=force /app/perf-event-open/musl.cjs "$cpu" /usr/bin/bun "$offset" napi_create_object ||
     die "musl smoke test failed on $cpu (exit $?)"
   # The loader's libc detection without /usr/bin/ldd, and with an ldd that says glibc: still musl,
   # and the symbolizer still loads (its generated index.js alone would pick glibc from ldd).

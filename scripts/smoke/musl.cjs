@@ -13,7 +13,7 @@ const path = require('node:path')
 
 const [cpu, elf, offset, symbol] = process.argv.slice(2)
 const dist = path.join(__dirname, 'dist')
-const loader = require(path.join(dist, 'loader.js'))
+const loader = require(path.join(dist, 'loading', 'loader.js'))
 const runtime = typeof Bun !== 'undefined' ? `bun ${Bun.version}` : `node ${process.version}`
 const triple = { x64: 'x86_64-unknown-linux-musl', arm64: 'aarch64-unknown-linux-musl' }[cpu]
 assert.ok(triple, `usage: musl-smoke.cjs <x64|arm64>, got ${cpu}`)
