@@ -23,6 +23,14 @@ export function rangeError(expected: string, name: string, value: unknown): Rang
 export type U64 = bigint | number
 
 /** Checks and converts a u64 value (an option, a field of a typed event): a bigint in [0, 2^64). */
+/** An optional integer option: TypeError for another type or a fraction, RangeError outside [min, max]. */
+export function optionalInt(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`an integer from ${min} to ${max}`, name, v)
+  if (v < min || v > max) throw rangeError(`an integer from ${min} to ${max}`, name, v)
+  return v
+}
+
 export function toU64(value: unknown, name: string): bigint {
   if (typeof value === 'bigint') {
     if (value < 0n || value >= 1n << 64n) throw rangeError('a bigint in [0, 2^64)', name, value)

@@ -2,7 +2,8 @@
  * The options of `profile()` and `new Profiler()`: their types, their defaults and their checks,
  * turned once into the `ProfileSettings` a profiler runs with.
  */
-import { rangeError, typeError } from '../errors/errors'
+import { typeError } from '../errors/errors'
+import { optionalInt } from '../events/check'
 import { isClockEvent, resolveEvent, unitOf, type EventInput } from '../events/events'
 import { paranoidLevel } from '../system/kernel'
 import { isPerfPrivileged } from '../system/privilege'
@@ -110,14 +111,6 @@ const DEFAULT_MAX_FRAMES = 127
 /** Bytes of one sample record beyond the call chain: header, tid, time, period, chain length, context markers. */
 export const SAMPLE_BYTES = 64
 
-/** An optional integer option: TypeError for another type or a fraction, RangeError outside [min, max]. */
-function checkInt(v: unknown, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`an integer from ${min} to ${max}`, name, v)
-  if (v < min || v > max) throw rangeError(`an integer from ${min} to ${max}`, name, v)
-  return v
-}
-
 /** Checks `options` (TypeError/RangeError naming the option; PerfEventError for an unknown event) and fills in the defaults. */
 export function profileSettings(options: ProfileOptions): ProfileSettings {
   if (options === null || typeof options !== 'object') throw typeError('an options object', 'options', options)
@@ -126,17 +119,17 @@ export function profileSettings(options: ProfileOptions): ProfileSettings {
   const ev = resolveEvent(event)
   if (options.scope !== undefined && options.scope !== 'thread' && options.scope !== 'process') throw typeError("'thread' or 'process'", 'options.scope', options.scope)
   const scope = options.scope ?? 'thread'
-  const pid = checkInt(options.pid, 'options.pid', 1, 0x7fffffff)
+  const pid = optionalInt(options.pid, 'options.pid', 1, 0x7fffffff)
   if (pid !== undefined && scope !== 'process') throw new TypeError(`Expected scope: 'process' with options.pid but received scope: '${scope}'`)
-  let freq = checkInt(options.freq, 'options.freq', 1, 1_000_000)
-  let period = checkInt(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
+  let freq = optionalInt(options.freq, 'options.freq', 1, 1_000_000)
+  let period = optionalInt(options.period, 'options.period', 1, Number.MAX_SAFE_INTEGER)
   if (freq !== undefined && period !== undefined) throw new TypeError('Expected one of options.freq or options.period but received both')
   if (freq === undefined && period === undefined) {
     const timeBased = isClockEvent(ev.native) || ['hardware', 'hwCache', 'raw', 'dynamic'].includes(ev.native.type)
     if (timeBased) freq = DEFAULT_FREQ
     else period = 1
   }
-  const maxFrames = checkInt(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? DEFAULT_MAX_FRAMES
+  const maxFrames = optionalInt(options.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? DEFAULT_MAX_FRAMES
   if (options.kernel !== undefined && typeof options.kernel !== 'boolean') throw typeError('a boolean', 'options.kernel', options.kernel)
   const warnings: string[] = []
   let kernel = options.kernel
@@ -145,11 +138,11 @@ export function profileSettings(options: ProfileOptions): ProfileSettings {
     if (!kernel)
       warnings.push(`Kernel frames are off: kernel.perf_event_paranoid is ${paranoidLevel() ?? 'unreadable'} (kernel stacks need <= 1, root or CAP_PERFMON). Run sudo sysctl kernel.perf_event_paranoid=1 to include them.`)
   }
-  const ringExp = checkInt(options.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16)
+  const ringExp = optionalInt(options.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16)
   const exp = ringExp ?? defaultRingExp(freq, maxFrames, scope)
   const signal = options.signal
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw typeError('an AbortSignal', 'options.signal', signal)
-  const window = checkInt(options.window, 'options.window (ms)', 1000, 86_400_000)
+  const window = optionalInt(options.window, 'options.window (ms)', 1000, 86_400_000)
   const onWindow = options.onWindow
   if (onWindow !== undefined && typeof onWindow !== 'function') throw typeError('a function', 'options.onWindow', onWindow)
   if (window !== undefined && onWindow === undefined) throw new TypeError('Expected options.onWindow (a function taking each window\'s profile) with options.window')

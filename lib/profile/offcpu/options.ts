@@ -1,4 +1,5 @@
 import { rangeError, typeError } from '../../errors/errors'
+import { optionalInt } from '../../events/check'
 
 /** Options of `profileWall()` and `new OffCpuProfiler()`. */
 export interface OffCpuOptions {
@@ -57,13 +58,6 @@ export interface CheckedOptions {
   maxStackFrames: number
 }
 
-function int(v: unknown, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw typeError(`an integer from ${min} to ${max}`, name, v)
-  if (v < min || v > max) throw rangeError(`an integer from ${min} to ${max}`, name, v)
-  return v
-}
-
 function bool(v: unknown, name: string): boolean | undefined {
   if (v !== undefined && typeof v !== 'boolean') throw typeError('a boolean', name, v)
   return v
@@ -82,11 +76,11 @@ export function checkOptions(options: unknown, defaultMode: 'wall' | 'off-cpu'):
   const o = options as Record<string, unknown>
   for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw typeError(`one of the options ${[...KNOWN].join(', ')}`, 'options key', k)
   const scope = oneOf(o.scope, 'options.scope', ['thread', 'process'] as const) ?? 'thread'
-  const tid = int(o.tid, 'options.tid (a thread id)', 1, 2 ** 22)
-  const pid = int(o.pid, 'options.pid (a process id)', 1, 2 ** 22)
+  const tid = optionalInt(o.tid, 'options.tid (a thread id)', 1, 2 ** 22)
+  const pid = optionalInt(o.pid, 'options.pid (a process id)', 1, 2 ** 22)
   if (tid !== undefined && scope !== 'thread') throw new TypeError("Expected options.tid only with scope 'thread' (options.pid names a process for scope 'process')")
   if (pid !== undefined && scope !== 'process') throw new TypeError("Expected options.pid only with scope 'process' (options.tid names a thread for scope 'thread')")
-  const userStack = int(o.userStack, 'options.userStack (bytes)', 0, 65528) ?? 16384
+  const userStack = optionalInt(o.userStack, 'options.userStack (bytes)', 0, 65528) ?? 16384
   if (userStack % 8 !== 0) throw rangeError('a multiple of 8 bytes', 'options.userStack', userStack)
   return {
     mode: oneOf(o.mode, 'options.mode', ['wall', 'off-cpu'] as const) ?? defaultMode,
@@ -95,9 +89,9 @@ export function checkOptions(options: unknown, defaultMode: 'wall' | 'off-cpu'):
     pid: pid ?? process.pid,
     idle: bool(o.idle, 'options.idle') ?? true,
     kernel: bool(o.kernel, 'options.kernel'),
-    freq: int(o.freq, 'options.freq (samples per second)', 1, 1_000_000) ?? 999,
+    freq: optionalInt(o.freq, 'options.freq (samples per second)', 1, 1_000_000) ?? 999,
     userStack,
-    ringExp: int(o.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16),
-    maxStackFrames: int(o.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127,
+    ringExp: optionalInt(o.ringExp, 'options.ringExp (an exponent: 2^ringExp pages)', 0, 16),
+    maxStackFrames: optionalInt(o.maxStackFrames, 'options.maxStackFrames', 1, 0xffff) ?? 127,
   }
 }
